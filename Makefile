@@ -1,0 +1,48 @@
+# The one entry point for humans and CI. `make run` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := libs/common $(wildcard services/*-svc) $(wildcard tools/simulator tools/sms-gateway-standin)
+PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+
+.PHONY: install run stop test test-pg lint bench clean help
+
+help:
+	@echo "make run     start broker, SMS gateway stand-in, every service (API + worker), demo data"
+	@echo "make stop    stop exactly what make run started"
+	@echo "make test    the whole test suite (SQLite + the embedded broker)"
+	@echo "make test-pg the same suite against PostgreSQL ($(PG_URL))"
+	@echo "make lint    ruff, ruff format --check, mypy on libs/common, import-linter"
+	@echo "make bench   benchmarks (minutes; not part of CI)"
+
+$(VENV)/.installed: requirements-dev.txt $(wildcard libs/common/pyproject.toml services/*/pyproject.toml tools/*/pyproject.toml)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python scripts/devstack.py run
+
+stop:
+	@test -x $(BIN)/python && $(BIN)/python scripts/devstack.py stop || true
+
+test: install
+	$(BIN)/python -m pytest
+
+test-pg: install
+	TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy libs/common/src
+	$(BIN)/lint-imports
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf data

@@ -1,0 +1,62 @@
+"""Shared spine of the branch customer-service platform."""
+
+from .auth import (
+    CurrentPrincipal,
+    Principal,
+    TokenVerifier,
+    current_principal,
+    ensure_can_access_customer,
+    issue_token,
+    require_role,
+    require_scope,
+)
+from .consumer import IdempotentConsumer, PermanentEventError, batch_handler, is_transient
+from .db import Database, make_engine, service_base
+from .events import EVENT_TYPES, Envelope, Event, Money, new_envelope, parse_envelope
+from .logging import configure_logging, mask_pii
+from .outbox import Outbox, OutboxRelay
+from .settings import CommonSettings
+from .tables import PlatformTables, platform_tables
+from .timeutil import CST, now_cst, today_cst
+from .topics import ALL_TOPICS, Topic, all_topic_specs
+from .web import install_platform
+from .worker import run_until_stopped
+
+__all__ = [
+    "ALL_TOPICS",
+    "CST",
+    "EVENT_TYPES",
+    "CommonSettings",
+    "CurrentPrincipal",
+    "Database",
+    "Envelope",
+    "Event",
+    "IdempotentConsumer",
+    "Money",
+    "Outbox",
+    "OutboxRelay",
+    "PermanentEventError",
+    "PlatformTables",
+    "Principal",
+    "Topic",
+    "TokenVerifier",
+    "all_topic_specs",
+    "batch_handler",
+    "configure_logging",
+    "current_principal",
+    "ensure_can_access_customer",
+    "install_platform",
+    "is_transient",
+    "issue_token",
+    "make_engine",
+    "mask_pii",
+    "new_envelope",
+    "now_cst",
+    "parse_envelope",
+    "platform_tables",
+    "require_role",
+    "require_scope",
+    "run_until_stopped",
+    "service_base",
+    "today_cst",
+]

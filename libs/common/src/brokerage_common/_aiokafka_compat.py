@@ -1,0 +1,63 @@
+"""Teach aiokafka InitProducerId v3, so its idempotent producer works on every broker we use.
+
+aiokafka only speaks InitProducerId v0, which has no producer id/epoch fields.
+Apache Kafka accepts v0, but Tansu (our local broker) answers v0 with an
+error. v3 (Kafka 2.5+, flexible encoding, producer id/epoch -1 for a new
+producer) is accepted by both, and aiokafka's version negotiation picks the
+highest version both sides support. See docs/decisions/0004-local-broker.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka.protocol import transaction as _tx
+from aiokafka.protocol.api import RequestStruct, Response
+from aiokafka.protocol.types import CompactString, Int16, Int32, Int64, Schema, TaggedFields
+
+
+class InitProducerIdResponse_v3(Response):  # noqa: N801 - aiokafka's naming
+    API_KEY = 22
+    API_VERSION = 3
+    SCHEMA = Schema(
+        ("throttle_time_ms", Int32),
+        ("error_code", Int16),
+        ("producer_id", Int64),
+        ("producer_epoch", Int16),
+        ("tags", TaggedFields),
+    )
+
+
+class InitProducerIdRequest_v3(RequestStruct):  # noqa: N801
+    FLEXIBLE_VERSION = True
+    API_KEY = 22
+    API_VERSION = 3
+    RESPONSE_TYPE = InitProducerIdResponse_v3
+    SCHEMA = Schema(
+        ("transactional_id", CompactString("utf-8")),
+        ("transaction_timeout_ms", Int32),
+        ("producer_id", Int64),
+        ("producer_epoch", Int16),
+        ("tags", TaggedFields),
+    )
+
+
+_installed = False
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    original_build = _tx.InitProducerIdRequest.build
+
+    def build(self: Any, request_struct_class: Any) -> Any:
+        if request_struct_class is InitProducerIdRequest_v3:
+            return InitProducerIdRequest_v3(
+                self._transactional_id, self._transaction_timeout_ms, -1, -1, {}
+            )
+        return original_build(self, request_struct_class)
+
+    _tx.InitProducerIdRequest._CLASSES = (_tx.InitProducerIdRequest_v0, InitProducerIdRequest_v3)  # type: ignore[assignment]
+    _tx.InitProducerIdRequest.build = build  # type: ignore[method-assign]
+    _installed = True

@@ -1,0 +1,146 @@
+"""JWT verification, principals and role/scope/object-level checks for every service."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+Role = Literal["customer", "staff", "service"]
+_bearer = HTTPBearer(auto_error=False)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a customer (sub = customer id), staff of a branch, or a service with scopes."""
+
+    sub: str
+    role: Role
+    branch_id: str | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role == "customer"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == "staff"
+
+    @property
+    def is_service(self) -> bool:
+        return self.role == "service"
+
+
+class TokenVerifier:
+    """HS256 with a shared secret locally; RS256 with a public key in production."""
+
+    def __init__(self, *, secret: str | None = None, public_key: str | None = None,
+                 issuer: str | None = None) -> None:
+        if public_key:
+            self.key: str = public_key
+            self.algorithms = ["RS256"]
+        elif secret:
+            self.key = secret
+            self.algorithms = ["HS256"]
+        else:
+            raise ValueError("a JWT secret or public key is required")
+        self.issuer = issuer
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self.key,
+                algorithms=self.algorithms,
+                issuer=self.issuer,
+                options={"require": ["sub", "exp", "role"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}",
+                                headers={"WWW-Authenticate": "Bearer"}) from exc
+        role = claims.get("role")
+        if role not in ("customer", "staff", "service"):
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid token: unknown role")
+        if role == "staff" and not claims.get("branch_id"):
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid token: staff without branch_id")
+        scopes = claims.get("scopes") or []
+        if not isinstance(scopes, list):
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid token: scopes must be a list")
+        return Principal(
+            sub=str(claims["sub"]),
+            role=role,
+            branch_id=claims.get("branch_id"),
+            scopes=frozenset(str(s) for s in scopes),
+        )
+
+
+def issue_token(
+    *,
+    secret: str,
+    sub: str,
+    role: Role,
+    branch_id: str | None = None,
+    scopes: list[str] | None = None,
+    ttl_s: int = 3600,
+) -> str:
+    """Sign an HS256 token: local runs, demo data and tests only (production tokens come from the IdP)."""
+    claims: dict[str, Any] = {"sub": sub, "role": role, "exp": int(time.time()) + ttl_s}
+    if branch_id is not None:
+        claims["branch_id"] = branch_id
+    if scopes is not None:
+        claims["scopes"] = scopes
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """FastAPI dependency: the verified caller, or 401."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify(credentials.credentials)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_role(*roles: Role) -> Callable[[Principal], Principal]:
+    def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires role {' or '.join(roles)}")
+        return principal
+
+    return dependency
+
+
+def require_scope(scope: str) -> Callable[[Principal], Principal]:
+    def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.is_service or scope not in principal.scopes:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires a service token with scope {scope}")
+        return principal
+
+    return dependency
+
+
+def ensure_can_access_customer(principal: Principal, *, customer_id: str, branch_id: str | None) -> None:
+    """Object-level check: a customer sees only themself, staff only their own branch's customers.
+
+    Services pass (they act for the platform and are limited by their scopes at the route).
+    """
+    if principal.is_customer:
+        if principal.sub != customer_id:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "customers may only access their own data")
+        return
+    if principal.is_staff:
+        if branch_id is None or principal.branch_id != branch_id:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "staff may only access their own branch")
+        return

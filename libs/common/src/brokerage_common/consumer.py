@@ -1,0 +1,395 @@
+"""Idempotent consumer: one database transaction per batch, offsets committed only after it.
+
+Each batch from ``getmany`` is applied in one transaction that also records the
+ids of the events it applied (``processed_event``); a redelivered event finds
+its id there and changes nothing. Offsets are committed after the database
+commit, so a crash between the two only causes a redelivery that is skipped.
+A message that cannot be parsed or validated, or that a handler rejects, goes
+to ``<topic>.dlq`` and the ``dead_letter`` table; the messages after it go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.structs import ConsumerRecord
+from pydantic import ValidationError
+from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+from tenacity import wait_exponential_jitter
+
+from . import metrics
+from .db import Database
+from .events import EVENT_TYPES, Envelope
+from .kafka import make_consumer, make_producer
+from .tables import PlatformTables
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[AsyncSession, Envelope[Any]], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list[Envelope[Any]]], Awaitable[None]]
+
+
+def batch_handler(fn: BatchHandler) -> BatchHandler:
+    """Mark a handler as taking a list of consecutive envelopes of one type (set-based writes)."""
+    fn.__batch__ = True  # type: ignore[attr-defined]
+    return fn
+
+
+class PermanentEventError(Exception):
+    """A handler's verdict that this event can never be applied: it goes to the dead-letter path."""
+
+
+_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "08000", "08003", "08006"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors worth retrying the whole batch for (the database or broker is briefly unavailable)."""
+    if isinstance(exc, (OperationalError, InterfaceError, TimeoutError, ConnectionError, OSError)):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return code in _TRANSIENT_SQLSTATES
+    return False
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    record: ConsumerRecord[bytes, bytes]
+    envelope: Envelope[Any]
+
+
+@dataclass(frozen=True)
+class _Dead:
+    record: ConsumerRecord[bytes, bytes]
+    reason: str
+
+
+class IdempotentConsumer:
+    """Consume ``topics`` as group ``name`` and apply events through ``handlers`` (type -> handler)."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        topics: Sequence[str],
+        db: Database,
+        tables: PlatformTables,
+        handlers: Mapping[str, EventHandler | BatchHandler],
+        bootstrap: str,
+        batch_max: int = 2000,
+        poll_timeout_ms: int = 500,
+        session_timeout_ms: int = 10000,
+        after_commit: Callable[[list[Envelope[Any]]], Awaitable[None] | None] | None = None,
+    ) -> None:
+        unknown = set(handlers) - set(EVENT_TYPES)
+        if unknown:
+            raise ValueError(f"handlers for unknown event types: {sorted(unknown)}")
+        self.name = name
+        self.topics = list(topics)
+        self.db = db
+        self.tables = tables
+        self.handlers = dict(handlers)
+        self.bootstrap = bootstrap
+        self.batch_max = batch_max
+        self.poll_timeout_ms = poll_timeout_ms
+        self.session_timeout_ms = session_timeout_ms
+        self.after_commit = after_commit
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._batch_lock = asyncio.Lock()
+        self.applied_total = 0
+        self._committed: dict[TopicPartition, int] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        self._consumer = make_consumer(
+            self.bootstrap, group_id=self.name, session_timeout_ms=self.session_timeout_ms
+        )
+        self._consumer.subscribe(self.topics, listener=_WaitForBatch(self._batch_lock))
+        await self._consumer.start()
+        self._producer = make_producer(self.bootstrap, client_id=f"{self.name}-dlq")
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set. Never dies on one bad message; transient errors back off."""
+        await self.start()
+        try:
+            while not stop.is_set():
+                assert self._consumer is not None
+                batches = await self._consumer.getmany(
+                    timeout_ms=self.poll_timeout_ms, max_records=self.batch_max
+                )
+                records = [r for tp in sorted(batches, key=_tp_order) for r in batches[tp]]
+                if records:
+                    await self._process_with_retry(records, stop)
+                self._update_lag()
+        finally:
+            await self.stop()
+
+    # ------------------------------------------------------------------ batch processing
+
+    async def _process_with_retry(self, records: list[ConsumerRecord[bytes, bytes]], stop: asyncio.Event) -> None:
+        wait = wait_exponential_jitter(initial=0.2, max=30)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with self._batch_lock:
+                    await self.process_batch(records)
+                    await self._commit_offsets(records)
+                return
+            except Exception as exc:
+                if not is_transient(exc) and not isinstance(exc, KafkaError):
+                    raise
+                for topic in {r.topic for r in records}:
+                    metrics.EVENTS_FAILED.labels(self.name, topic).inc()
+                delay = wait(_RetryState(attempt))
+                log.warning(
+                    "batch failed transiently, retrying",
+                    extra={"consumer": self.name, "attempt": attempt, "error": type(exc).__name__, "delay_s": round(delay, 2)},
+                )
+                if stop.is_set():
+                    return
+                await asyncio.sleep(delay)
+
+    async def process_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Apply one batch in one transaction; isolate a rejected event if the batch fails."""
+        started = time.perf_counter()
+        parsed, dead = self._parse(records)
+        try:
+            applied = await self._apply(parsed, dead)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            # Some event in the batch was refused by a handler: apply one by one to find it.
+            log.warning("batch rejected, isolating the event", extra={"consumer": self.name, "error": type(exc).__name__})
+            applied = []
+            for item in parsed:
+                try:
+                    applied += await self._apply([item], [])
+                except Exception as one_exc:
+                    if is_transient(one_exc):
+                        raise
+                    await self._apply([], [_Dead(item.record, f"handler rejected: {type(one_exc).__name__}: {one_exc}")])
+            if dead:
+                await self._apply([], dead)
+        metrics.BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+        if self.after_commit is not None and applied:
+            result = self.after_commit(applied)
+            if result is not None:
+                await result
+
+    def _parse(self, records: list[ConsumerRecord[bytes, bytes]]) -> tuple[list[_Parsed], list[_Dead]]:
+        parsed: list[_Parsed] = []
+        dead: list[_Dead] = []
+        for record in records:
+            try:
+                obj = orjson.loads(record.value) if record.value is not None else None
+            except orjson.JSONDecodeError as exc:
+                dead.append(_Dead(record, f"not JSON: {exc}"))
+                continue
+            if not isinstance(obj, dict):
+                dead.append(_Dead(record, "envelope is not a JSON object"))
+                continue
+            event_type = obj.get("type")
+            if not isinstance(event_type, str):
+                dead.append(_Dead(record, "envelope has no type"))
+                continue
+            if event_type not in self.handlers:
+                # Not ours to apply (another consumer's event, or a newer type): skip, do not dead-letter.
+                continue
+            try:
+                env = Envelope[EVENT_TYPES[event_type]].model_validate(obj)  # type: ignore[misc]
+            except ValidationError as exc:
+                dead.append(_Dead(record, f"invalid {event_type}: {_short_errors(exc)}"))
+                continue
+            parsed.append(_Parsed(record, env))
+        return parsed, dead
+
+    async def _apply(self, parsed: list[_Parsed], dead: list[_Dead]) -> list[Envelope[Any]]:
+        """One transaction: claim event ids, run handlers, record dead letters, commit."""
+        async with self.db.sessionmaker() as session:
+            fresh = await self._claim(session, parsed)
+            for run in _runs_by_type(fresh):
+                handler = self.handlers[run[0].type]
+                if getattr(handler, "__batch__", False):
+                    await handler(session, run)  # type: ignore[arg-type]
+                else:
+                    for env in run:
+                        await handler(session, env)  # type: ignore[arg-type]
+            if dead:
+                await self._dead_letter(session, dead)
+            await session.commit()
+        topics = {p.record.topic for p in parsed}
+        fresh_ids = {e.id for e in fresh}
+        for topic in topics:
+            n = sum(1 for p in parsed if p.record.topic == topic and p.envelope.id in fresh_ids)
+            metrics.EVENTS_CONSUMED.labels(self.name, topic).inc(n)
+            dup = sum(1 for p in parsed if p.record.topic == topic) - n
+            if dup:
+                metrics.EVENTS_DUPLICATE.labels(self.name, topic).inc(dup)
+        self.applied_total += len(fresh)
+        return fresh
+
+    async def _claim(self, session: AsyncSession, parsed: list[_Parsed]) -> list[Envelope[Any]]:
+        """Insert the batch's event ids; the ones already there were applied before."""
+        if not parsed:
+            return []
+        seen: set[str] = set()
+        unique: list[Envelope[Any]] = []
+        for p in parsed:
+            if p.envelope.id not in seen:
+                seen.add(p.envelope.id)
+                unique.append(p.envelope)
+        table = self.tables.processed_event
+        now = datetime.now(UTC)
+        dialect = postgresql if not self.db.is_sqlite else sqlite
+        claimed: set[str] = set()
+        for i in range(0, len(unique), 5000):
+            chunk = unique[i : i + 5000]
+            stmt = (
+                dialect.insert(table)
+                .values([{"consumer": self.name, "event_id": e.id, "processed_at": now} for e in chunk])
+                .on_conflict_do_nothing()
+                .returning(table.c.event_id)
+            )
+            claimed.update((await session.execute(stmt)).scalars())
+        return [e for e in unique if e.id in claimed]
+
+    async def _dead_letter(self, session: AsyncSession, dead: list[_Dead]) -> None:
+        assert self._producer is not None or not dead
+        now = datetime.now(UTC)
+        futures = []
+        for d in dead:
+            r = d.record
+            headers = [
+                ("dlq.reason", d.reason[:1000].encode()),
+                ("dlq.topic", r.topic.encode()),
+                ("dlq.partition", str(r.partition).encode()),
+                ("dlq.offset", str(r.offset).encode()),
+                ("dlq.consumer", self.name.encode()),
+            ]
+            if self._producer is not None:
+                futures.append(await self._producer.send(f"{r.topic}.dlq", key=r.key, value=r.value, headers=headers))
+            metrics.EVENTS_DEAD_LETTERED.labels(self.name, r.topic).inc()
+            log.error(
+                "event dead-lettered",
+                extra={"consumer": self.name, "topic": r.topic, "partition": r.partition, "offset": r.offset, "reason": d.reason[:300]},
+            )
+        # The dead-letter topic must have it before the offset moves past it.
+        await asyncio.gather(*futures)
+        await session.execute(
+            insert(self.tables.dead_letter),
+            [
+                {
+                    "consumer": self.name,
+                    "topic": d.record.topic,
+                    "partition": d.record.partition,
+                    "offset": d.record.offset,
+                    "key": d.record.key.decode(errors="replace") if d.record.key else None,
+                    "value": d.record.value.decode(errors="replace") if d.record.value else None,
+                    "reason": d.reason[:2000],
+                    "created_at": now,
+                }
+                for d in dead
+            ],
+        )
+
+    async def _commit_offsets(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        assert self._consumer is not None
+        offsets: dict[TopicPartition, int] = {}
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            offsets[tp] = max(offsets.get(tp, 0), r.offset + 1)
+        assigned = self._consumer.assignment()
+        offsets = {tp: o for tp, o in offsets.items() if tp in assigned}
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+            self._committed.update(offsets)
+        except CommitFailedError:
+            # The group rebalanced: the new owner re-reads these and skips them by id.
+            log.warning("offset commit failed after rebalance", extra={"consumer": self.name})
+
+    def _update_lag(self) -> None:
+        consumer = self._consumer
+        if consumer is None:
+            return
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            done = self._committed.get(tp)
+            if high is None or done is None:
+                continue
+            metrics.CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(0, high - done))
+
+
+class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Before partitions are taken away, let the batch in flight finish and commit its offsets."""
+
+    def __init__(self, lock: asyncio.Lock) -> None:
+        self.lock = lock
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        async with self.lock:
+            pass
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        return None
+
+
+class _RetryState:
+    def __init__(self, attempt: int) -> None:
+        self.attempt_number = attempt
+
+
+def _tp_order(tp: TopicPartition) -> tuple[str, int]:
+    return (tp.topic, tp.partition)
+
+
+def _runs_by_type(envs: list[Envelope[Any]]) -> list[list[Envelope[Any]]]:
+    """Consecutive envelopes of one type, in order: batch handlers get long runs, order is kept."""
+    runs: list[list[Envelope[Any]]] = []
+    for env in envs:
+        if runs and runs[-1][0].type == env.type:
+            runs[-1].append(env)
+        else:
+            runs.append([env])
+    return runs
+
+
+def _short_errors(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+
+
+__all__ = [
+    "BatchHandler",
+    "EventHandler",
+    "IdempotentConsumer",
+    "PermanentEventError",
+    "batch_handler",
+    "is_transient",
+]

@@ -1,0 +1,490 @@
+"""The event contract: the CloudEvents envelope and one frozen model per event type.
+
+External events (TradeSettled, TradeCancelled, AssetSnapshotTaken,
+CustomerTransferRequested) are fixed by the systems that produce them: their
+field names are not ours to change. Internal events are ours; a new required
+field means a new version, named ``<Type>.v2`` (version 1 carries no suffix).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
+
+import orjson
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+)
+
+from . import topics
+from .timeutil import now_cst
+
+
+def _no_float(value: Any) -> Any:
+    # A float has already lost the fen; the contract says money is a decimal string.
+    if isinstance(value, float):
+        raise ValueError("money must be a decimal string, not a float")
+    return value
+
+
+_FEN = Decimal("0.01")
+
+
+def _money_str(value: Decimal) -> str:
+    # Always to the fen and never in exponent form: Decimal("38") -> "38.00", Decimal("1E+3") -> "1000.00".
+    return format(value.quantize(_FEN), "f")
+
+
+def _decimal_str(value: Decimal) -> str:
+    # str(Decimal("1E+3")) is "1E+3"; the contract wants a plain decimal string.
+    return format(value, "f")
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_no_float),
+    Field(max_digits=18, decimal_places=2),
+    PlainSerializer(_money_str, return_type=str, when_used="json"),
+]
+"""CNY amount to the fen, carried as a decimal string."""
+
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_no_float),
+    Field(max_digits=18, decimal_places=4, ge=0),
+    PlainSerializer(_decimal_str, return_type=str, when_used="json"),
+]
+Points = Money
+CustomerId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+Tier = Literal["standard", "silver", "gold", "platinum"]
+Level = Literal["low", "mid_low", "mid", "mid_high", "high"]
+
+
+class Event(BaseModel):
+    """Base of every event payload: frozen, unknown fields ignored on read."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    TYPE: ClassVar[str]
+    TOPIC: ClassVar[topics.Topic]
+    EXTERNAL: ClassVar[bool] = False
+
+    customer_id: CustomerId
+
+    @property
+    def key(self) -> str:
+        """Kafka key: the customer id, so one customer's events stay ordered."""
+        return self.customer_id
+
+
+D = TypeVar("D", bound=Event)
+
+
+class Envelope(BaseModel, Generic[D]):
+    """CloudEvents 1.0 structured-mode envelope."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    type: Annotated[str, Field(min_length=1, max_length=100)]
+    source: Annotated[str, Field(min_length=1, max_length=100)]
+    time: AwareDatetime
+    subject: str | None = None
+    datacontenttype: Literal["application/json"] = "application/json"
+    data: D
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(self.model_dump(mode="json"))
+
+
+class RawEnvelope(BaseModel):
+    """The envelope before its data is validated against the type's model."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    specversion: Literal["1.0"]
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    type: Annotated[str, Field(min_length=1, max_length=100)]
+    source: Annotated[str, Field(min_length=1, max_length=100)]
+    time: AwareDatetime
+    subject: str | None = None
+    datacontenttype: Literal["application/json"] = "application/json"
+    data: dict[str, Any]
+
+
+def new_envelope(data: Event, *, source: str, event_id: str | None = None,
+                 time: datetime | None = None) -> Envelope[Any]:
+    """Wrap a payload in an envelope with a fresh id; subject and key are the customer id."""
+    return Envelope[type(data)](  # type: ignore[misc]
+        id=event_id or str(uuid.uuid4()),
+        type=data.TYPE,
+        source=source,
+        time=time or now_cst(),
+        subject=data.customer_id,
+        data=data,
+    )
+
+
+# --------------------------------------------------------------------------- external (fixed)
+
+
+class TradeSettled(Event):
+    """A trade settled by the settlement system (成交结算)."""
+
+    TYPE: ClassVar[str] = "TradeSettled"
+    TOPIC: ClassVar[topics.Topic] = topics.TRADE_SETTLED
+    EXTERNAL: ClassVar[bool] = True
+
+    trade_id: Annotated[str, Field(min_length=1, max_length=64)]
+    account_id: Annotated[str, Field(min_length=1, max_length=32)]
+    market: Literal["SH", "SZ", "BJ"]
+    security_code: Annotated[str, Field(min_length=1, max_length=16)]
+    side: Literal["B", "S"]
+    quantity: Annotated[int, Field(gt=0)]
+    price: Price
+    amount: Annotated[Money, Field(ge=0)]
+    commission: Annotated[Money, Field(ge=0)]
+    trade_date: date
+    settled_on: date
+
+
+class TradeCancelled(Event):
+    """A settled trade cancelled or corrected (撤销/更正); same topic as the trade."""
+
+    TYPE: ClassVar[str] = "TradeCancelled"
+    TOPIC: ClassVar[topics.Topic] = topics.TRADE_SETTLED
+    EXTERNAL: ClassVar[bool] = True
+
+    trade_id: Annotated[str, Field(min_length=1, max_length=64)]
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+class AssetSnapshotTaken(Event):
+    """End-of-day valuation of one customer (日终资产)."""
+
+    TYPE: ClassVar[str] = "AssetSnapshotTaken"
+    TOPIC: ClassVar[topics.Topic] = topics.ASSET_SNAPSHOTS
+    EXTERNAL: ClassVar[bool] = True
+
+    as_of: date
+    total_assets: Money
+    cash: Money
+    securities_value: Money
+    net_inflow: Money
+
+
+class CustomerTransferRequested(Event):
+    """A request to move custody (转托管, SZ) or cancel designated trading (撤销指定, SH)."""
+
+    TYPE: ClassVar[str] = "CustomerTransferRequested"
+    TOPIC: ClassVar[topics.Topic] = topics.TRANSFER_REQUESTED
+    EXTERNAL: ClassVar[bool] = True
+
+    request_id: Annotated[str, Field(min_length=1, max_length=64)]
+    kind: Literal["custody_transfer", "designation_cancel"]
+    market: Literal["SH", "SZ", "BJ"]
+    reason: Annotated[str, Field(max_length=500)] = ""
+    requested_at: AwareDatetime
+
+
+# --------------------------------------------------------------------------- profile-svc
+
+
+class CustomerRegistered(Event):
+    """A new customer. Carries only what other services need: never the ID number."""
+
+    TYPE: ClassVar[str] = "CustomerRegistered"
+    TOPIC: ClassVar[topics.Topic] = topics.PROFILE_CUSTOMERS
+
+    name: str
+    phone: Annotated[str, Field(pattern=r"^1\d{10}$")]
+    branch_id: str
+    opened_on: date
+    birth_month_day: Annotated[str, Field(pattern=r"^\d{2}-\d{2}$")]
+    onsite: bool
+    referrer_id: CustomerId | None = None
+    preferred_channels: list[Literal["sms", "phone", "im", "email"]] = ["sms"]
+    email: str | None = None
+    status: Literal["active", "transfer_requested", "transferred_out", "dormant"] = "active"
+
+
+class CustomerProfileUpdated(Event):
+    """Changed contact facts of a customer; absent fields did not change."""
+
+    TYPE: ClassVar[str] = "CustomerProfileUpdated"
+    TOPIC: ClassVar[topics.Topic] = topics.PROFILE_CUSTOMERS
+
+    phone: Annotated[str, Field(pattern=r"^1\d{10}$")] | None = None
+    branch_id: str | None = None
+    preferred_channels: list[Literal["sms", "phone", "im", "email"]] | None = None
+    email: str | None = None
+    marketing_consent: bool | None = None
+    status: Literal["active", "transfer_requested", "transferred_out", "dormant"] | None = None
+
+
+class RiskProfileAssessed(Event):
+    """A completed risk questionnaire (风险承受能力评估) with its C1–C5 result."""
+
+    TYPE: ClassVar[str] = "RiskProfileAssessed"
+    TOPIC: ClassVar[topics.Topic] = topics.PROFILE_CUSTOMERS
+
+    assessment_id: str
+    capacity_score: Annotated[int, Field(ge=0, le=100)]
+    capacity_level: Level
+    tolerance_score: Annotated[int, Field(ge=0, le=100)]
+    tolerance_level: Level
+    risk_level: Literal["C1", "C2", "C3", "C4", "C5"]
+    assessed_on: date
+    valid_until: date
+
+
+class InteractionLogged(Event):
+    """A staff contact with a customer recorded in the CRM log."""
+
+    TYPE: ClassVar[str] = "InteractionLogged"
+    TOPIC: ClassVar[topics.Topic] = topics.PROFILE_CUSTOMERS
+
+    interaction_id: str
+    staff_id: str
+    branch_id: str
+    channel: Literal["call", "visit", "sms", "im", "email", "seminar"]
+    topic: str
+    outcome: str
+    occurred_at: AwareDatetime
+
+
+class TransferAwayRecorded(Event):
+    """A transfer-away request recorded against the customer, for the retention side."""
+
+    TYPE: ClassVar[str] = "TransferAwayRecorded"
+    TOPIC: ClassVar[topics.Topic] = topics.PROFILE_CUSTOMERS
+
+    request_id: str
+    branch_id: str
+    kind: Literal["custody_transfer", "designation_cancel"]
+    market: Literal["SH", "SZ", "BJ"]
+    reason: str = ""
+    channel: Literal["branch-counter", "mobile-app"]
+    requested_at: AwareDatetime
+
+
+# --------------------------------------------------------------------------- tiering-svc
+
+
+class TierChanged(Event):
+    """A customer's tier changed (升级/降级), with the reason."""
+
+    TYPE: ClassVar[str] = "TierChanged"
+    TOPIC: ClassVar[topics.Topic] = topics.TIERING_TIERS
+
+    old_tier: Tier
+    new_tier: Tier
+    reason: str
+    effective_on: date
+    next_review: date | None = None
+
+
+class PointsAwarded(Event):
+    """Points credited (or reversed, when negative) in the ledger."""
+
+    TYPE: ClassVar[str] = "PointsAwarded"
+    TOPIC: ClassVar[topics.Topic] = topics.TIERING_POINTS
+
+    entry_id: str
+    points: Points
+    reason: str
+    source_ref: str
+
+
+class PointsRedeemed(Event):
+    """Points spent on a tier upgrade or on paid SMS months (for the product side)."""
+
+    TYPE: ClassVar[str] = "PointsRedeemed"
+    TOPIC: ClassVar[topics.Topic] = topics.TIERING_POINTS
+
+    redemption_id: str
+    points: Points
+    kind: Literal["tier_upgrade", "sms_months"]
+    target_tier: Tier | None = None
+    sms_product: Literal["SMS1", "SMS2", "SMS3"] | None = None
+    months: int | None = None
+    valid_until: date | None = None
+
+
+# --------------------------------------------------------------------------- advisory-svc
+
+
+class ProductSubscribed(Event):
+    TYPE: ClassVar[str] = "ProductSubscribed"
+    TOPIC: ClassVar[topics.Topic] = topics.ADVISORY_PRODUCTS
+
+    subscription_id: str
+    product_code: str
+    starts_on: date
+    ends_on: date | None = None
+
+
+class ProductUnsubscribed(Event):
+    TYPE: ClassVar[str] = "ProductUnsubscribed"
+    TOPIC: ClassVar[topics.Topic] = topics.ADVISORY_PRODUCTS
+
+    subscription_id: str
+    product_code: str
+    ended_on: date
+
+
+class ContentPublished(Event):
+    """Advisory content published; customer_id is the audience key (a segment id for broadcasts)."""
+
+    TYPE: ClassVar[str] = "ContentPublished"
+    TOPIC: ClassVar[topics.Topic] = topics.ADVISORY_PRODUCTS
+
+    content_id: str
+    kind: str
+    title: str
+    risk_level: Literal["R1", "R2", "R3", "R4", "R5"]
+
+
+# --------------------------------------------------------------------------- notify-svc
+
+
+class NotificationRequested(Event):
+    """The generic command other services use to send a customer or staff a message."""
+
+    TYPE: ClassVar[str] = "NotificationRequested"
+    TOPIC: ClassVar[topics.Topic] = topics.NOTIFY_COMMANDS
+
+    template_code: str
+    category: Literal["service", "marketing", "advisory", "staff_alert"]
+    params: dict[str, str] = {}
+    channel: Literal["sms", "im", "email"] | None = None
+
+
+class NotificationDelivered(Event):
+    TYPE: ClassVar[str] = "NotificationDelivered"
+    TOPIC: ClassVar[topics.Topic] = topics.NOTIFY_OUTCOMES
+
+    message_id: str
+    channel: Literal["sms", "im", "email"]
+    template_code: str
+    delivered_at: AwareDatetime
+
+
+class NotificationFailed(Event):
+    TYPE: ClassVar[str] = "NotificationFailed"
+    TOPIC: ClassVar[topics.Topic] = topics.NOTIFY_OUTCOMES
+
+    message_id: str
+    channel: Literal["sms", "im", "email"]
+    template_code: str
+    reason: str
+
+
+# --------------------------------------------------------------------------- ops-assessment-svc
+
+
+class RetentionCaseOpened(Event):
+    TYPE: ClassVar[str] = "RetentionCaseOpened"
+    TOPIC: ClassVar[topics.Topic] = topics.OPS_CASES
+
+    case_id: str
+    request_id: str
+    group_id: str | None = None
+
+
+class RetentionCaseClosed(Event):
+    TYPE: ClassVar[str] = "RetentionCaseClosed"
+    TOPIC: ClassVar[topics.Topic] = topics.OPS_CASES
+
+    case_id: str
+    outcome: Literal["retained", "left", "partially_retained"]
+
+
+class ComplaintFiled(Event):
+    TYPE: ClassVar[str] = "ComplaintFiled"
+    TOPIC: ClassVar[topics.Topic] = topics.OPS_CASES
+
+    complaint_id: str
+    category: Literal[
+        "system_failure", "business_error", "data_leak", "late_cancellation", "staff_attitude",
+        "other",
+    ]
+    owner_id: str
+    due_on: date
+
+
+class ComplaintResolved(Event):
+    TYPE: ClassVar[str] = "ComplaintResolved"
+    TOPIC: ClassVar[topics.Topic] = topics.OPS_CASES
+
+    complaint_id: str
+    resolved_on: date
+
+
+class SuggestionAdopted(Event):
+    """A customer's suggestion (合理化建议) was adopted: its author earns bonus points."""
+
+    TYPE: ClassVar[str] = "SuggestionAdopted"
+    TOPIC: ClassVar[topics.Topic] = topics.OPS_CASES
+
+    suggestion_id: str
+    adopted_on: date
+
+
+class CustomerAssigned(Event):
+    TYPE: ClassVar[str] = "CustomerAssigned"
+    TOPIC: ClassVar[topics.Topic] = topics.OPS_CASES
+
+    group_id: str
+    month: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
+
+
+class AssessmentPublished(Event):
+    """A monthly group assessment; keyed by the group id in customer_id's place."""
+
+    TYPE: ClassVar[str] = "AssessmentPublished"
+    TOPIC: ClassVar[topics.Topic] = topics.OPS_CASES
+
+    month: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
+    group_id: str
+    rank: int
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls
+    for cls in (
+        TradeSettled, TradeCancelled, AssetSnapshotTaken, CustomerTransferRequested,
+        CustomerRegistered, CustomerProfileUpdated, RiskProfileAssessed, InteractionLogged,
+        TransferAwayRecorded, TierChanged, PointsAwarded, PointsRedeemed, ProductSubscribed,
+        ProductUnsubscribed, ContentPublished, NotificationRequested, NotificationDelivered,
+        NotificationFailed, RetentionCaseOpened, RetentionCaseClosed, ComplaintFiled,
+        ComplaintResolved, SuggestionAdopted, CustomerAssigned, AssessmentPublished,
+    )
+}
+
+
+def parse_envelope(raw: bytes | str) -> Envelope[Any]:
+    """Parse and validate a message value; raises ValueError (or ValidationError) with the reason."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise ValueError("envelope must be a JSON object")
+    event_type = obj.get("type")
+    model = EVENT_TYPES.get(event_type) if isinstance(event_type, str) else None
+    if model is None:
+        raise UnknownEventType(str(event_type))
+    return Envelope[model].model_validate(obj)  # type: ignore[valid-type]
+
+
+class UnknownEventType(ValueError):
+    """A type this platform has no model for (a consumer may skip it rather than dead-letter it)."""

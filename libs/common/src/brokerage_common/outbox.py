@@ -1,0 +1,212 @@
+"""Transactional outbox: events are written in the caller's transaction and relayed to Kafka after commit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+
+from . import metrics
+from .db import Database
+from .events import Envelope, Event, new_envelope
+from .kafka import make_producer
+from .tables import PlatformTables
+
+log = logging.getLogger(__name__)
+
+
+class Outbox:
+    """Adds events to a service's outbox table inside the caller's transaction (never commits)."""
+
+    def __init__(self, tables: PlatformTables, *, source: str) -> None:
+        self.table = tables.outbox
+        self.source = source
+
+    def envelope(self, event: Event, *, event_id: str | None = None) -> Envelope[Any]:
+        return new_envelope(event, source=self.source, event_id=event_id)
+
+    async def add(self, session: AsyncSession, event: Event, *, event_id: str | None = None) -> Envelope[Any]:
+        """Stage one event; it is published only if the caller's transaction commits."""
+        env = self.envelope(event, event_id=event_id)
+        await session.execute(insert(self.table), [self._row(env)])
+        return env
+
+    async def add_many(self, session: AsyncSession, events: Iterable[Event]) -> int:
+        rows = [self._row(self.envelope(e)) for e in events]
+        if rows:
+            await session.execute(insert(self.table), rows)
+        return len(rows)
+
+    def _row(self, env: Envelope[Any]) -> dict[str, Any]:
+        return {
+            "event_id": env.id,
+            "topic": env.data.TOPIC.name,
+            "key": env.data.key,
+            "event_type": env.type,
+            "payload": env.to_json().decode(),
+            "created_at": datetime.now(UTC),
+            "attempts": 0,
+        }
+
+
+class OutboxRelay:
+    """Publishes unpublished outbox rows in id order; marks them only after the broker acknowledged.
+
+    One relay is active per service database: on PostgreSQL it holds an advisory
+    lock, so a second worker replica waits as a standby instead of publishing the
+    same rows out of order.
+    """
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        tables: PlatformTables,
+        bootstrap: str,
+        service: str,
+        batch_size: int = 1000,
+        poll_interval_s: float = 0.2,
+        producer: AIOKafkaProducer | None = None,
+    ) -> None:
+        self.db = db
+        self.table = tables.outbox
+        self.bootstrap = bootstrap
+        self.service = service
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self._producer = producer
+        self._own_producer = producer is None
+        self._lock_conn: AsyncConnection | None = None
+
+    async def _ensure_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = make_producer(self.bootstrap, client_id=f"{self.service}-outbox")
+            await producer.start()
+            self._producer = producer
+        return self._producer
+
+    async def _acquire_leadership(self) -> bool:
+        if self.db.is_sqlite:
+            return True
+        if self._lock_conn is None:
+            self._lock_conn = await self.db.engine.connect()
+        key = zlib.crc32(f"outbox:{self.service}".encode())
+        got = (await self._lock_conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar()
+        await self._lock_conn.commit()
+        return bool(got)
+
+    async def relay_once(self) -> int:
+        """Publish one batch; returns how many rows were published."""
+        o = self.table
+        async with self.db.sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(o.c.id, o.c.topic, o.c.key, o.c.payload, o.c.created_at)
+                    .where(o.c.published_at.is_(None))
+                    .order_by(o.c.id)
+                    .limit(self.batch_size)
+                )
+            ).all()
+        if not rows:
+            metrics.OUTBOX_BACKLOG.labels(self.service).set(0)
+            return 0
+        producer = await self._ensure_producer()
+        futures = [
+            await producer.send(r.topic, key=r.key.encode(), value=r.payload.encode()) for r in rows
+        ]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        now = datetime.now(UTC)
+        ok_ids = [r.id for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
+        failed = [(r.id, res) for r, res in zip(rows, results, strict=True) if isinstance(res, BaseException)]
+        async with self.db.sessionmaker() as session:
+            for chunk in _chunks(ok_ids, 1000):
+                await session.execute(update(o).where(o.c.id.in_(chunk)).values(published_at=now))
+            for row_id, exc in failed:
+                await session.execute(
+                    update(o)
+                    .where(o.c.id == row_id)
+                    .values(attempts=o.c.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:500])
+                )
+            await session.commit()
+        for r, res in zip(rows, results, strict=True):
+            if not isinstance(res, BaseException):
+                created = r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC)
+                metrics.OUTBOX_PUBLISH_LATENCY.labels(self.service).observe((now - created).total_seconds())
+        metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(ok_ids))
+        if failed:
+            # A producer that lost batches may hold a stale sequence state: start afresh.
+            # Rows not marked are sent again; consumers dedupe them by event id.
+            await self._reset_producer()
+            raise OutboxPublishError(f"{len(failed)} of {len(rows)} outbox rows not acknowledged")
+        return len(ok_ids)
+
+    async def backlog(self) -> int:
+        o = self.table
+        async with self.db.sessionmaker() as session:
+            n = (await session.execute(select(func.count()).where(o.c.published_at.is_(None)))).scalar_one()
+        metrics.OUTBOX_BACKLOG.labels(self.service).set(n)
+        return int(n)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until ``stop`` is set; transient broker or database errors back off and retry."""
+        try:
+            while not stop.is_set():
+                async for attempt in AsyncRetrying(
+                    retry=retry_if_exception_type((KafkaError, OSError, DBAPIError, OutboxPublishError)),
+                    wait=wait_exponential_jitter(initial=0.2, max=30),
+                    reraise=True,
+                ):
+                    with attempt:
+                        if stop.is_set():
+                            return
+                        if not await self._acquire_leadership():
+                            await _sleep_or_stop(stop, 5.0)
+                            continue
+                        published = await self.relay_once()
+                        if published == 0:
+                            await self.backlog()
+                            await _sleep_or_stop(stop, self.poll_interval_s)
+                    if attempt.retry_state.outcome and attempt.retry_state.outcome.failed:
+                        log.warning("outbox relay attempt failed; backing off")
+        finally:
+            await self.close()
+
+    async def _reset_producer(self) -> None:
+        if self._producer is not None and self._own_producer:
+            producer, self._producer = self._producer, None
+            try:
+                await asyncio.wait_for(producer.stop(), timeout=5)
+            except (TimeoutError, KafkaError, OSError):
+                log.warning("outbox producer did not stop cleanly")
+
+    async def close(self) -> None:
+        await self._reset_producer()
+        if self._lock_conn is not None:
+            await self._lock_conn.close()
+            self._lock_conn = None
+
+
+class OutboxPublishError(RuntimeError):
+    pass
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

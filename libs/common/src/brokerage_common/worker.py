@@ -1,0 +1,32 @@
+"""Running a service worker: its consumers and its outbox relay until SIGTERM, with a metrics port."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+
+from prometheus_client import start_http_server
+
+log = logging.getLogger(__name__)
+
+Runner = Callable[[asyncio.Event], Awaitable[None]]
+
+
+async def run_until_stopped(runners: Sequence[Runner], *, metrics_port: int | None = None) -> None:
+    """Run every loop until SIGTERM/SIGINT; if one loop crashes, stop the others and re-raise."""
+    if metrics_port:
+        start_http_server(metrics_port, addr="0.0.0.0")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(r(stop)) for r in runners]
+    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    stop.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            log.error("worker loop crashed", exc_info=result)
+            raise result
