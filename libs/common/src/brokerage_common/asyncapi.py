@@ -1,0 +1,99 @@
+"""Builds the platform's AsyncAPI 3 document from the event models and topics (docs/asyncapi.yaml)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from .events import EVENT_TYPES, Envelope, Event
+from .topics import ALL_TOPICS, DLQ_PARTITIONS
+
+# Who produces and who consumes each event (documentation of the flow between services).
+PRODUCERS = {
+    "TradeSettled": "settlement-system", "TradeCancelled": "settlement-system",
+    "AssetSnapshotTaken": "settlement-system", "CustomerTransferRequested": "branch-counter / mobile-app",
+}
+
+
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema(mode="serialization", ref_template="#/components/schemas/{model}")
+
+
+def build_document(version: str = "0.1.0") -> dict[str, Any]:
+    """The AsyncAPI 3.0 document: one channel per topic, one message per event type."""
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    for topic in ALL_TOPICS:
+        channel_id = topic.name.replace(".", "_").replace("-", "_")
+        types = [t for t, m in EVENT_TYPES.items() if m.TOPIC is topic]
+        channels[channel_id] = {
+            "address": topic.name,
+            "description": topic.description,
+            "messages": {t: {"$ref": f"#/components/messages/{t}"} for t in types},
+            "bindings": {"kafka": {"partitions": topic.partitions, "bindingVersion": "0.5.0"}},
+        }
+        operations[f"publish_{channel_id}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{channel_id}"},
+            "summary": f"{'External systems publish' if topic.external else 'Published through the transactional outbox'} to {topic.name}",
+            "messages": [{"$ref": f"#/channels/{channel_id}/messages/{t}"} for t in types],
+        }
+    for event_type, model in EVENT_TYPES.items():
+        payload = _schema(Envelope[model])  # type: ignore[valid-type]
+        defs = payload.pop("$defs", {})
+        schemas.update(defs)
+        schemas[f"{event_type}Envelope"] = payload
+        messages[event_type] = {
+            "name": event_type,
+            "title": event_type,
+            "summary": (model.__doc__ or event_type).strip().splitlines()[0],
+            "contentType": "application/json",
+            "headers": {"type": "object"},
+            "payload": {"$ref": f"#/components/schemas/{event_type}Envelope"},
+            "bindings": {"kafka": {"key": {"type": "string", "description": "the customer id"}, "bindingVersion": "0.5.0"}},
+            "x-external": model.EXTERNAL,
+            "x-producer": PRODUCERS.get(event_type, _producer(model)),
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Brokerage branch customer-service platform events",
+            "version": version,
+            "description": (
+                "CloudEvents 1.0 structured-mode JSON on Kafka. The message key and the envelope "
+                "subject are the customer id. Money is a decimal string in CNY. Every consumed "
+                f"topic has a dead-letter topic `<topic>.dlq` ({DLQ_PARTITIONS} partition) carrying the "
+                "reason in the `dlq.reason` header."
+            ),
+        },
+        "defaultContentType": "application/json",
+        "servers": {
+            "local": {"host": "127.0.0.1:9092", "protocol": "kafka", "description": "Tansu (make run)"},
+            "production": {"host": "brokerage-kafka-kafka-bootstrap:9092", "protocol": "kafka"},
+        },
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": schemas},
+    }
+
+
+def _producer(model: type[Event]) -> str:
+    prefix = model.TOPIC.name.split(".", 1)[0]
+    return {"profile": "profile-svc", "tiering": "tiering-svc", "advisory": "advisory-svc",
+            "notify": "notify-svc", "ops": "ops-assessment-svc"}.get(prefix, "unknown")
+
+
+def main() -> None:
+    """``python -m brokerage_common.asyncapi > docs/asyncapi.yaml``"""
+    import sys
+
+    import yaml
+
+    yaml.safe_dump(build_document(), sys.stdout, sort_keys=False, allow_unicode=True, width=100)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""The AsyncAPI document is generated from the event models, kept in docs/, and holds the fixed external shapes."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+
+from brokerage_common.asyncapi import build_document
+from brokerage_common.events import EVENT_TYPES, parse_envelope
+from brokerage_common.topics import ALL_TOPICS
+
+DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.yaml"
+
+# The external events exactly as events.md fixes them (field names are not ours to change).
+ENVELOPE = {
+    "specversion": "1.0",
+    "id": "5f0c2b1e-9a53-4c3e-9f1e-2b7d0f3c9a11",
+    "source": "settlement-system",
+    "time": "2026-11-20T15:31:07+08:00",
+    "subject": "C000123",
+    "datacontenttype": "application/json",
+}
+EXTERNAL_EXAMPLES: dict[str, dict[str, Any]] = {
+    "TradeSettled": {
+        "trade_id": "T20261120-000918", "customer_id": "C000123", "account_id": "A0000123", "market": "SH",
+        "security_code": "600519", "side": "B", "quantity": 100, "price": "1520.00", "amount": "152000.00",
+        "commission": "38.00", "trade_date": "2026-11-20", "settled_on": "2026-11-20",
+    },
+    "TradeCancelled": {"trade_id": "T20261120-000918", "customer_id": "C000123", "reason": "error correction"},
+    "AssetSnapshotTaken": {
+        "customer_id": "C000123", "as_of": "2026-11-20", "total_assets": "812345.67", "cash": "12345.67",
+        "securities_value": "800000.00", "net_inflow": "50000.00",
+    },
+    "CustomerTransferRequested": {
+        "request_id": "R20261120-0042", "customer_id": "C000123", "kind": "custody_transfer", "market": "SZ",
+        "reason": "friend works at another broker", "requested_at": "2026-11-20T10:12:00+08:00",
+    },
+}
+EXTERNAL_TOPICS = {
+    "TradeSettled": "trade.settled", "TradeCancelled": "trade.settled",
+    "AssetSnapshotTaken": "account.asset-snapshots", "CustomerTransferRequested": "customer.transfer-requested",
+}
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict[str, Any]:
+    return yaml.safe_load(DOC_PATH.read_text(encoding="utf-8"))
+
+
+def validator_for(doc: dict[str, Any], event_type: str) -> Draft202012Validator:
+    schema = {"$ref": f"#/components/schemas/{event_type}Envelope", "components": doc["components"]}
+    return Draft202012Validator(schema)
+
+
+def test_committed_document_is_the_generated_one(doc: dict[str, Any]) -> None:
+    assert doc == yaml.safe_load(yaml.safe_dump(build_document())), (
+        "docs/asyncapi.yaml is stale: run `.venv/bin/python -m brokerage_common.asyncapi > docs/asyncapi.yaml`"
+    )
+
+
+def test_document_is_asyncapi_3_with_every_topic_and_event(doc: dict[str, Any]) -> None:
+    assert doc["asyncapi"] == "3.0.0"
+    addresses = {c["address"]: c for c in doc["channels"].values()}
+    assert set(addresses) == {t.name for t in ALL_TOPICS}
+    for topic in ALL_TOPICS:
+        assert addresses[topic.name]["bindings"]["kafka"]["partitions"] == topic.partitions
+    assert set(doc["components"]["messages"]) == set(EVENT_TYPES)
+    for event_type, model in EVENT_TYPES.items():
+        assert event_type in addresses[model.TOPIC.name]["messages"]
+    for op in doc["operations"].values():
+        assert op["action"] in ("send", "receive")
+        assert op["channel"]["$ref"].removeprefix("#/channels/") in doc["channels"]
+
+
+@pytest.mark.parametrize("event_type", sorted(EXTERNAL_EXAMPLES))
+def test_external_event_shape_is_fixed(doc: dict[str, Any], event_type: str) -> None:
+    data = EXTERNAL_EXAMPLES[event_type]
+    envelope = {**ENVELOPE, "type": event_type, "data": data}
+    validator_for(doc, event_type).validate(envelope)
+    parsed = parse_envelope(__import__("json").dumps(envelope))
+    assert parsed.data.model_dump(mode="json") == data  # nothing renamed, nothing added
+    assert EVENT_TYPES[event_type].TOPIC.name == EXTERNAL_TOPICS[event_type]
+    assert EVENT_TYPES[event_type].EXTERNAL
+    data_schema = doc["components"]["schemas"][event_type]
+    assert set(data_schema["properties"]) == set(data)
+
+
+@pytest.mark.parametrize("event_type", sorted(EXTERNAL_EXAMPLES))
+def test_external_event_rejects_float_money_and_renamed_fields(doc: dict[str, Any], event_type: str) -> None:
+    data = copy.deepcopy(EXTERNAL_EXAMPLES[event_type])
+    data.pop("customer_id")
+    data["customerId"] = "C000123"
+    envelope = {**ENVELOPE, "type": event_type, "data": data}
+    assert not validator_for(doc, event_type).is_valid(envelope)
+
+
+def test_money_is_a_string_in_the_contract(doc: dict[str, Any]) -> None:
+    envelope = {**ENVELOPE, "type": "TradeSettled", "data": {**EXTERNAL_EXAMPLES["TradeSettled"], "commission": 38.0}}
+    assert not validator_for(doc, "TradeSettled").is_valid(envelope)
+
+
+def _sample(event_type: str) -> dict[str, Any]:
+    """A minimal valid payload for an internal event, built from its JSON schema."""
+    samples = {
+        "string": "x", "integer": 1, "boolean": True, "number": 1,
+    }
+    model = EVENT_TYPES[event_type]
+    schema = model.model_json_schema(mode="serialization")
+    out: dict[str, Any] = {}
+    for name in schema.get("required", []):
+        prop = schema["properties"][name]
+        if name == "customer_id":
+            out[name] = "C000001"
+        elif "enum" in prop:
+            out[name] = prop["enum"][0]
+        elif "const" in prop:
+            out[name] = prop["const"]
+        elif prop.get("format") == "date":
+            out[name] = "2026-11-20"
+        elif prop.get("format") == "date-time":
+            out[name] = "2026-11-20T10:00:00+08:00"
+        elif "pattern" in prop and name == "phone":
+            out[name] = "13800001234"
+        elif "pattern" in prop and "month" in name:
+            out[name] = "11-20" if name == "birth_month_day" else "2026-11"
+        elif prop.get("type") == "array":
+            out[name] = []
+        elif prop.get("type") == "object":
+            out[name] = {}
+        elif name in ("points", "amount"):
+            out[name] = "10.00"
+        else:
+            out[name] = samples.get(prop.get("type", "string"), "x")
+    return out
+
+
+@pytest.mark.parametrize("event_type", sorted(set(EVENT_TYPES) - set(EXTERNAL_EXAMPLES)))
+def test_internal_events_round_trip_through_the_document(doc: dict[str, Any], event_type: str) -> None:
+    model = EVENT_TYPES[event_type]
+    data = model.model_validate(_sample(event_type))
+    envelope = {**ENVELOPE, "type": event_type, "source": "test", "data": data.model_dump(mode="json")}
+    validator_for(doc, event_type).validate(envelope)
+    assert parse_envelope(__import__("json").dumps(envelope)).data == data
