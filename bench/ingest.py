@@ -1,0 +1,147 @@
+"""Benchmark: TradeSettled ingest through the real tiering worker into PostgreSQL, then a full replay.
+
+    .venv/bin/python bench/ingest.py --events 1000000 --workers 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+from brokerage_common import Database
+from brokerage_common.broker import LocalBroker
+from tiering_svc.models import metadata
+from trading_sim import DayConfig, generate_day, publish
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+
+
+async def create_db(name: str) -> str:
+    conn = await asyncpg.connect(f"{PG}/postgres")
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    url = f"postgresql+asyncpg://{PG.removeprefix('postgresql://')}/{name}"
+    db = Database(url)
+    await db.create_all(metadata)
+    await db.dispose()
+    return url
+
+
+async def drop_db(name: str) -> None:
+    conn = await asyncpg.connect(f"{PG}/postgres")
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+async def ledger(name: str) -> tuple[int, str, int]:
+    conn = await asyncpg.connect(f"{PG}/{name}")
+    n, total = await conn.fetchrow("SELECT count(*), coalesce(sum(points), 0) FROM points_entry")
+    processed = await conn.fetchval("SELECT count(*) FROM processed_event")
+    await conn.close()
+    return int(n), str(total), int(processed)
+
+
+def start_workers(n: int, url: str, bootstrap: str, group: str, log_dir: Path) -> list[subprocess.Popen[bytes]]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "SERVICE_NAME": group,
+        "CONSUMER_SESSION_TIMEOUT_MS": "6000",
+        "CONSUMER_BATCH_MAX": os.environ.get("CONSUMER_BATCH_MAX", "5000"),
+        "WORKER_METRICS_PORT": "0",
+        "LOG_LEVEL": "WARNING",
+        "DAILY_JOBS_INTERVAL_S": "86400",
+    }
+    procs = []
+    for i in range(n):
+        log = open(log_dir / f"worker-{group}-{i}.log", "wb")  # noqa: SIM115
+        procs.append(subprocess.Popen([sys.executable, "-m", "tiering_svc.worker"], env=env, stdout=log, stderr=subprocess.STDOUT))  # noqa: S603
+    return procs
+
+
+async def wait_processed(name: str, target: int, timeout_s: float) -> tuple[float, float]:
+    """Poll until processed_event reaches target; returns (first-progress time, done time)."""
+    conn = await asyncpg.connect(f"{PG}/{name}")
+    first = None
+    deadline = time.perf_counter() + timeout_s
+    try:
+        while time.perf_counter() < deadline:
+            n = await conn.fetchval("SELECT count(*) FROM processed_event")
+            now = time.perf_counter()
+            if n and first is None:
+                first = now
+            if n >= target:
+                return first or now, now
+            await asyncio.sleep(0.25)
+    finally:
+        await conn.close()
+    raise TimeoutError(f"only part of {target} processed after {timeout_s}s")
+
+
+def run(events: int, workers: int, log_dir: Path) -> dict[str, object]:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    customers = max(1, events // 5)
+    cfg = DayConfig(customers=customers, trades_per_customer=5, cancel_rate=0, transfers=0, snapshots=False, seed=4242)
+    messages = list(generate_day(cfg))
+    assert len(messages) == events, len(messages)
+    broker = LocalBroker(log_path=log_dir / "broker.log").start()
+    broker.create_topics()
+    name = f"bench_tiering_{uuid.uuid4().hex[:8]}"
+    url = asyncio.run(create_db(name))
+    result: dict[str, object] = {"events": events, "workers": workers}
+    try:
+        t0 = time.perf_counter()
+        asyncio.run(publish(messages, broker.bootstrap))
+        result["publish_s"] = round(time.perf_counter() - t0, 1)
+        group = f"tiering-bench-{uuid.uuid4().hex[:6]}"
+        procs = start_workers(workers, url, broker.bootstrap, group, log_dir)
+        try:
+            started = time.perf_counter()
+            first, done = asyncio.run(wait_processed(name, events, timeout_s=1800))
+            result["ingest_s"] = round(done - first, 2)
+            result["events_per_s"] = round(events / (done - first))
+            result["wall_s_incl_group_join"] = round(done - started, 1)
+            before = asyncio.run(ledger(name))
+            # Replay: every message again, same ids and trade ids; the ledger must not move.
+            asyncio.run(publish(messages, broker.bootstrap))
+            time.sleep(2)
+            asyncio.run(wait_processed(name, events, timeout_s=60))
+            # wait until the worker has consumed the replay (lag 0): poll until ledger stable twice
+            stable = 0
+            last = None
+            while stable < 4:
+                time.sleep(1.5)
+                now_state = asyncio.run(ledger(name))
+                stable = stable + 1 if now_state == last else 0
+                last = now_state
+            after = last
+            result["ledger_before"] = before
+            result["ledger_after_replay"] = after
+            result["replay_unchanged"] = before == after
+        finally:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                p.wait(timeout=30)
+    finally:
+        broker.stop()
+        asyncio.run(drop_db(name))
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    print(run(args.events, args.workers, ROOT / "data" / "bench"))
