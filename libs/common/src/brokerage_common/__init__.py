@@ -12,19 +12,28 @@ from .auth import (
 )
 from .consumer import IdempotentConsumer, PermanentEventError, batch_handler, is_transient
 from .db import Database, make_engine, service_base
-from .events import EVENT_TYPES, Envelope, Event, Money, new_envelope, parse_envelope
+from .events import (
+    EVENT_TYPES,
+    Envelope,
+    Event,
+    Money,
+    NonNegativeMoney,
+    new_envelope,
+    parse_envelope,
+)
 from .logging import configure_logging, mask_pii
 from .outbox import Outbox, OutboxRelay
 from .settings import CommonSettings
 from .tables import PlatformTables, platform_tables
 from .timeutil import CST, now_cst, today_cst
 from .topics import ALL_TOPICS, Topic, all_topic_specs
-from .web import install_platform
+from .web import ERROR_RESPONSES, install_platform
 from .worker import run_until_stopped
 
 __all__ = [
     "ALL_TOPICS",
     "CST",
+    "ERROR_RESPONSES",
     "EVENT_TYPES",
     "CommonSettings",
     "CurrentPrincipal",
@@ -33,13 +42,14 @@ __all__ = [
     "Event",
     "IdempotentConsumer",
     "Money",
+    "NonNegativeMoney",
     "Outbox",
     "OutboxRelay",
     "PermanentEventError",
     "PlatformTables",
     "Principal",
-    "Topic",
     "TokenVerifier",
+    "Topic",
     "all_topic_specs",
     "batch_handler",
     "configure_logging",

@@ -16,7 +16,7 @@ from aiokafka.protocol.api import RequestStruct, Response
 from aiokafka.protocol.types import CompactString, Int16, Int32, Int64, Schema, TaggedFields
 
 
-class InitProducerIdResponse_v3(Response):  # noqa: N801 - aiokafka's naming
+class InitProducerIdResponse_v3(Response):
     API_KEY = 22
     API_VERSION = 3
     SCHEMA = Schema(
@@ -28,7 +28,7 @@ class InitProducerIdResponse_v3(Response):  # noqa: N801 - aiokafka's naming
     )
 
 
-class InitProducerIdRequest_v3(RequestStruct):  # noqa: N801
+class InitProducerIdRequest_v3(RequestStruct):
     FLEXIBLE_VERSION = True
     API_KEY = 22
     API_VERSION = 3

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from jwt.algorithms import RSAAlgorithm
 
 Role = Literal["customer", "staff", "service"]
 _bearer = HTTPBearer(auto_error=False)
@@ -17,12 +18,13 @@ _bearer = HTTPBearer(auto_error=False)
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a customer (sub = customer id), staff of a branch, or a service with scopes."""
+    """Who is calling: a customer (sub = customer id), staff of a branch, or a scoped service."""
 
     sub: str
     role: Role
     branch_id: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    expires_at: float | None = None  # the token's exp (epoch seconds)
 
     @property
     def is_customer(self) -> bool:
@@ -40,13 +42,22 @@ class Principal:
 class TokenVerifier:
     """HS256 with a shared secret locally; RS256 with a public key in production."""
 
-    def __init__(self, *, secret: str | None = None, public_key: str | None = None,
-                 issuer: str | None = None) -> None:
+    def __init__(
+        self, *, secret: str | None = None, public_key: str | None = None, issuer: str | None = None
+    ) -> None:
+        self._verify_key: Any
         if public_key:
             self.key: str = public_key
             self.algorithms = ["RS256"]
+            # Parse it now: a broken AUTH_JWT_PUBLIC_KEY must stop the service at start-up,
+            # not turn every request into a 401.
+            try:
+                self._verify_key = RSAAlgorithm(RSAAlgorithm.SHA256).prepare_key(public_key)
+            except (jwt.PyJWTError, ValueError, TypeError) as exc:
+                raise ValueError(f"the JWT public key is not a usable RSA key: {exc}") from exc
         elif secret:
             self.key = secret
+            self._verify_key = secret
             self.algorithms = ["HS256"]
         else:
             raise ValueError("a JWT secret or public key is required")
@@ -56,28 +67,35 @@ class TokenVerifier:
         try:
             claims = jwt.decode(
                 token,
-                self.key,
+                self._verify_key,
                 algorithms=self.algorithms,
                 issuer=self.issuer,
                 options={"require": ["sub", "exp", "role"]},
             )
         except jwt.PyJWTError as exc:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}",
-                                headers={"WWW-Authenticate": "Bearer"}) from exc
+            raise _unauthorized(f"invalid token: {exc}") from exc
         role = claims.get("role")
         if role not in ("customer", "staff", "service"):
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid token: unknown role")
+            raise _unauthorized("invalid token: unknown role")
         if role == "staff" and not claims.get("branch_id"):
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid token: staff without branch_id")
+            raise _unauthorized("invalid token: staff without branch_id")
         scopes = claims.get("scopes") or []
         if not isinstance(scopes, list):
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid token: scopes must be a list")
+            raise _unauthorized("invalid token: scopes must be a list")
         return Principal(
             sub=str(claims["sub"]),
             role=role,
             branch_id=claims.get("branch_id"),
             scopes=frozenset(str(s) for s in scopes),
+            expires_at=float(claims["exp"]),
         )
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    # Every 401 carries the challenge (RFC 6750), whatever was wrong with the token.
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 def issue_token(
@@ -89,7 +107,7 @@ def issue_token(
     scopes: list[str] | None = None,
     ttl_s: int = 3600,
 ) -> str:
-    """Sign an HS256 token: local runs, demo data and tests only (production tokens come from the IdP)."""
+    """Sign an HS256 token: local runs, demo data and tests only (production uses the IdP's)."""
     claims: dict[str, Any] = {"sub": sub, "role": role, "exp": int(time.time()) + ttl_s}
     if branch_id is not None:
         claims["branch_id"] = branch_id
@@ -104,8 +122,11 @@ def current_principal(
 ) -> Principal:
     """FastAPI dependency: the verified caller, or 401."""
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     verifier: TokenVerifier = request.app.state.token_verifier
     return verifier.verify(credentials.credentials)
 
@@ -125,20 +146,26 @@ def require_role(*roles: Role) -> Callable[[Principal], Principal]:
 def require_scope(scope: str) -> Callable[[Principal], Principal]:
     def dependency(principal: CurrentPrincipal) -> Principal:
         if not principal.is_service or scope not in principal.scopes:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires a service token with scope {scope}")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"requires a service token with scope {scope}"
+            )
         return principal
 
     return dependency
 
 
-def ensure_can_access_customer(principal: Principal, *, customer_id: str, branch_id: str | None) -> None:
+def ensure_can_access_customer(
+    principal: Principal, *, customer_id: str, branch_id: str | None
+) -> None:
     """Object-level check: a customer sees only themself, staff only their own branch's customers.
 
     Services pass (they act for the platform and are limited by their scopes at the route).
     """
     if principal.is_customer:
         if principal.sub != customer_id:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "customers may only access their own data")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, "customers may only access their own data"
+            )
         return
     if principal.is_staff:
         if branch_id is None or principal.branch_id != branch_id:

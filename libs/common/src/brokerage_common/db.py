@@ -1,4 +1,4 @@
-"""Async database engine, sessions and the per-service table base (SQLite locally, PostgreSQL in production)."""
+"""Async engine, sessions and the per-service table base (SQLite locally, PostgreSQL in prod)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, event, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import registry
 from sqlmodel import SQLModel
 
@@ -90,7 +95,7 @@ class Database:
             return False
 
     async def create_all(self, metadata: MetaData) -> None:
-        """Create tables directly: tests and the zero-setup local run only; production uses Alembic."""
+        """Create tables directly: tests and the zero-setup local run only (production: Alembic)."""
         async with self.engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
 

@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    WithJsonSchema,
 )
 
 from . import topics
@@ -35,10 +36,12 @@ def _no_float(value: Any) -> Any:
 
 
 _FEN = Decimal("0.01")
+MONEY_PATTERN = r"^-?\d{1,16}(\.\d{1,2})?$"
 
 
 def _money_str(value: Decimal) -> str:
-    # Always to the fen and never in exponent form: Decimal("38") -> "38.00", Decimal("1E+3") -> "1000.00".
+    # Always to the fen and never in exponent form: Decimal("38") -> "38.00", Decimal("1E+3")
+    # -> "1000.00".
     return format(value.quantize(_FEN), "f")
 
 
@@ -49,17 +52,29 @@ def _decimal_str(value: Decimal) -> str:
 
 Money = Annotated[
     Decimal,
-    BeforeValidator(_no_float),
     Field(max_digits=18, decimal_places=2),
+    BeforeValidator(_no_float),
     PlainSerializer(_money_str, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["38.00"]}),
 ]
 """CNY amount to the fen, carried as a decimal string."""
 
+NonNegativeMoney = Annotated[
+    Decimal,
+    Field(max_digits=18, decimal_places=2, ge=0),
+    BeforeValidator(_no_float),
+    PlainSerializer(_money_str, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,16}(\.\d{1,2})?$", "examples": ["38.00"]}),
+]
+
 Price = Annotated[
     Decimal,
-    BeforeValidator(_no_float),
     Field(max_digits=18, decimal_places=4, ge=0),
+    BeforeValidator(_no_float),
     PlainSerializer(_decimal_str, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^\d{1,14}(\.\d{1,4})?$", "examples": ["1520.00"]}
+    ),
 ]
 Points = Money
 CustomerId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -120,8 +135,9 @@ class RawEnvelope(BaseModel):
     data: dict[str, Any]
 
 
-def new_envelope(data: Event, *, source: str, event_id: str | None = None,
-                 time: datetime | None = None) -> Envelope[Any]:
+def new_envelope(
+    data: Event, *, source: str, event_id: str | None = None, time: datetime | None = None
+) -> Envelope[Any]:
     """Wrap a payload in an envelope with a fresh id; subject and key are the customer id."""
     return Envelope[type(data)](  # type: ignore[misc]
         id=event_id or str(uuid.uuid4()),
@@ -150,8 +166,8 @@ class TradeSettled(Event):
     side: Literal["B", "S"]
     quantity: Annotated[int, Field(gt=0)]
     price: Price
-    amount: Annotated[Money, Field(ge=0)]
-    commission: Annotated[Money, Field(ge=0)]
+    amount: NonNegativeMoney
+    commission: NonNegativeMoney
     trade_date: date
     settled_on: date
 
@@ -414,7 +430,11 @@ class ComplaintFiled(Event):
 
     complaint_id: str
     category: Literal[
-        "system_failure", "business_error", "data_leak", "late_cancellation", "staff_attitude",
+        "system_failure",
+        "business_error",
+        "data_leak",
+        "late_cancellation",
+        "staff_attitude",
         "other",
     ]
     owner_id: str
@@ -461,18 +481,37 @@ class AssessmentPublished(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
-        TradeSettled, TradeCancelled, AssetSnapshotTaken, CustomerTransferRequested,
-        CustomerRegistered, CustomerProfileUpdated, RiskProfileAssessed, InteractionLogged,
-        TransferAwayRecorded, TierChanged, PointsAwarded, PointsRedeemed, ProductSubscribed,
-        ProductUnsubscribed, ContentPublished, NotificationRequested, NotificationDelivered,
-        NotificationFailed, RetentionCaseOpened, RetentionCaseClosed, ComplaintFiled,
-        ComplaintResolved, SuggestionAdopted, CustomerAssigned, AssessmentPublished,
+        TradeSettled,
+        TradeCancelled,
+        AssetSnapshotTaken,
+        CustomerTransferRequested,
+        CustomerRegistered,
+        CustomerProfileUpdated,
+        RiskProfileAssessed,
+        InteractionLogged,
+        TransferAwayRecorded,
+        TierChanged,
+        PointsAwarded,
+        PointsRedeemed,
+        ProductSubscribed,
+        ProductUnsubscribed,
+        ContentPublished,
+        NotificationRequested,
+        NotificationDelivered,
+        NotificationFailed,
+        RetentionCaseOpened,
+        RetentionCaseClosed,
+        ComplaintFiled,
+        ComplaintResolved,
+        SuggestionAdopted,
+        CustomerAssigned,
+        AssessmentPublished,
     )
 }
 
 
 def parse_envelope(raw: bytes | str) -> Envelope[Any]:
-    """Parse and validate a message value; raises ValueError (or ValidationError) with the reason."""
+    """Parse and validate a message value; raises ValueError (or ValidationError) with why."""
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

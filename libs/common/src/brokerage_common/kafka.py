@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -17,7 +18,9 @@ _aiokafka_compat.install()
 log = logging.getLogger(__name__)
 
 
-def make_producer(bootstrap: str, *, client_id: str = "brokerage", **overrides: Any) -> AIOKafkaProducer:
+def make_producer(
+    bootstrap: str, *, client_id: str = "brokerage", **overrides: Any
+) -> AIOKafkaProducer:
     """An idempotent producer: acks from all in-sync replicas, no duplicates on its own retries."""
     options: dict[str, Any] = {
         "bootstrap_servers": bootstrap,
@@ -65,10 +68,8 @@ async def ensure_topics(bootstrap: str, specs: Mapping[str, int], *, attempts: i
             existing = set(await admin.list_topics())
             missing = [NewTopic(name, n, 1) for name, n in specs.items() if name not in existing]
             if missing:
-                try:
+                with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(missing)
-                except TopicAlreadyExistsError:
-                    pass
             return
         except (KafkaError, OSError) as exc:
             if attempt == attempts:

@@ -34,7 +34,9 @@ def _mask_value(value: Any) -> Any:
         masked = mask_pii(text)
         return value if masked == text else masked
     if isinstance(value, dict):
-        return {_mask_value(k) if isinstance(k, str) else k: _mask_value(v) for k, v in value.items()}
+        return {
+            _mask_value(k) if isinstance(k, str) else k: _mask_value(v) for k, v in value.items()
+        }
     if isinstance(value, list | tuple | set | frozenset):
         return [_mask_value(v) for v in value]
     return value

@@ -1,8 +1,9 @@
-"""Transactional outbox: events are written in the caller's transaction and relayed to Kafka after commit."""
+"""Transactional outbox: events written in the caller's transaction, relayed to Kafka after it."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import zlib
 from collections.abc import Iterable
@@ -35,7 +36,9 @@ class Outbox:
     def envelope(self, event: Event, *, event_id: str | None = None) -> Envelope[Any]:
         return new_envelope(event, source=self.source, event_id=event_id)
 
-    async def add(self, session: AsyncSession, event: Event, *, event_id: str | None = None) -> Envelope[Any]:
+    async def add(
+        self, session: AsyncSession, event: Event, *, event_id: str | None = None
+    ) -> Envelope[Any]:
         """Stage one event; it is published only if the caller's transaction commits."""
         env = self.envelope(event, event_id=event_id)
         await session.execute(insert(self.table), [self._row(env)])
@@ -91,7 +94,15 @@ class OutboxRelay:
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
             producer = make_producer(self.bootstrap, client_id=f"{self.service}-outbox")
-            await producer.start()
+            try:
+                await producer.start()
+            except BaseException:
+                # A producer that failed to start still holds a client and its connections.
+                try:
+                    await asyncio.wait_for(producer.stop(), timeout=5)
+                except Exception:  # noqa: BLE001 - already failing; the start error is the one to raise
+                    log.debug("outbox producer did not stop after a failed start")
+                raise
             self._producer = producer
         return self._producer
 
@@ -101,9 +112,29 @@ class OutboxRelay:
         if self._lock_conn is None:
             self._lock_conn = await self.db.engine.connect()
         key = zlib.crc32(f"outbox:{self.service}".encode())
-        got = (await self._lock_conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar()
-        await self._lock_conn.commit()
+        try:
+            got = (
+                await self._lock_conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
+            ).scalar()
+            await self._lock_conn.commit()
+        except BaseException:
+            # The session holding the lock is gone (database restart, killed backend): so is
+            # the lock. Drop the connection, so the next attempt competes again on a fresh one
+            # instead of failing forever with "Can't reconnect until invalid transaction is
+            # rolled back".
+            await self._drop_lock_conn()
+            raise
         return bool(got)
+
+    async def _drop_lock_conn(self) -> None:
+        conn, self._lock_conn = self._lock_conn, None
+        if conn is None:
+            return
+        try:
+            await conn.invalidate()
+            await conn.close()
+        except Exception:  # noqa: BLE001 - the connection is already broken; nothing to save
+            log.debug("outbox lock connection did not close cleanly")
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many rows were published."""
@@ -126,8 +157,14 @@ class OutboxRelay:
         ]
         results = await asyncio.gather(*futures, return_exceptions=True)
         now = datetime.now(UTC)
-        ok_ids = [r.id for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
-        failed = [(r.id, res) for r, res in zip(rows, results, strict=True) if isinstance(res, BaseException)]
+        ok_ids = [
+            r.id for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)
+        ]
+        failed = [
+            (r.id, res)
+            for r, res in zip(rows, results, strict=True)
+            if isinstance(res, BaseException)
+        ]
         async with self.db.sessionmaker() as session:
             for chunk in _chunks(ok_ids, 1000):
                 await session.execute(update(o).where(o.c.id.in_(chunk)).values(published_at=now))
@@ -135,13 +172,17 @@ class OutboxRelay:
                 await session.execute(
                     update(o)
                     .where(o.c.id == row_id)
-                    .values(attempts=o.c.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:500])
+                    .values(
+                        attempts=o.c.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:500]
+                    )
                 )
             await session.commit()
         for r, res in zip(rows, results, strict=True):
             if not isinstance(res, BaseException):
                 created = r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC)
-                metrics.OUTBOX_PUBLISH_LATENCY.labels(self.service).observe((now - created).total_seconds())
+                metrics.OUTBOX_PUBLISH_LATENCY.labels(self.service).observe(
+                    (now - created).total_seconds()
+                )
         metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(ok_ids))
         if failed:
             # A producer that lost batches may hold a stale sequence state: start afresh.
@@ -153,7 +194,9 @@ class OutboxRelay:
     async def backlog(self) -> int:
         o = self.table
         async with self.db.sessionmaker() as session:
-            n = (await session.execute(select(func.count()).where(o.c.published_at.is_(None)))).scalar_one()
+            n = (
+                await session.execute(select(func.count()).where(o.c.published_at.is_(None)))
+            ).scalar_one()
         metrics.OUTBOX_BACKLOG.labels(self.service).set(n)
         return int(n)
 
@@ -162,7 +205,9 @@ class OutboxRelay:
         try:
             while not stop.is_set():
                 async for attempt in AsyncRetrying(
-                    retry=retry_if_exception_type((KafkaError, OSError, DBAPIError, OutboxPublishError)),
+                    retry=retry_if_exception_type(
+                        (KafkaError, OSError, DBAPIError, OutboxPublishError)
+                    ),
                     wait=wait_exponential_jitter(initial=0.2, max=30),
                     reraise=True,
                 ):
@@ -192,8 +237,11 @@ class OutboxRelay:
     async def close(self) -> None:
         await self._reset_producer()
         if self._lock_conn is not None:
-            await self._lock_conn.close()
-            self._lock_conn = None
+            conn, self._lock_conn = self._lock_conn, None
+            try:
+                await conn.close()  # ends the session, which releases the advisory lock
+            except Exception:  # noqa: BLE001 - a broken connection holds no lock any more
+                log.debug("outbox lock connection did not close cleanly")
 
 
 class OutboxPublishError(RuntimeError):
@@ -201,10 +249,8 @@ class OutboxPublishError(RuntimeError):
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

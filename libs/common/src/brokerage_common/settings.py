@@ -7,7 +7,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The local development secret. Accepted only when the environment says "local"/"test";
 # a production deployment that forgets AUTH_JWT_SECRET/AUTH_JWT_PUBLIC_KEY refuses to start.
-DEV_JWT_SECRET = "local-dev-secret-change-me-0123456789abcdef"
+DEV_JWT_SECRET = "local-dev-secret-change-me-0123456789abcdef"  # noqa: S105 - local-only, documented
+DEV_ENVIRONMENTS = frozenset({"local", "test"})
 
 
 class CommonSettings(BaseSettings):
@@ -33,12 +34,21 @@ class CommonSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> CommonSettings:
+        # Only an environment that says it is local or a test may fall back to the development
+        # secret: "Production", "prod" or "staging" must not slip through on a spelling.
+        relaxed = self.environment.strip().lower() in DEV_ENVIRONMENTS
         if self.auth_jwt_secret is None and self.auth_jwt_public_key is None:
-            if self.environment == "production":
-                raise ValueError("AUTH_JWT_PUBLIC_KEY or AUTH_JWT_SECRET must be set in production")
+            if not relaxed:
+                raise ValueError(
+                    "AUTH_JWT_PUBLIC_KEY or AUTH_JWT_SECRET must be set"
+                    f" (environment {self.environment!r})"
+                )
             self.auth_jwt_secret = DEV_JWT_SECRET
-        if self.environment == "production" and self.auth_jwt_secret == DEV_JWT_SECRET:
-            raise ValueError("the development JWT secret cannot be used in production")
+        if not relaxed and self.auth_jwt_secret == DEV_JWT_SECRET:
+            raise ValueError(
+                "the development JWT secret cannot be used outside local/test"
+                f" (environment {self.environment!r})"
+            )
         return self
 
     @property

@@ -67,7 +67,9 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
 
 
 @pytest_asyncio.fixture
-async def make_database(database_url: str) -> AsyncIterator[Callable[[MetaData], Awaitable[Database]]]:
+async def make_database(
+    database_url: str,
+) -> AsyncIterator[Callable[[MetaData], Awaitable[Database]]]:
     """Factory: a Database on this test's fresh database with the given tables created."""
     created: list[Database] = []
 
@@ -84,11 +86,23 @@ async def make_database(database_url: str) -> AsyncIterator[Callable[[MetaData],
 
 @pytest.fixture
 def make_token() -> Callable[..., str]:
-    """Factory for signed test tokens: make_token("customer", sub="C1"), make_token("staff", branch_id="B1")."""
+    """Factory for signed test tokens.
 
-    def factory(role: Role, *, sub: str = "tester", branch_id: str | None = None,
-                scopes: list[str] | None = None, ttl_s: int = 3600, secret: str = TEST_JWT_SECRET) -> str:
-        return issue_token(secret=secret, sub=sub, role=role, branch_id=branch_id, scopes=scopes, ttl_s=ttl_s)
+    ``make_token("customer", sub="C1")``, ``make_token("staff", branch_id="B1")``.
+    """
+
+    def factory(
+        role: Role,
+        *,
+        sub: str = "tester",
+        branch_id: str | None = None,
+        scopes: list[str] | None = None,
+        ttl_s: int = 3600,
+        secret: str = TEST_JWT_SECRET,
+    ) -> str:
+        return issue_token(
+            secret=secret, sub=sub, role=role, branch_id=branch_id, scopes=scopes, ttl_s=ttl_s
+        )
 
     return factory
 

@@ -1,4 +1,4 @@
-"""Kafka topics of the platform with their partition counts (the one list deployment files mirror)."""
+"""Kafka topics of the platform and their partition counts (the list deployment files mirror)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ class Topic:
         return f"{self.name}.dlq"
 
 
-TRADE_SETTLED = Topic("trade.settled", 12, "Settled and cancelled trades (settlement system).", True)
+TRADE_SETTLED = Topic(
+    "trade.settled", 12, "Settled and cancelled trades (settlement system).", True
+)
 ASSET_SNAPSHOTS = Topic(
     "account.asset-snapshots", 12, "End-of-day valuation per customer (settlement system).", True
 )
@@ -30,7 +32,9 @@ TIERING_POINTS = Topic("tiering.points", 12, "Points awarded and redeemed (tieri
 ADVISORY_PRODUCTS = Topic("advisory.products", 6, "Subscriptions and content (advisory-svc).")
 NOTIFY_COMMANDS = Topic("notify.commands", 12, "NotificationRequested commands to notify-svc.")
 NOTIFY_OUTCOMES = Topic("notify.outcomes", 6, "Delivery outcomes published by notify-svc.")
-OPS_CASES = Topic("ops.cases", 6, "Cases, suggestions, assignments, assessments (ops-assessment-svc).")
+OPS_CASES = Topic(
+    "ops.cases", 6, "Cases, suggestions, assignments, assessments (ops-assessment-svc)."
+)
 
 ALL_TOPICS: tuple[Topic, ...] = (
     TRADE_SETTLED,

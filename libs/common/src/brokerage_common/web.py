@@ -1,7 +1,9 @@
-"""What every service's FastAPI app shares: health, metrics, request metrics, error shape, auth wiring."""
+"""What every service's FastAPI app shares: health, metrics, error shape, auth wiring."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -10,13 +12,50 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import metrics
 from .auth import TokenVerifier
+from .logging import mask_pii
 from .settings import CommonSettings
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer: ``{"detail": ...}`` (a message, or FastAPI's list of field errors)."""
+
+    detail: Any
+
+
+# The error answers every /v1 route may give; routers declare them so clients and the
+# OpenAPI document know them (api.md: 401 wrong or missing token, 403 no right).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "missing or invalid token"},
+    403: {"model": ErrorBody, "description": "the token does not grant this"},
+    404: {"model": ErrorBody, "description": "not found"},
+    409: {"model": ErrorBody, "description": "conflicts with the current state"},
+    422: {"model": ErrorBody, "description": "invalid input"},
+}
+log = logging.getLogger(__name__)
+
+
+async def _check_ready(check: ReadinessCheck, timeout_s: float) -> bool:
+    """Run one readiness check: raising or hanging means "not ready", never a 500 or a hang."""
+    try:
+        return bool(await asyncio.wait_for(check(), timeout_s))
+    except TimeoutError:
+        log.warning(
+            "readiness check timed out", extra={"check": getattr(check, "__name__", repr(check))}
+        )
+        return False
+    except Exception as exc:  # noqa: BLE001 - any failure of a dependency is "not ready"
+        log.warning(
+            "readiness check failed",
+            extra={"check": getattr(check, "__name__", repr(check)), "error": type(exc).__name__},
+        )
+        return False
 
 
 class MetricsMiddleware:
@@ -44,12 +83,22 @@ class MetricsMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "GET")
-            metrics.HTTP_REQUESTS.labels(self.service, method, template, str(status_holder["status"])).inc()
-            metrics.HTTP_LATENCY.labels(self.service, method, template).observe(time.perf_counter() - started)
+            metrics.HTTP_REQUESTS.labels(
+                self.service, method, template, str(status_holder["status"])
+            ).inc()
+            metrics.HTTP_LATENCY.labels(self.service, method, template).observe(
+                time.perf_counter() - started
+            )
 
 
-def install_platform(app: FastAPI, *, settings: CommonSettings, readiness: list[ReadinessCheck]) -> None:
-    """Add /healthz, /readyz, /metrics, the metrics middleware, JSON 4xx errors and the token verifier."""
+def install_platform(
+    app: FastAPI,
+    *,
+    settings: CommonSettings,
+    readiness: list[ReadinessCheck],
+    readiness_timeout_s: float = 2.0,
+) -> None:
+    """Add /healthz, /readyz, /metrics, request metrics, JSON 4xx errors and the token verifier."""
     app.state.token_verifier = TokenVerifier(
         secret=settings.auth_jwt_secret if not settings.auth_jwt_public_key else None,
         public_key=settings.auth_jwt_public_key,
@@ -65,9 +114,13 @@ def install_platform(app: FastAPI, *, settings: CommonSettings, readiness: list[
     @app.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
     async def readyz() -> JSONResponse:
         """The database and the broker are reachable."""
-        results = [await check() for check in readiness]
+        results = await asyncio.gather(
+            *(_check_ready(check, readiness_timeout_s) for check in readiness)
+        )
         ok = all(results)
-        return JSONResponse({"status": "ready" if ok else "not ready"}, status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ready" if ok else "not ready"}, status_code=200 if ok else 503
+        )
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     async def metrics_endpoint() -> Response:
@@ -76,8 +129,13 @@ def install_platform(app: FastAPI, *, settings: CommonSettings, readiness: list[
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         # The same 422 FastAPI gives, but never echoing the input back (it may hold an ID number).
+        # A custom validator's message may quote the value, and a dict key in "loc" is input too.
         errors: list[dict[str, Any]] = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            {
+                "loc": [mask_pii(p) if isinstance(p, str) else p for p in e.get("loc", ())],
+                "msg": mask_pii(str(e.get("msg", ""))),
+                "type": e.get("type", ""),
+            }
             for e in exc.errors()
         ]
         return JSONResponse({"detail": errors}, status_code=422)

@@ -1,4 +1,4 @@
-"""Running a service worker: its consumers and its outbox relay until SIGTERM, with a metrics port."""
+"""Running a service worker: its consumers and outbox relay until SIGTERM, with a metrics port."""
 
 from __future__ import annotations
 
@@ -20,12 +20,21 @@ async def run_until_stopped(runners: Sequence[Runner], *, metrics_port: int | No
         start_http_server(metrics_port, addr="0.0.0.0")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(r(stop)) for r in runners]
-    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-    stop.set()
-    results = await asyncio.gather(*tasks, return_exceptions=True)
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        stop.set()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        # Cancelled from outside: do not leave the loops running without an owner.
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        for sig in signals:
+            loop.remove_signal_handler(sig)
     for result in results:
         if isinstance(result, BaseException):
             log.error("worker loop crashed", exc_info=result)
