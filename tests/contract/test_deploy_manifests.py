@@ -15,6 +15,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from brokerage_common.topics import all_topic_specs
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
@@ -54,6 +56,8 @@ SECRET_KEYS = {
     "notify-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY", "SMS_GATEWAY_KEY", "IM_WEBHOOK_URL"},
 }
 
+# The topic table of the code (brokerage_common.topics) is the single source; the
+# manifests must mirror it exactly, and these literals pin the partition counts.
 EVENT_TOPICS = {
     "trade.settled": 12,
     "account.asset-snapshots": 12,
@@ -66,17 +70,9 @@ EVENT_TOPICS = {
     "ops.cases": 6,
     "advisory.products": 6,
 }
-CONSUMED_TOPICS = [
-    "trade.settled",
-    "account.asset-snapshots",
-    "customer.transfer-requested",
-    "profile.customers",
-    "tiering.tiers",
-    "notify.commands",
-    "ops.cases",
-]
-DLQ_TOPICS = {f"{topic}.dlq": 1 for topic in CONSUMED_TOPICS}
+DLQ_TOPICS = {f"{topic}.dlq": 1 for topic in EVENT_TOPICS}
 TOPICS = {**EVENT_TOPICS, **DLQ_TOPICS}
+assert TOPICS == all_topic_specs(), "brokerage_common.topics and this table disagree"
 DAY_MS = 24 * 60 * 60 * 1000
 EVENT_RETENTION_MS = 7 * DAY_MS
 DLQ_RETENTION_MS = 30 * DAY_MS

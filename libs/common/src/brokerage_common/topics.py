@@ -49,16 +49,9 @@ ALL_TOPICS: tuple[Topic, ...] = (
     OPS_CASES,
 )
 
-# Topics somebody consumes get a dead-letter topic, one partition: it is read by people.
-CONSUMED_TOPICS: tuple[Topic, ...] = (
-    TRADE_SETTLED,
-    ASSET_SNAPSHOTS,
-    TRANSFER_REQUESTED,
-    PROFILE_CUSTOMERS,
-    TIERING_TIERS,
-    NOTIFY_COMMANDS,
-    OPS_CASES,
-)
+# Every topic has a dead-letter topic, one partition (it is read by people): any topic may
+# gain a consumer, and on Kafka topics are not created on first use.
+CONSUMED_TOPICS: tuple[Topic, ...] = ALL_TOPICS
 DLQ_PARTITIONS = 1
 
 
