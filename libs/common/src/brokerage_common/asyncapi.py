@@ -11,13 +11,17 @@ from .topics import ALL_TOPICS, DLQ_PARTITIONS
 
 # Who produces and who consumes each event (documentation of the flow between services).
 PRODUCERS = {
-    "TradeSettled": "settlement-system", "TradeCancelled": "settlement-system",
-    "AssetSnapshotTaken": "settlement-system", "CustomerTransferRequested": "branch-counter / mobile-app",
+    "TradeSettled": "settlement-system",
+    "TradeCancelled": "settlement-system",
+    "AssetSnapshotTaken": "settlement-system",
+    "CustomerTransferRequested": "branch-counter / mobile-app",
 }
 
 
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
-    return model.model_json_schema(mode="serialization", ref_template="#/components/schemas/{model}")
+    return model.model_json_schema(
+        mode="serialization", ref_template="#/components/schemas/{model}"
+    )
 
 
 def build_document(version: str = "0.1.0") -> dict[str, Any]:
@@ -53,7 +57,12 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
             "contentType": "application/json",
             "headers": {"type": "object"},
             "payload": {"$ref": f"#/components/schemas/{event_type}Envelope"},
-            "bindings": {"kafka": {"key": {"type": "string", "description": "the customer id"}, "bindingVersion": "0.5.0"}},
+            "bindings": {
+                "kafka": {
+                    "key": {"type": "string", "description": "the customer id"},
+                    "bindingVersion": "0.5.0",
+                }
+            },
             "x-external": model.EXTERNAL,
             "x-producer": PRODUCERS.get(event_type, _producer(model)),
         }
@@ -71,7 +80,11 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
         },
         "defaultContentType": "application/json",
         "servers": {
-            "local": {"host": "127.0.0.1:9092", "protocol": "kafka", "description": "Tansu (make run)"},
+            "local": {
+                "host": "127.0.0.1:9092",
+                "protocol": "kafka",
+                "description": "Tansu (make run)",
+            },
             "production": {"host": "brokerage-kafka-kafka-bootstrap:9092", "protocol": "kafka"},
         },
         "channels": channels,
@@ -82,8 +95,13 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
 
 def _producer(model: type[Event]) -> str:
     prefix = model.TOPIC.name.split(".", 1)[0]
-    return {"profile": "profile-svc", "tiering": "tiering-svc", "advisory": "advisory-svc",
-            "notify": "notify-svc", "ops": "ops-assessment-svc"}.get(prefix, "unknown")
+    return {
+        "profile": "profile-svc",
+        "tiering": "tiering-svc",
+        "advisory": "advisory-svc",
+        "notify": "notify-svc",
+        "ops": "ops-assessment-svc",
+    }.get(prefix, "unknown")
 
 
 def main() -> None:

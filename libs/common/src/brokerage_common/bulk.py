@@ -50,9 +50,9 @@ async def upsert_rows(
         sets += [f'"{c}" = EXCLUDED."{c}"' for c in replace]
         action = f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING"
         sql = (
-            f'INSERT INTO {table.name} ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
+            f"INSERT INTO {table.name} ({', '.join(chr(34) + c + chr(34) for c in columns)}) "
             f"SELECT * FROM unnest({arrays}) "
-            f'ON CONFLICT ({", ".join(chr(34) + c + chr(34) for c in conflict)}) {action}'
+            f"ON CONFLICT ({', '.join(chr(34) + c + chr(34) for c in conflict)}) {action}"
         )
         if returning:
             sql += f' RETURNING "{returning}"'
@@ -70,13 +70,17 @@ async def upsert_rows(
         out: list[Any] = []
         for i in range(0, len(rows), 500):
             chunk = rows[i : i + 500]
-            out.extend((await session.execute(stmt.values(chunk).returning(table.c[returning]))).scalars())
+            out.extend(
+                (await session.execute(stmt.values(chunk).returning(table.c[returning]))).scalars()
+            )
         return out
     await session.execute(stmt, list(rows))
     return []
 
 
-def in_values(session: AsyncSession, column: ColumnElement[Any], values: Sequence[Any], name: str) -> ColumnElement[bool]:
+def in_values(
+    session: AsyncSession, column: ColumnElement[Any], values: Sequence[Any], name: str
+) -> ColumnElement[bool]:
     """``column IN values`` as one array parameter on PostgreSQL (no per-value placeholders)."""
     if is_postgres(session):
         return column == any_(bindparam(name, list(values), type_=ARRAY(column.type)))

@@ -24,12 +24,12 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy import insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import wait_exponential_jitter
 
 from . import metrics
+from .bulk import upsert_rows
 from .db import Database
 from .events import EVENT_TYPES, Envelope
 from .kafka import make_consumer, make_producer
@@ -306,21 +306,17 @@ class IdempotentConsumer:
             if p.envelope.id not in seen:
                 seen.add(p.envelope.id)
                 unique.append(p.envelope)
-        table = self.tables.processed_event
         now = datetime.now(UTC)
-        dialect = postgresql if not self.db.is_sqlite else sqlite
-        claimed: set[str] = set()
-        for i in range(0, len(unique), 5000):
-            chunk = unique[i : i + 5000]
-            stmt = (
-                dialect.insert(table)
-                .values(
-                    [{"consumer": self.name, "event_id": e.id, "processed_at": now} for e in chunk]
-                )
-                .on_conflict_do_nothing()
-                .returning(table.c.event_id)
+        rows = [{"consumer": self.name, "event_id": e.id, "processed_at": now} for e in unique]
+        claimed = set(
+            await upsert_rows(
+                session,
+                self.tables.processed_event,
+                rows,
+                conflict=["consumer", "event_id"],
+                returning="event_id",
             )
-            claimed.update((await session.execute(stmt)).scalars())
+        )
         return [e for e in unique if e.id in claimed]
 
     async def _dead_letter(self, session: AsyncSession, dead: list[_Dead]) -> None:

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from tiering_svc.rules import (
     DEFAULT_BONUSES,
     MULTIPLIERS,
@@ -304,7 +305,7 @@ def test_default_bonus_points_and_prices():
     assert DEFAULT_BONUSES.suggestion == D("100")  # per adopted suggestion
     assert dict(UPGRADE_COSTS) == {SILVER: D("2000"), GOLD: D("8000"), PLATINUM: D("30000")}
     assert UPGRADE_MONTHS == 12
-    assert SMS_MONTH_COST_POINTS == D("10")  # 10 CNY per SMS product-month, 1 point = 1 CNY
+    assert D("10") == SMS_MONTH_COST_POINTS  # 10 CNY per SMS product-month, 1 point = 1 CNY
 
 
 def test_negative_bonus_is_refused():

@@ -1,0 +1,170 @@
+"""The call-center routing read model: in memory, fed by events, never waits for the database.
+
+It starts from a snapshot of the tiering database, then follows ``tiering.tiers``
+(tier changes) and ``profile.customers`` (phone numbers) from the end of each
+partition. Every ``resync_interval_s`` it also re-reads the snapshot, which
+heals anything missed while the broker was away. Lookups only read two dicts:
+when the database or the broker is down, the last known answer still comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import select
+
+from brokerage_common import Database
+from brokerage_common import events as ev
+from brokerage_common.kafka import make_consumer
+
+from . import rules
+from .models import CustomerTier
+
+log = logging.getLogger(__name__)
+
+UNKNOWN = {"customer_id": None, "tier": None, "queue": "general", "priority": False}
+
+
+class RoutingModel:
+    def __init__(self) -> None:
+        self.tier_by_customer: dict[str, str] = {}
+        self.customer_by_phone: dict[str, str] = {}
+        self.phone_by_customer: dict[str, str] = {}
+        self.loaded = False
+
+    def answer(self, *, phone: str | None = None, customer_id: str | None = None) -> dict[str, Any]:
+        """The routing answer for a caller; an unknown caller gets the general queue."""
+        cid = customer_id if customer_id is not None else self.customer_by_phone.get(phone or "")
+        if cid is None or (customer_id is not None and cid not in self.tier_by_customer):
+            return UNKNOWN
+        tier = self.tier_by_customer.get(cid, "standard")
+        route = rules.route_for(rules.Tier(tier))
+        return {"customer_id": cid, "tier": tier, "queue": route.queue, "priority": route.priority}
+
+    def set_tier(self, customer_id: str, tier: str) -> None:
+        self.tier_by_customer[customer_id] = tier
+
+    def set_phone(self, customer_id: str, phone: str) -> None:
+        old = self.phone_by_customer.get(customer_id)
+        if old and old != phone and self.customer_by_phone.get(old) == customer_id:
+            del self.customer_by_phone[old]
+        self.phone_by_customer[customer_id] = phone
+        self.customer_by_phone[phone] = customer_id
+        self.tier_by_customer.setdefault(customer_id, "standard")
+
+    def apply(self, value: bytes) -> None:
+        """Apply one message from the followed topics; anything unexpected is ignored."""
+        try:
+            obj = orjson.loads(value)
+            kind, data = obj.get("type"), obj.get("data") or {}
+            cid = data.get("customer_id")
+            if not isinstance(cid, str):
+                return
+            if (
+                kind == ev.TierChanged.TYPE
+                and data.get("new_tier") in rules.Tier.__members__.values()
+            ):
+                self.set_tier(cid, data["new_tier"])
+            elif kind in (
+                ev.CustomerRegistered.TYPE,
+                ev.CustomerProfileUpdated.TYPE,
+            ) and isinstance(data.get("phone"), str):
+                self.set_phone(cid, data["phone"])
+        except (orjson.JSONDecodeError, AttributeError, ValueError):
+            return
+
+    async def load(self, db: Database) -> None:
+        async with db.sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(CustomerTier.customer_id, CustomerTier.tier, CustomerTier.phone)
+                )
+            ).all()
+        for cid, tier, phone in rows:
+            self.tier_by_customer[cid] = tier
+            if phone:
+                self.set_phone(cid, phone)
+        self.loaded = True
+
+
+class RoutingFeed:
+    """Keeps a RoutingModel current: follow the topics, re-read the snapshot now and then."""
+
+    def __init__(
+        self, model: RoutingModel, *, db: Database, bootstrap: str, resync_interval_s: float = 60.0
+    ) -> None:
+        self.model = model
+        self.db = db
+        self.bootstrap = bootstrap
+        self.resync_interval_s = resync_interval_s
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stop = asyncio.Event()
+        # Set while the feed reads every partition from a known position: whatever is
+        # published after that moment reaches the model.
+        self.following = asyncio.Event()
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._follow()), asyncio.create_task(self._resync())]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _resync(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.model.load(self.db)
+            except Exception as exc:  # noqa: BLE001 - the database may be down; keep the old answers
+                log.warning("routing snapshot reload failed: %s", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.resync_interval_s)
+
+    async def _follow(self) -> None:
+        topics = [ev.TierChanged.TOPIC.name, ev.CustomerRegistered.TOPIC.name]
+        while not self._stop.is_set():
+            consumer: AIOKafkaConsumer | None = None
+            try:
+                # No group: every API replica follows every partition itself, from the end.
+                consumer = make_consumer(self.bootstrap, group_id=None)  # type: ignore[arg-type]
+                await consumer.start()
+                partitions = [
+                    TopicPartition(t, p)
+                    for t in topics
+                    for p in (consumer.partitions_for_topic(t) or set())
+                ]
+                if not partitions:
+                    await consumer._client.force_metadata_update()
+                    partitions = [
+                        TopicPartition(t, p)
+                        for t in topics
+                        for p in (consumer.partitions_for_topic(t) or set())
+                    ]
+                consumer.assign(partitions)
+                await consumer.seek_to_end(*partitions)
+                for tp in partitions:
+                    # seek_to_end is lazy: resolve "the end" now, or messages published before
+                    # the first fetch would be skipped without the feed ever saying it follows.
+                    await consumer.position(tp)
+                self.following.set()
+                while not self._stop.is_set():
+                    batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+                    for records in batches.values():
+                        for r in records:
+                            if r.value is not None:
+                                self.model.apply(r.value)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - broker away: keep answering, try again later
+                self.following.clear()
+                log.warning("routing feed interrupted: %s", type(exc).__name__)
+                await asyncio.sleep(2.0)
+            finally:
+                if consumer is not None:
+                    await consumer.stop()

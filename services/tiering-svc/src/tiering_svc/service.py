@@ -1,0 +1,921 @@
+"""tiering-svc use cases: award and reverse points, credit bonuses, redeem, recompute, review tiers.
+
+Every function takes the session first and keyword-only arguments, writes its
+rows and outbox events into that session, and never commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from brokerage_common import Envelope, Outbox, today_cst
+from brokerage_common import events as ev
+
+from . import rules
+from .config import Settings
+from .exceptions import InsufficientPoints, InvalidRedemption, NotFound
+from .models import (
+    ConfigValue,
+    CustomerTier,
+    MonthlyCommission,
+    PointsBalance,
+    PointsEntry,
+    Redemption,
+    TierHistory,
+    TierReview,
+)
+from .rules import Tier
+
+SYSTEM = "system"
+CONFIG_KEYS = (
+    "silver_assets",
+    "silver_commission",
+    "gold_assets",
+    "gold_commission",
+    "platinum_assets",
+    "platinum_commission",
+    "bonus_referral",
+    "bonus_anniversary",
+    "bonus_suggestion",
+)
+
+
+@dataclass(frozen=True)
+class Policy:
+    thresholds: rules.TierThresholds
+    bonuses: rules.BonusAmounts
+
+
+def _insert(session: AsyncSession) -> Any:
+    """The dialect's INSERT (for ON CONFLICT), PostgreSQL or SQLite."""
+    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+
+
+def _month(d: date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def _trailing_months(d: date) -> list[str]:
+    """The 12 months ending with d's month (YYYY-MM)."""
+    y, m = d.year, d.month
+    out = []
+    for _ in range(12):
+        out.append(f"{y:04d}-{m:02d}")
+        m -= 1
+        if m == 0:
+            y, m = y - 1, 12
+    return out
+
+
+# ----------------------------------------------------------------------------- configuration
+
+
+async def load_policy(session: AsyncSession, *, settings: Settings) -> Policy:
+    rows = (await session.execute(select(ConfigValue.key, ConfigValue.value))).all()
+    values: dict[str, Decimal] = {k: getattr(settings, k) for k in CONFIG_KEYS}
+    values.update({k: Decimal(v) for k, v in rows if k in values})
+    return Policy(
+        thresholds=rules.TierThresholds(
+            **{k: values[k] for k in CONFIG_KEYS if not k.startswith("bonus_")}
+        ),
+        bonuses=rules.BonusAmounts(
+            referral=values["bonus_referral"],
+            anniversary=values["bonus_anniversary"],
+            suggestion=values["bonus_suggestion"],
+        ),
+    )
+
+
+async def update_config(
+    session: AsyncSession, *, settings: Settings, changes: dict[str, Decimal], actor: str
+) -> Policy:
+    """Change thresholds or bonus amounts; the whole resulting policy is checked before storing."""
+    current = await load_policy(session, settings=settings)
+    merged = {
+        **{k: getattr(current.thresholds, k) for k in CONFIG_KEYS if not k.startswith("bonus_")},
+        "bonus_referral": current.bonuses.referral,
+        "bonus_anniversary": current.bonuses.anniversary,
+        "bonus_suggestion": current.bonuses.suggestion,
+        **changes,
+    }
+    rules.TierThresholds(**{k: merged[k] for k in CONFIG_KEYS if not k.startswith("bonus_")})
+    rules.BonusAmounts(
+        referral=merged["bonus_referral"],
+        anniversary=merged["bonus_anniversary"],
+        suggestion=merged["bonus_suggestion"],
+    )
+    now = datetime.now(UTC)
+    for key, value in changes.items():
+        stmt = _insert(session)(ConfigValue).values(
+            key=key, value=str(value), updated_by=actor, updated_at=now
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"value": stmt.excluded.value, "updated_by": actor, "updated_at": now},
+        )
+        await session.execute(stmt)
+    return await load_policy(session, settings=settings)
+
+
+# ----------------------------------------------------------------------------- state loading
+
+
+@dataclass
+class _State:
+    row: dict[str, Any]
+    is_new: bool
+    changed: bool = False
+    history: list[tuple[str, str, str, date]] = field(default_factory=list)
+
+
+async def _load_states(
+    session: AsyncSession, customer_ids: Iterable[str], *, first_seen: dict[str, date]
+) -> dict[str, _State]:
+    ids = list(customer_ids)
+    cols = CustomerTier.__table__.c  # type: ignore[attr-defined]
+    rows = (
+        (await session.execute(select(CustomerTier.__table__).where(cols.customer_id.in_(ids))))
+        .mappings()
+        .all()
+    )  # type: ignore[attr-defined]
+    states = {r["customer_id"]: _State(dict(r), is_new=False) for r in rows}
+    now = datetime.now(UTC)
+    for cid in ids:
+        if cid not in states:
+            states[cid] = _State(
+                {
+                    "customer_id": cid,
+                    "tier": "standard",
+                    "tier_since": first_seen.get(cid, now.date()),
+                    "bought_tier": None,
+                    "bought_until": None,
+                    "total_assets": Decimal(0),
+                    "assets_as_of": None,
+                    "phone": None,
+                    "branch_id": None,
+                    "opened_on": None,
+                    "updated_at": now,
+                },
+                is_new=True,
+                changed=True,
+            )
+    return states
+
+
+async def _load_commissions(
+    session: AsyncSession, customer_ids: Iterable[str], since_month: str
+) -> dict[tuple[str, str], Decimal]:
+    rows = (
+        await session.execute(
+            select(
+                MonthlyCommission.customer_id, MonthlyCommission.month, MonthlyCommission.commission
+            ).where(
+                MonthlyCommission.customer_id.in_(list(customer_ids)),  # type: ignore[attr-defined]
+                MonthlyCommission.month >= since_month,
+            )
+        )
+    ).all()
+    return {(c, m): v for c, m, v in rows}
+
+
+def _trailing(commissions: dict[tuple[str, str], Decimal], customer_id: str, on: date) -> Decimal:
+    return sum(
+        (commissions.get((customer_id, m), Decimal(0)) for m in _trailing_months(on)), Decimal(0)
+    )
+
+
+def _apply_decision(state: _State, *, qualified: Tier, at_review: bool, on: date) -> None:
+    row = state.row
+    bought = Tier(row["bought_tier"]) if row["bought_tier"] else None
+    decision = rules.decide_tier(
+        current=Tier(row["tier"]),
+        qualified=qualified,
+        at_review=at_review,
+        bought_tier=bought,
+        bought_until=row["bought_until"] if bought else None,
+        today=on,
+    )
+    if decision.changed:
+        state.history.append((row["tier"], decision.tier.value, decision.reason, on))
+        row["tier"] = decision.tier.value
+        row["tier_since"] = on
+        state.changed = True
+
+
+async def _save_states(session: AsyncSession, states: dict[str, _State], *, outbox: Outbox) -> None:
+    now = datetime.now(UTC)
+    table = CustomerTier.__table__  # type: ignore[attr-defined]
+    changed = [s for s in states.values() if s.changed]
+    if changed:
+        ins = _insert(session)(table)
+        stmt = ins.on_conflict_do_update(
+            index_elements=["customer_id"],
+            set_={
+                c: ins.excluded[c]
+                for c in (
+                    "tier",
+                    "tier_since",
+                    "bought_tier",
+                    "bought_until",
+                    "total_assets",
+                    "assets_as_of",
+                    "updated_at",
+                )
+            },
+        )
+        for i in range(0, len(changed), 2000):
+            await session.execute(
+                stmt, [{**s.row, "updated_at": now} for s in changed[i : i + 2000]]
+            )
+    history_rows = []
+    for s in changed:
+        for old, new, reason, on in s.history:
+            history_rows.append(
+                {
+                    "customer_id": s.row["customer_id"],
+                    "old_tier": old,
+                    "new_tier": new,
+                    "reason": reason,
+                    "changed_at": now,
+                    "effective_on": on,
+                }
+            )
+            await outbox.add(
+                session,
+                ev.TierChanged(
+                    customer_id=s.row["customer_id"],
+                    old_tier=old,
+                    new_tier=new,
+                    reason=reason,  # type: ignore[arg-type]
+                    effective_on=on,
+                    next_review=rules.next_review_on(on),
+                ),
+            )
+    if history_rows:
+        await session.execute(TierHistory.__table__.insert(), history_rows)  # type: ignore[attr-defined]
+
+
+async def _add_to_balances(session: AsyncSession, deltas: dict[str, Decimal]) -> None:
+    if not deltas:
+        return
+    ins = _insert(session)(PointsBalance.__table__)  # type: ignore[attr-defined]
+    stmt = ins.on_conflict_do_update(
+        index_elements=["customer_id"],
+        # SQLite does NUMERIC arithmetic in binary floating point: round to the fen at every
+        # change, or 1999.70 + 3 x 0.10 ends up a hair below 2,000 and cannot buy silver.
+        set_={"balance": func.round(PointsBalance.__table__.c.balance + ins.excluded.balance, 2)},  # type: ignore[attr-defined]
+    )
+    await session.execute(
+        stmt, [{"customer_id": c, "balance": d} for c, d in sorted(deltas.items())]
+    )
+
+
+async def _add_to_commissions(
+    session: AsyncSession, deltas: dict[tuple[str, str], Decimal]
+) -> None:
+    if not deltas:
+        return
+    table = MonthlyCommission.__table__  # type: ignore[attr-defined]
+    ins = _insert(session)(table)
+    stmt = ins.on_conflict_do_update(
+        index_elements=["customer_id", "month"],
+        set_={"commission": func.round(table.c.commission + ins.excluded.commission, 2)},
+    )
+    await session.execute(
+        stmt,
+        [{"customer_id": c, "month": m, "commission": d} for (c, m), d in sorted(deltas.items())],
+    )
+
+
+# ----------------------------------------------------------------------------- trades
+
+
+async def award_trade_points(
+    session: AsyncSession,
+    *,
+    envelopes: Sequence[Envelope[ev.TradeSettled]],
+    policy: Policy,
+    outbox: Outbox,
+) -> int:
+    """Award commission x the tier multiplier in force for each new trade; upgrade tiers at once.
+
+    Set-based: a handful of statements per batch whatever its size. A trade already
+    in the ledger (same trade id, even under a new event id) is skipped.
+    """
+    trades: dict[str, ev.TradeSettled] = {}
+    for env in envelopes:
+        trades.setdefault(env.data.trade_id, env.data)
+    keys = [f"trade:{t}" for t in trades]
+    existing: set[str] = set()
+    for i in range(0, len(keys), 5000):
+        existing.update(
+            (
+                await session.execute(
+                    select(PointsEntry.business_key).where(
+                        PointsEntry.business_key.in_(keys[i : i + 5000])
+                    )
+                )
+            ).scalars()  # type: ignore[attr-defined]
+        )
+    new = [t for t in trades.values() if f"trade:{t.trade_id}" not in existing]
+    if not new:
+        return 0
+    first_seen: dict[str, date] = {}
+    for t in new:
+        first_seen.setdefault(t.customer_id, t.settled_on)
+    states = await _load_states(session, first_seen, first_seen=first_seen)
+    since = min(_trailing_months(t.settled_on)[-1] for t in new)
+    commissions = await _load_commissions(session, states, since)
+    now = datetime.now(UTC)
+    entries: list[dict[str, Any]] = []
+    balance_deltas: dict[str, Decimal] = defaultdict(Decimal)
+    commission_deltas: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for t in new:  # in event order: an upgrade by one trade applies to the customer's next trade
+        state = states[t.customer_id]
+        tier = Tier(state.row["tier"])
+        points = rules.points_for_trade(t.commission, tier)
+        entries.append(
+            {
+                "customer_id": t.customer_id,
+                "points": points,
+                "kind": "trade",
+                "business_key": f"trade:{t.trade_id}",
+                "source_ref": t.trade_id,
+                "reason": f"commission {t.commission} x {rules.MULTIPLIERS[tier]} ({tier.value})",
+                "actor": SYSTEM,
+                "tier": tier.value,
+                "commission": t.commission,
+                "settled_on": t.settled_on,
+                "created_at": now,
+            }
+        )
+        balance_deltas[t.customer_id] += points
+        month_key = (t.customer_id, _month(t.settled_on))
+        commission_deltas[month_key] += t.commission
+        commissions[month_key] = commissions.get(month_key, Decimal(0)) + t.commission
+        qualified = rules.qualify_tier(
+            total_assets=state.row["total_assets"],
+            trailing_commission=_trailing(commissions, t.customer_id, t.settled_on),
+            thresholds=policy.thresholds,
+        )
+        _apply_decision(state, qualified=qualified, at_review=False, on=t.settled_on)
+    table = PointsEntry.__table__  # type: ignore[attr-defined]
+    for i in range(0, len(entries), 2000):
+        await session.execute(
+            _insert(session)(table).on_conflict_do_nothing(index_elements=["business_key"]),
+            entries[i : i + 2000],
+        )
+    await _add_to_balances(session, balance_deltas)
+    await _add_to_commissions(session, commission_deltas)
+    await _save_states(session, states, outbox=outbox)
+    return len(entries)
+
+
+async def reverse_trade_points(
+    session: AsyncSession, *, cancel: ev.TradeCancelled, outbox: Outbox
+) -> Decimal | None:
+    """Reverse a cancelled trade's points with a compensating entry (once per trade).
+
+    Points already spent cannot be taken back below zero: the reversal takes what the
+    balance holds and says so in its reason. Tiers are not lowered here (only at review).
+    """
+    original = (
+        await session.execute(
+            select(PointsEntry).where(PointsEntry.business_key == f"trade:{cancel.trade_id}")
+        )
+    ).scalar_one_or_none()
+    if original is None or original.customer_id != cancel.customer_id:
+        return None
+    balance = await _lock_balance(session, cancel.customer_id)
+    amount = min(original.points, balance)
+    reason = f"trade {cancel.trade_id} cancelled: {cancel.reason}"[:400]
+    if amount < original.points:
+        reason += f" (reversed {amount} of {original.points}; the rest was already spent)"
+    inserted = await _insert_entry(
+        session,
+        customer_id=cancel.customer_id,
+        points=-amount,
+        kind="reversal",
+        business_key=f"reversal:{cancel.trade_id}",
+        source_ref=cancel.trade_id,
+        reason=reason,
+        actor=SYSTEM,
+    )
+    if not inserted:
+        return None
+    if original.commission and original.settled_on:
+        await _add_to_commissions(
+            session, {(cancel.customer_id, _month(original.settled_on)): -original.commission}
+        )
+    await outbox.add(
+        session,
+        ev.PointsAwarded(
+            customer_id=cancel.customer_id,
+            entry_id=str(inserted),
+            points=-amount,
+            reason="reversal",
+            source_ref=cancel.trade_id,
+        ),
+    )
+    return amount
+
+
+async def _lock_balance(session: AsyncSession, customer_id: str) -> Decimal:
+    """The customer's balance, locked until the transaction ends: whatever spends points queues.
+
+    PostgreSQL locks the row; SQLite has no row locks, so a no-op write takes the
+    database's write lock for the rest of the transaction instead. Either way, what
+    is read after this call cannot be changed by a concurrent spender before commit.
+    """
+    table = PointsBalance.__table__  # type: ignore[attr-defined]
+    stmt: Any
+    if session.bind.dialect.name == "postgresql":
+        stmt = select(table.c.balance).where(table.c.customer_id == customer_id).with_for_update()
+    else:
+        stmt = (
+            update(table)
+            .where(table.c.customer_id == customer_id)
+            .values(balance=table.c.balance)
+            .returning(table.c.balance)
+        )
+    value = (await session.execute(stmt)).scalar_one_or_none()
+    return value if value is not None else Decimal("0.00")
+
+
+async def _insert_entry(
+    session: AsyncSession,
+    *,
+    customer_id: str,
+    points: Decimal,
+    kind: str,
+    business_key: str,
+    source_ref: str,
+    reason: str,
+    actor: str,
+    tier: str | None = None,
+) -> int | None:
+    """Append one ledger entry and move the balance with it; None if the business key was used."""
+    table = PointsEntry.__table__  # type: ignore[attr-defined]
+    stmt = (
+        _insert(session)(table)
+        .values(
+            customer_id=customer_id,
+            points=points,
+            kind=kind,
+            business_key=business_key,
+            source_ref=source_ref,
+            reason=reason,
+            actor=actor,
+            tier=tier,
+            created_at=datetime.now(UTC),
+        )
+        .on_conflict_do_nothing(index_elements=["business_key"])
+        .returning(table.c.id)
+    )
+    entry_id = (await session.execute(stmt)).scalar_one_or_none()
+    if entry_id is not None:
+        await _add_to_balances(session, {customer_id: points})
+    return entry_id
+
+
+# ----------------------------------------------------------------------------- assets and tiers
+
+
+async def apply_asset_snapshots(
+    session: AsyncSession,
+    *,
+    envelopes: Sequence[Envelope[ev.AssetSnapshotTaken]],
+    policy: Policy,
+    outbox: Outbox,
+) -> None:
+    """Take each customer's latest end-of-day assets; an upgrade takes effect at once."""
+    latest: dict[str, ev.AssetSnapshotTaken] = {}
+    for env in envelopes:
+        s = env.data
+        if s.customer_id not in latest or s.as_of >= latest[s.customer_id].as_of:
+            latest[s.customer_id] = s
+    states = await _load_states(session, latest, first_seen={c: s.as_of for c, s in latest.items()})
+    since = min(_trailing_months(s.as_of)[-1] for s in latest.values())
+    commissions = await _load_commissions(session, states, since)
+    for cid, snap in latest.items():
+        state = states[cid]
+        if state.row["assets_as_of"] is not None and snap.as_of < state.row["assets_as_of"]:
+            continue  # an older snapshot delivered late never overwrites a newer one
+        state.row["total_assets"] = snap.total_assets
+        state.row["assets_as_of"] = snap.as_of
+        state.changed = True
+        qualified = rules.qualify_tier(
+            total_assets=snap.total_assets,
+            trailing_commission=_trailing(commissions, cid, snap.as_of),
+            thresholds=policy.thresholds,
+        )
+        _apply_decision(state, qualified=qualified, at_review=False, on=snap.as_of)
+    await _save_states(session, states, outbox=outbox)
+
+
+async def review_tiers(
+    session: AsyncSession, *, on: date, policy: Policy, outbox: Outbox, chunk: int = 2000
+) -> int | None:
+    """The periodic (monthly) review: the only time a tier goes down. Runs once per month."""
+    month = _month(on)
+    done = (
+        await session.execute(select(TierReview).where(TierReview.month == month))
+    ).scalar_one_or_none()
+    if done is not None:
+        return None
+    as_of = on - timedelta(days=1)  # the trailing window ends with the last completed day
+    downgraded = 0
+    last = ""
+    while True:
+        ids = list(
+            (
+                await session.execute(
+                    select(CustomerTier.customer_id)
+                    .where(CustomerTier.customer_id > last)
+                    .order_by(CustomerTier.customer_id)
+                    .limit(chunk)
+                )
+            ).scalars()
+        )
+        if not ids:
+            break
+        last = ids[-1]
+        states = await _load_states(session, ids, first_seen={})
+        commissions = await _load_commissions(session, ids, _trailing_months(as_of)[-1])
+        for cid, state in states.items():
+            before = rules.tier_rank(Tier(state.row["tier"]))
+            qualified = rules.qualify_tier(
+                total_assets=state.row["total_assets"],
+                trailing_commission=_trailing(commissions, cid, as_of),
+                thresholds=policy.thresholds,
+            )
+            _apply_decision(state, qualified=qualified, at_review=True, on=on)
+            if rules.tier_rank(Tier(state.row["tier"])) < before:
+                downgraded += 1
+        await _save_states(session, states, outbox=outbox)
+    session.add(TierReview(month=month, ran_at=datetime.now(UTC), downgraded=downgraded))
+    return downgraded
+
+
+# ------------------------------------------------------------------------- customers and bonuses
+
+
+async def register_customer(
+    session: AsyncSession, *, customer: ev.CustomerRegistered, policy: Policy, outbox: Outbox
+) -> None:
+    """Remember the contact facts routing needs; credit the referrer's bonus (once per referral)."""
+    states = await _load_states(
+        session, [customer.customer_id], first_seen={customer.customer_id: customer.opened_on}
+    )
+    state = states[customer.customer_id]
+    state.row.update(
+        phone=customer.phone, branch_id=customer.branch_id, opened_on=customer.opened_on
+    )
+    table = CustomerTier.__table__  # type: ignore[attr-defined]
+    ins = _insert(session)(table)
+    await session.execute(
+        ins.on_conflict_do_update(
+            index_elements=["customer_id"],
+            set_={
+                "phone": ins.excluded.phone,
+                "branch_id": ins.excluded.branch_id,
+                "opened_on": ins.excluded.opened_on,
+            },
+        ),
+        [{**state.row, "updated_at": datetime.now(UTC)}],
+    )
+    if customer.referrer_id and customer.referrer_id != customer.customer_id:
+        await credit_bonus(
+            session,
+            customer_id=customer.referrer_id,
+            points=policy.bonuses.referral,
+            kind="referral",
+            business_key=f"referral:{customer.customer_id}",
+            source_ref=customer.customer_id,
+            reason="referred a new customer who opened an account",
+            outbox=outbox,
+        )
+
+
+async def update_customer(
+    session: AsyncSession, *, update_event: ev.CustomerProfileUpdated
+) -> None:
+    values: dict[str, Any] = {}
+    if update_event.phone is not None:
+        values["phone"] = update_event.phone
+    if update_event.branch_id is not None:
+        values["branch_id"] = update_event.branch_id
+    if values:
+        await session.execute(
+            update(CustomerTier)
+            .where(CustomerTier.customer_id == update_event.customer_id)
+            .values(**values)
+        )  # type: ignore[arg-type]
+
+
+async def credit_bonus(
+    session: AsyncSession,
+    *,
+    customer_id: str,
+    points: Decimal,
+    kind: str,
+    business_key: str,
+    source_ref: str,
+    reason: str,
+    outbox: Outbox,
+    actor: str = SYSTEM,
+) -> int | None:
+    entry_id = await _insert_entry(
+        session,
+        customer_id=customer_id,
+        points=points,
+        kind=kind,
+        business_key=business_key,
+        source_ref=source_ref,
+        reason=reason,
+        actor=actor,
+    )
+    if entry_id is not None:
+        await _ensure_customer(session, customer_id)
+        await outbox.add(
+            session,
+            ev.PointsAwarded(
+                customer_id=customer_id,
+                entry_id=str(entry_id),
+                points=points,
+                reason=kind,
+                source_ref=source_ref,
+            ),
+        )
+    return entry_id
+
+
+async def _ensure_customer(session: AsyncSession, customer_id: str) -> None:
+    """A customer first met through a bonus (a referrer who opened an account before tiering
+    knew anyone) gets a standard tier row, so they can see and spend what they were given."""
+    now = datetime.now(UTC)
+    stmt = (
+        _insert(session)(CustomerTier.__table__)  # type: ignore[attr-defined]
+        .values(
+            customer_id=customer_id,
+            tier=Tier.STANDARD.value,
+            tier_since=today_cst(),
+            total_assets=Decimal(0),
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["customer_id"])
+    )
+    await session.execute(stmt)
+
+
+async def credit_anniversaries(
+    session: AsyncSession, *, on: date, policy: Policy, outbox: Outbox, catch_up_days: int = 7
+) -> int:
+    """Daily job: credit each customer whose n-th account anniversary fell in the last few days.
+
+    Idempotent per customer and year through the business key; the catch-up window
+    covers days the job did not run, without paying out years that passed before
+    the platform knew the customer.
+    """
+    credited = 0
+    rows = (
+        await session.execute(
+            select(CustomerTier.customer_id, CustomerTier.opened_on).where(
+                CustomerTier.opened_on.is_not(None)
+            )
+        )
+    ).all()  # type: ignore[union-attr]
+    for cid, opened_on in rows:
+        years = rules.full_years_as_customer(opened_on, on)
+        if years < 1:
+            continue
+        anniversary = rules.add_months(opened_on, 12 * years)
+        if (on - anniversary).days >= catch_up_days:
+            continue
+        if await credit_bonus(
+            session,
+            customer_id=cid,
+            points=policy.bonuses.anniversary,
+            kind="anniversary",
+            business_key=f"anniversary:{cid}:{years}",
+            source_ref=f"{cid}:{years}",
+            reason=f"{years} full year(s) as a customer",
+            outbox=outbox,
+        ):
+            credited += 1
+    return credited
+
+
+async def adjust_points(
+    session: AsyncSession,
+    *,
+    customer_id: str,
+    points: Decimal,
+    reason: str,
+    actor: str,
+    outbox: Outbox,
+) -> int:
+    """A staff adjustment: needs a reason, audited by actor, never leaves a negative balance."""
+    if points == 0:
+        raise InvalidRedemption("an adjustment must change the balance")
+    if points < 0:
+        balance = await _lock_balance(session, customer_id)
+        if not rules.can_spend(balance, -points):
+            raise InsufficientPoints(f"balance {balance} cannot absorb {points}")
+    entry_id = await credit_bonus(
+        session,
+        customer_id=customer_id,
+        points=points,
+        kind="adjustment",
+        business_key=f"adjustment:{uuid.uuid4()}",
+        source_ref=actor,
+        reason=reason,
+        outbox=outbox,
+        actor=actor,
+    )
+    assert entry_id is not None
+    return entry_id
+
+
+# ----------------------------------------------------------------------------- redemptions
+
+
+async def redeem(
+    session: AsyncSession,
+    *,
+    customer_id: str,
+    kind: str,
+    actor: str,
+    outbox: Outbox,
+    on: date,
+    target_tier: Tier | None = None,
+    sms_product: str | None = None,
+    months: int | None = None,
+    idempotency_key: str | None = None,
+) -> Redemption:
+    """Spend points on a tier upgrade (12 months) or on paid SMS months; 409 when short of points.
+
+    The customer's balance is locked first, so concurrent redemptions queue: none
+    spends points another has spent, the same upgrade is not bought twice, and a
+    replayed idempotency key finds the redemption its first attempt committed.
+    """
+    if kind == "tier_upgrade":
+        if target_tier is None:
+            raise InvalidRedemption("target_tier is required for a tier upgrade")
+        target_tier = Tier(target_tier)
+    elif kind == "sms_months":
+        if sms_product not in ("SMS1", "SMS2", "SMS3") or not months or months < 1 or months > 36:
+            raise InvalidRedemption("sms_product must be SMS1, SMS2 or SMS3 and months 1..36")
+    else:
+        raise InvalidRedemption("kind must be tier_upgrade or sms_months")
+    balance = await _lock_balance(session, customer_id)
+    if idempotency_key:
+        prior = (
+            await session.execute(
+                select(Redemption).where(
+                    Redemption.customer_id == customer_id,
+                    Redemption.idempotency_key == idempotency_key,
+                )
+            )
+        ).scalar_one_or_none()
+        if prior is not None:
+            return prior
+    state_row = (
+        await session.execute(select(CustomerTier).where(CustomerTier.customer_id == customer_id))
+    ).scalar_one_or_none()
+    current = Tier(state_row.tier) if state_row else Tier.STANDARD
+    valid_until: date | None
+    if kind == "tier_upgrade":
+        assert target_tier is not None
+        try:
+            cost = rules.upgrade_cost(current=current, target=target_tier)
+        except ValueError as exc:
+            raise InvalidRedemption(str(exc)) from exc
+        valid_until = rules.upgrade_until(on)
+    else:
+        assert months is not None
+        cost = rules.sms_subscription_cost(products=1, months=months)
+        valid_until = rules.add_months(on, months) - timedelta(days=1)
+    if not rules.can_spend(balance, cost):
+        raise InsufficientPoints(f"balance {balance} is less than the {cost} points required")
+    balances = PointsBalance.__table__  # type: ignore[attr-defined]
+    await session.execute(
+        update(balances)
+        .where(balances.c.customer_id == customer_id)
+        .values(balance=func.round(balances.c.balance - cost, 2))
+    )
+    redemption_id = str(uuid.uuid4())
+    await session.execute(
+        PointsEntry.__table__.insert().values(  # type: ignore[attr-defined]
+            customer_id=customer_id,
+            points=-cost,
+            kind="redemption",
+            business_key=f"redemption:{redemption_id}",
+            source_ref=redemption_id,
+            reason=f"redeemed for {kind}",
+            actor=actor,
+            tier=current.value,
+            created_at=datetime.now(UTC),
+        )
+    )
+    redemption = Redemption(
+        id=redemption_id,
+        customer_id=customer_id,
+        kind=kind,
+        target_tier=target_tier.value if target_tier else None,
+        sms_product=sms_product,
+        months=months,
+        points=cost,
+        valid_until=valid_until,
+        idempotency_key=idempotency_key,
+        actor=actor,
+        created_at=datetime.now(UTC),
+    )
+    session.add(redemption)
+    if kind == "tier_upgrade":
+        assert target_tier is not None
+        states = await _load_states(session, [customer_id], first_seen={customer_id: on})
+        state = states[customer_id]
+        state.row["bought_tier"] = target_tier.value
+        state.row["bought_until"] = valid_until
+        state.changed = True
+        state.history.append((state.row["tier"], target_tier.value, "points_upgrade", on))
+        state.row["tier"] = target_tier.value
+        state.row["tier_since"] = on
+        await _save_states(session, states, outbox=outbox)
+    await outbox.add(
+        session,
+        ev.PointsRedeemed(
+            customer_id=customer_id,
+            redemption_id=redemption_id,
+            points=cost,
+            kind=kind,  # type: ignore[arg-type]
+            target_tier=target_tier.value if target_tier else None,
+            sms_product=sms_product,
+            months=months,  # type: ignore[arg-type]
+            valid_until=valid_until,
+        ),
+    )
+    await session.flush()
+    return redemption
+
+
+# ----------------------------------------------------------------------------- reads
+
+
+async def get_state(session: AsyncSession, *, customer_id: str) -> tuple[CustomerTier, Decimal]:
+    row = (
+        await session.execute(select(CustomerTier).where(CustomerTier.customer_id == customer_id))
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"customer {customer_id} is not known to tiering")
+    balance = (
+        await session.execute(
+            select(PointsBalance.balance).where(PointsBalance.customer_id == customer_id)
+        )
+    ).scalar_one_or_none()
+    return row, balance if balance is not None else Decimal(0)
+
+
+async def ledger_page(
+    session: AsyncSession,
+    *,
+    customer_id: str,
+    limit: int,
+    before_id: int | None,
+    kind: str | None = None,
+) -> list[PointsEntry]:
+    stmt = select(PointsEntry).where(PointsEntry.customer_id == customer_id)
+    if before_id is not None:
+        stmt = stmt.where(PointsEntry.id < before_id)  # type: ignore[operator]
+    if kind is not None:
+        stmt = stmt.where(PointsEntry.kind == kind)
+    stmt = stmt.order_by(PointsEntry.id.desc()).limit(limit)  # type: ignore[union-attr]
+    return list((await session.execute(stmt)).scalars())
+
+
+async def tier_history(session: AsyncSession, *, customer_id: str) -> list[TierHistory]:
+    stmt = (
+        select(TierHistory)
+        .where(TierHistory.customer_id == customer_id)
+        .order_by(TierHistory.id.desc())
+    )  # type: ignore[union-attr]
+    return list((await session.execute(stmt)).scalars())
+
+
+async def ledger_sum(session: AsyncSession) -> tuple[int, Decimal]:
+    """Entry count and points total of the whole ledger (the replay check of the benchmark)."""
+    n, total = (
+        await session.execute(select(func.count(), func.coalesce(func.sum(PointsEntry.points), 0)))
+    ).one()
+    return int(n), Decimal(total)

@@ -1,0 +1,89 @@
+"""tiering-svc worker: event consumer, outbox relay, daily jobs (tier review, anniversaries)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from brokerage_common import (
+    Database,
+    IdempotentConsumer,
+    OutboxRelay,
+    configure_logging,
+    run_until_stopped,
+    today_cst,
+)
+
+from . import service
+from .config import Settings
+from .handlers import TOPICS, Handlers
+from .models import PLATFORM
+
+log = logging.getLogger(__name__)
+
+
+def build_consumer(settings: Settings, db: Database) -> IdempotentConsumer:
+    return IdempotentConsumer(
+        name=settings.service_name,
+        topics=TOPICS,
+        db=db,
+        tables=PLATFORM,
+        handlers=Handlers(settings).registry(),
+        bootstrap=settings.kafka_bootstrap_servers,
+        batch_max=settings.consumer_batch_max,
+        session_timeout_ms=settings.consumer_session_timeout_ms,
+    )
+
+
+def build_relay(settings: Settings, db: Database) -> OutboxRelay:
+    return OutboxRelay(
+        db=db,
+        tables=PLATFORM,
+        bootstrap=settings.kafka_bootstrap_servers,
+        service=settings.service_name,
+        batch_size=settings.outbox_batch_size,
+        poll_interval_s=settings.outbox_poll_interval_s,
+    )
+
+
+async def run_daily_jobs(settings: Settings, db: Database, stop: asyncio.Event) -> None:
+    """Monthly review on the first of the month, anniversaries every day; both idempotent."""
+    handlers = Handlers(settings)
+    while not stop.is_set():
+        try:
+            async with db.sessionmaker() as session:
+                policy = await service.load_policy(session, settings=settings)
+                today = today_cst()
+                await service.credit_anniversaries(
+                    session, on=today, policy=policy, outbox=handlers.outbox
+                )
+                await service.review_tiers(
+                    session, on=today.replace(day=1), policy=policy, outbox=handlers.outbox
+                )
+                await session.commit()
+        except Exception:
+            log.exception("daily jobs failed; will try again")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=settings.daily_jobs_interval_s)
+
+
+async def main(settings: Settings | None = None) -> None:
+    settings = settings or Settings()
+    configure_logging(
+        service=f"{settings.service_name}-worker", level=settings.log_level, json=settings.log_json
+    )
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    consumer = build_consumer(settings, db)
+    relay = build_relay(settings, db)
+    try:
+        await run_until_stopped(
+            [consumer.run, relay.run, lambda stop: run_daily_jobs(settings, db, stop)],
+            metrics_port=settings.worker_metrics_port,
+        )
+    finally:
+        await db.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
