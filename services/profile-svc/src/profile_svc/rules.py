@@ -16,7 +16,9 @@ __all__ = [
     "ALLOCATION_TABLE",
     "ASSESSMENT_VALIDITY_YEARS",
     "CAPACITY_ITEMS",
+    "CONTACT_CHANNELS",
     "DEFAULT_THRESHOLDS",
+    "INTERACTION_CHANNELS",
     "LIFE_STAGE_FOCUS",
     "MOST_IMPORTANT_SEGMENT",
     "OPTION_POINTS",
@@ -25,12 +27,18 @@ __all__ = [
     "Allocation",
     "Answers",
     "AssetSize",
+    "CustomerStatus",
     "FamilyLifeCycle",
+    "Gender",
+    "InvestorCategory",
     "Level",
     "LifeStage",
     "RiskLevel",
     "RiskResult",
+    "Segment",
     "SegmentThresholds",
+    "StockTime",
+    "TradingRecord",
     "Turnover",
     "add_years",
     "age_on",
@@ -38,16 +46,23 @@ __all__ = [
     "assess_risk",
     "asset_size",
     "birth_date_from_id",
+    "birth_month_day",
+    "born_on_or_before",
     "capacity_score",
+    "classify_segment",
+    "experience_years",
+    "gender_from_id",
     "id_number_check_digit",
     "level_for",
     "life_stage",
+    "life_stage_birth_range",
     "loss_score",
     "mask_id_number",
     "mask_phone",
     "monthly_turnover",
     "normalize_mobile",
     "option_points",
+    "status_after_transfer_request",
     "suitability_level",
     "tolerance_score",
     "turnover_class",
@@ -506,3 +521,148 @@ class FamilyLifeCycle(StrEnum):
     EMPTY_NEST_2 = "empty_nest_2"  # 空巢期(II): children independent, head retired
     SOLITARY_WORKING = "solitary_working"  # 鳏寡就业期
     SOLITARY_RETIRED = "solitary_retired"  # 鳏寡退休期
+
+
+# --- Identity details derived from the ID number -----------------------------------------------
+
+
+class Gender(StrEnum):
+    """Gender (性别) as the resident ID number encodes it."""
+
+    MALE = "male"
+    FEMALE = "female"
+
+
+def gender_from_id(id_number: str) -> Gender:
+    """Gender encoded in a valid ID number: the 17th character is odd for men, even for women."""
+    return Gender.MALE if int(validate_id_number(id_number)[16]) % 2 else Gender.FEMALE
+
+
+def birth_month_day(birth_date: date) -> str:
+    """Birthday without the year ("MM-DD"): enough for a birthday greeting, not an identifier."""
+    return f"{birth_date.month:02d}-{birth_date.day:02d}"
+
+
+# --- Customer vocabulary (客户档案), domain.md §1 ----------------------------------------------
+
+
+class CustomerStatus(StrEnum):
+    """Account status: active, transfer requested (申请转托管/撤指定), transferred out, dormant."""
+
+    ACTIVE = "active"
+    TRANSFER_REQUESTED = "transfer_requested"
+    TRANSFERRED_OUT = "transferred_out"
+    DORMANT = "dormant"
+
+
+def status_after_transfer_request(current: CustomerStatus) -> CustomerStatus | None:
+    """Status once a transfer-away request is recorded, or None when it does not change.
+
+    A customer who already left stays transferred out; a second request changes nothing.
+    """
+    if current in (CustomerStatus.ACTIVE, CustomerStatus.DORMANT):
+        return CustomerStatus.TRANSFER_REQUESTED
+    return None
+
+
+class InvestorCategory(StrEnum):
+    """Investor category: ordinary (普通投资者) or professional (专业投资者)."""
+
+    ORDINARY = "ordinary"
+    PROFESSIONAL = "professional"
+
+
+CONTACT_CHANNELS: tuple[str, ...] = ("sms", "phone", "im", "email")
+"""Preferred contact channels a customer may choose (短信, 电话, 即时通讯, 邮件)."""
+
+INTERACTION_CHANNELS: tuple[str, ...] = ("call", "visit", "sms", "im", "email", "seminar")
+"""Channels of a logged service contact (CRM 记录), domain.md §1.3."""
+
+
+# --- Experience (seed 001: 入市时间, 用于股票投资活动的时间, 以往操作记录) ------------------------
+
+
+class StockTime(StrEnum):
+    """Time the customer spends on stocks (用于股票投资活动的时间)."""
+
+    LITTLE = "little"  # little time: long-term picks, tracked for them
+    MODERATE = "moderate"
+    MUCH = "much"  # much time and energy: shorter cycles, active names
+
+
+class TradingRecord(StrEnum):
+    """Past trading record (以往操作记录)."""
+
+    SUCCESSFUL = "successful"  # confident: watch the risk of their holdings
+    MIXED = "mixed"
+    UNSUCCESSFUL = "unsuccessful"
+
+
+def experience_years(market_entry_year: int | None, on: date) -> int | None:
+    """Years since the customer first entered the market (入市时间); None when unknown."""
+    if market_entry_year is None:
+        return None
+    if market_entry_year > on.year:
+        raise ValueError(f"market entry year {market_entry_year} is after {on.year}")
+    return on.year - market_entry_year
+
+
+# --- Segment figures and life-stage birth ranges -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A customer's value segment and the figures it was computed from."""
+
+    asset_size: AssetSize
+    turnover: Decimal | None  # None: traded without average assets (infinite turnover)
+    turnover_class: Turnover
+    value_segment: str
+
+
+def classify_segment(
+    *,
+    total_assets: Decimal,
+    average_assets: Decimal,
+    traded_amount: Decimal,
+    t: SegmentThresholds = DEFAULT_THRESHOLDS,
+) -> Segment:
+    """Value segment (资金实力 x 资金周转率): size from latest assets, turnover over the average."""
+    size = asset_size(total_assets, t)
+    ratio = monthly_turnover(traded_amount, average_assets)
+    cls = turnover_class(ratio, t)
+    return Segment(
+        asset_size=size,
+        turnover=None if ratio.is_infinite() else ratio,
+        turnover_class=cls,
+        value_segment=value_segment(size, cls),
+    )
+
+
+def born_on_or_before(on: date, age: int) -> date:
+    """The latest birth date of someone at least ``age`` years old on ``on``."""
+    return add_years(on, -age)
+
+
+# Age bounds (inclusive) of each life stage; None means unbounded.
+_LIFE_STAGE_AGES: Mapping[LifeStage, tuple[int, int | None]] = MappingProxyType(
+    {
+        LifeStage.GROWTH: (0, 25),
+        LifeStage.YOUTH: (26, 35),
+        LifeStage.ADULT: (36, 45),
+        LifeStage.MATURE: (46, 55),
+        LifeStage.STABLE: (56, 65),
+        LifeStage.RETIREMENT: (66, None),
+    }
+)
+
+
+def life_stage_birth_range(stage: LifeStage, on: date) -> tuple[date | None, date]:
+    """Birth dates of the customers in ``stage`` on ``on``: (born after, born on or before).
+
+    Lets a database select a life stage by birth date instead of computing every age.
+    """
+    youngest, oldest = _LIFE_STAGE_AGES[stage]
+    latest = born_on_or_before(on, youngest)
+    earliest_excluded = born_on_or_before(on, oldest + 1) if oldest is not None else None
+    return earliest_excluded, latest

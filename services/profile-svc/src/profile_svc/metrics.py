@@ -1,0 +1,17 @@
+"""profile-svc business counters (request, consumer and outbox metrics come from common)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+CUSTOMERS_REGISTERED = Counter("customers_registered_total", "Customer files opened", ["branch_id"])
+PII_REVEALS = Counter(
+    "pii_reveals_total", "Audited unmasked reads of a phone or ID number", ["field"]
+)
+RISK_ASSESSMENTS = Counter("risk_assessments_total", "Risk questionnaires scored", ["risk_level"])
+INTERACTIONS_LOGGED = Counter("interactions_logged_total", "CRM contacts logged", ["channel"])
+TRANSFER_REQUESTS = Counter(
+    "transfer_requests_recorded_total",
+    "Transfer-away requests recorded (first time seen)",
+    ["channel"],
+)

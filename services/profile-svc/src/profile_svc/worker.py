@@ -1,0 +1,63 @@
+"""profile-svc worker: the event consumer (segments, transfer requests) and the outbox relay."""
+
+from __future__ import annotations
+
+import asyncio
+
+from brokerage_common import (
+    Database,
+    IdempotentConsumer,
+    OutboxRelay,
+    configure_logging,
+    run_until_stopped,
+)
+
+from .config import Settings
+from .handlers import TOPICS, Handlers
+from .models import PLATFORM
+
+
+def build_consumer(
+    settings: Settings, db: Database, *, group_id: str | None = None
+) -> IdempotentConsumer:
+    return IdempotentConsumer(
+        name=group_id or settings.service_name,
+        topics=TOPICS,
+        db=db,
+        tables=PLATFORM,
+        handlers=Handlers(settings).registry(),
+        bootstrap=settings.kafka_bootstrap_servers,
+        batch_max=settings.consumer_batch_max,
+        session_timeout_ms=settings.consumer_session_timeout_ms,
+    )
+
+
+def build_relay(settings: Settings, db: Database) -> OutboxRelay:
+    return OutboxRelay(
+        db=db,
+        tables=PLATFORM,
+        bootstrap=settings.kafka_bootstrap_servers,
+        service=settings.service_name,
+        batch_size=settings.outbox_batch_size,
+        poll_interval_s=settings.outbox_poll_interval_s,
+    )
+
+
+async def main(settings: Settings | None = None) -> None:
+    settings = settings or Settings()
+    configure_logging(
+        service=f"{settings.service_name}-worker", level=settings.log_level, json=settings.log_json
+    )
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    consumer = build_consumer(settings, db)
+    relay = build_relay(settings, db)
+    try:
+        await run_until_stopped(
+            [consumer.run, relay.run], metrics_port=settings.worker_metrics_port
+        )
+    finally:
+        await db.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
