@@ -16,7 +16,7 @@ from aiokafka.protocol.api import RequestStruct, Response
 from aiokafka.protocol.types import CompactString, Int16, Int32, Int64, Schema, TaggedFields
 
 
-class InitProducerIdResponse_v3(Response):
+class InitProducerIdResponse_v3(Response):  # type: ignore[misc]
     API_KEY = 22
     API_VERSION = 3
     SCHEMA = Schema(
@@ -28,7 +28,7 @@ class InitProducerIdResponse_v3(Response):
     )
 
 
-class InitProducerIdRequest_v3(RequestStruct):
+class InitProducerIdRequest_v3(RequestStruct):  # type: ignore[misc]
     FLEXIBLE_VERSION = True
     API_KEY = 22
     API_VERSION = 3
@@ -58,6 +58,6 @@ def install() -> None:
             )
         return original_build(self, request_struct_class)
 
-    _tx.InitProducerIdRequest._CLASSES = (_tx.InitProducerIdRequest_v0, InitProducerIdRequest_v3)  # type: ignore[assignment]
-    _tx.InitProducerIdRequest.build = build  # type: ignore[method-assign]
+    _tx.InitProducerIdRequest._CLASSES = (_tx.InitProducerIdRequest_v0, InitProducerIdRequest_v3)
+    _tx.InitProducerIdRequest.build = build
     _installed = True

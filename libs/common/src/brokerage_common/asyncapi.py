@@ -1,4 +1,4 @@
-"""Builds the platform's AsyncAPI 3 document from the event models and topics (docs/asyncapi.yaml)."""
+"""Builds the platform's AsyncAPI 3 document from the event models and topics."""
 
 from __future__ import annotations
 
@@ -39,10 +39,11 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
             "messages": {t: {"$ref": f"#/components/messages/{t}"} for t in types},
             "bindings": {"kafka": {"partitions": topic.partitions, "bindingVersion": "0.5.0"}},
         }
+        who = "External systems publish" if topic.external else "Published through the outbox"
         operations[f"publish_{channel_id}"] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/{channel_id}"},
-            "summary": f"{'External systems publish' if topic.external else 'Published through the transactional outbox'} to {topic.name}",
+            "summary": f"{who} to {topic.name}",
             "messages": [{"$ref": f"#/channels/{channel_id}/messages/{t}"} for t in types],
         }
     for event_type, model in EVENT_TYPES.items():
@@ -73,9 +74,9 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
             "version": version,
             "description": (
                 "CloudEvents 1.0 structured-mode JSON on Kafka. The message key and the envelope "
-                "subject are the customer id. Money is a decimal string in CNY. Every consumed "
-                f"topic has a dead-letter topic `<topic>.dlq` ({DLQ_PARTITIONS} partition) carrying the "
-                "reason in the `dlq.reason` header."
+                "subject are the customer id. Money is a decimal string in CNY. Every topic "
+                f"has a dead-letter topic `<topic>.dlq` ({DLQ_PARTITIONS} partition) carrying "
+                "the reason in the `dlq.reason` header."
             ),
         },
         "defaultContentType": "application/json",

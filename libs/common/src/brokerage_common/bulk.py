@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Table, any_, bindparam, text
+from sqlalchemy import ARRAY, ColumnElement, Numeric, Table, any_, bindparam, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +21,7 @@ def is_postgres(session: AsyncSession) -> bool:
 
 
 def _pg_type(table: Table, column: str) -> str:
-    return str(table.c[column].type.compile(dialect=postgresql.dialect()))
+    return str(table.c[column].type.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
 
 
 async def upsert_rows(
@@ -49,11 +49,11 @@ async def upsert_rows(
         sets = [f'"{c}" = {table.name}."{c}" + EXCLUDED."{c}"' for c in add]
         sets += [f'"{c}" = EXCLUDED."{c}"' for c in replace]
         action = f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING"
-        sql = (
-            f"INSERT INTO {table.name} ({', '.join(chr(34) + c + chr(34) for c in columns)}) "
-            f"SELECT * FROM unnest({arrays}) "
-            f"ON CONFLICT ({', '.join(chr(34) + c + chr(34) for c in conflict)}) {action}"
-        )
+        # Identifiers come from the table definition, never from input; values are parameters.
+        names = ", ".join(f'"{c}"' for c in columns)
+        keys = ", ".join(f'"{c}"' for c in conflict)
+        sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+        sql += f"ON CONFLICT ({keys}) {action}"
         if returning:
             sql += f' RETURNING "{returning}"'
         params = {f"c{i}": [r[c] for r in rows] for i, c in enumerate(columns)}
@@ -61,7 +61,9 @@ async def upsert_rows(
         return list(result.scalars()) if returning else []
     ins = sqlite.insert(table)
     if add or replace:
-        set_: dict[str, Any] = {c: table.c[c] + ins.excluded[c] for c in add}
+        # SQLite does NUMERIC arithmetic in binary floating point: round to the column's
+        # scale at every change, or 1999.70 + 3 x 0.10 ends up a hair below 2,000.
+        set_: dict[str, Any] = {c: _exact_sum(table.c[c], ins.excluded[c]) for c in add}
         set_.update({c: ins.excluded[c] for c in replace})
         stmt = ins.on_conflict_do_update(index_elements=list(conflict), set_=set_)
     else:
@@ -76,6 +78,16 @@ async def upsert_rows(
         return out
     await session.execute(stmt, list(rows))
     return []
+
+
+def _exact_sum(column: Any, excluded: Any) -> Any:
+    scale = getattr(column.type, "scale", None)
+    total = column + excluded
+    return (
+        func.round(total, scale)
+        if isinstance(column.type, Numeric) and scale is not None
+        else total
+    )
 
 
 def in_values(

@@ -26,12 +26,12 @@ from pydantic import ValidationError
 from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
-from tenacity import wait_exponential_jitter
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
 
 from . import metrics
 from .bulk import upsert_rows
 from .db import Database
-from .events import EVENT_TYPES, Envelope
+from .events import EVENT_TYPES, Envelope, envelope_model
 from .kafka import make_consumer, make_producer
 from .tables import PlatformTables
 
@@ -135,6 +135,12 @@ class IdempotentConsumer:
         self._producer = make_producer(self.bootstrap, client_id=f"{self.name}-dlq")
         await self._producer.start()
 
+    def _tp_order(self, tp: TopicPartition) -> tuple[int, str, int]:
+        """Within a batch, topics listed first are applied first (e.g. trades before the
+        end-of-day snapshot taken after them); partitions keep their own order."""
+        rank = self.topics.index(tp.topic) if tp.topic in self.topics else len(self.topics)
+        return (rank, tp.topic, tp.partition)
+
     async def stop(self) -> None:
         if self._consumer is not None:
             await self._consumer.stop()
@@ -155,7 +161,7 @@ class IdempotentConsumer:
                 batches = await self._consumer.getmany(
                     timeout_ms=self.poll_timeout_ms, max_records=self.batch_max
                 )
-                records = [r for tp in sorted(batches, key=_tp_order) for r in batches[tp]]
+                records = [r for tp in sorted(batches, key=self._tp_order) for r in batches[tp]]
                 if records:
                     await self._process_with_retry(records, stop)
                 self._update_lag()
@@ -167,33 +173,35 @@ class IdempotentConsumer:
     async def _process_with_retry(
         self, records: list[ConsumerRecord[bytes, bytes]], stop: asyncio.Event
     ) -> None:
-        wait = wait_exponential_jitter(initial=0.2, max=30)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
+        """Apply and commit a batch; transient failures retry it with capped backoff (tenacity)."""
+        topics = {r.topic for r in records}
+
+        def before_sleep(state: RetryCallState) -> None:
+            for topic in topics:
+                metrics.EVENTS_FAILED.labels(self.name, topic).inc()
+            exc = state.outcome.exception() if state.outcome else None
+            log.warning(
+                "batch failed transiently, retrying",
+                extra={
+                    "consumer": self.name,
+                    "attempt": state.attempt_number,
+                    "error": type(exc).__name__,
+                    "delay_s": round(state.upcoming_sleep, 2),
+                },
+            )
+
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(lambda e: is_transient(e) or isinstance(e, KafkaError)),
+            wait=wait_exponential_jitter(multiplier=0.2, max=30),
+            before_sleep=before_sleep,
+            reraise=True,
+        ):
+            with attempt:
+                if stop.is_set():
+                    return
                 async with self._batch_lock:
                     await self.process_batch(records)
                     await self._commit_offsets(records)
-                return
-            except Exception as exc:
-                if not is_transient(exc) and not isinstance(exc, KafkaError):
-                    raise
-                for topic in {r.topic for r in records}:
-                    metrics.EVENTS_FAILED.labels(self.name, topic).inc()
-                delay = wait(_RetryState(attempt))
-                log.warning(
-                    "batch failed transiently, retrying",
-                    extra={
-                        "consumer": self.name,
-                        "attempt": attempt,
-                        "error": type(exc).__name__,
-                        "delay_s": round(delay, 2),
-                    },
-                )
-                if stop.is_set():
-                    return
-                await asyncio.sleep(delay)
 
     async def process_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """Apply one batch in one transaction; isolate a rejected event if the batch fails."""
@@ -256,7 +264,7 @@ class IdempotentConsumer:
                 # dead-letter.
                 continue
             try:
-                env = Envelope[EVENT_TYPES[event_type]].model_validate(obj)  # type: ignore[misc]
+                env = envelope_model(EVENT_TYPES[event_type]).model_validate(obj)
             except ValidationError as exc:
                 dead.append(_Dead(record, f"invalid {event_type}: {_short_errors(exc)}"))
                 continue
@@ -411,15 +419,6 @@ class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         return None
-
-
-class _RetryState:
-    def __init__(self, attempt: int) -> None:
-        self.attempt_number = attempt
-
-
-def _tp_order(tp: TopicPartition) -> tuple[str, int]:
-    return (tp.topic, tp.partition)
 
 
 def _runs_by_type(envs: list[Envelope[Any]]) -> list[list[Envelope[Any]]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 import orjson
@@ -135,11 +136,18 @@ class RawEnvelope(BaseModel):
     data: dict[str, Any]
 
 
+@cache
+def envelope_model(data_model: type[Event]) -> Any:
+    """``Envelope[data_model]``, built once per type (parametrizing a generic model is not free)."""
+    return Envelope[data_model]  # type: ignore[valid-type]
+
+
 def new_envelope(
     data: Event, *, source: str, event_id: str | None = None, time: datetime | None = None
 ) -> Envelope[Any]:
     """Wrap a payload in an envelope with a fresh id; subject and key are the customer id."""
-    return Envelope[type(data)](  # type: ignore[misc]
+    model: Any = envelope_model(type(data))
+    return model(  # type: ignore[no-any-return]
         id=event_id or str(uuid.uuid4()),
         type=data.TYPE,
         source=source,
@@ -522,7 +530,7 @@ def parse_envelope(raw: bytes | str) -> Envelope[Any]:
     model = EVENT_TYPES.get(event_type) if isinstance(event_type, str) else None
     if model is None:
         raise UnknownEventType(str(event_type))
-    return Envelope[model].model_validate(obj)  # type: ignore[valid-type]
+    return envelope_model(model).model_validate(obj)  # type: ignore[no-any-return]
 
 
 class UnknownEventType(ValueError):

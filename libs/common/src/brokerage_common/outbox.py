@@ -208,7 +208,7 @@ class OutboxRelay:
                     retry=retry_if_exception_type(
                         (KafkaError, OSError, DBAPIError, OutboxPublishError)
                     ),
-                    wait=wait_exponential_jitter(initial=0.2, max=30),
+                    wait=wait_exponential_jitter(multiplier=0.2, max=30),
                     reraise=True,
                 ):
                     with attempt:

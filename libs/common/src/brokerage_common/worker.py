@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from prometheus_client import start_http_server
 
 log = logging.getLogger(__name__)
 
-Runner = Callable[[asyncio.Event], Awaitable[None]]
+Runner = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+def tune_gc() -> None:
+    """Fewer, cheaper garbage collections for a batch worker.
+
+    A consumer batch allocates thousands of short-lived objects; CPython's default
+    generation-0 threshold (700) then runs the collector hundreds of times per batch,
+    re-scanning the long-lived import-time objects each full pass. Freezing those and
+    raising the threshold made the tiering ingest about 1.5x faster (bench/ingest.py).
+    Reference counting still frees almost everything at once; only cycles wait longer.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 async def run_until_stopped(runners: Sequence[Runner], *, metrics_port: int | None = None) -> None:
     """Run every loop until SIGTERM/SIGINT; if one loop crashes, stop the others and re-raise."""
+    tune_gc()
     if metrics_port:
         start_http_server(metrics_port, addr="0.0.0.0")
     stop = asyncio.Event()
@@ -23,7 +40,7 @@ async def run_until_stopped(runners: Sequence[Runner], *, metrics_port: int | No
     signals = (signal.SIGTERM, signal.SIGINT)
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
-    tasks = [asyncio.create_task(r(stop)) for r in runners]
+    tasks: list[asyncio.Task[None]] = [asyncio.create_task(r(stop)) for r in runners]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         stop.set()

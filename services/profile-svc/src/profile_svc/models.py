@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Numeric, event
 from sqlmodel import Field
 
-from brokerage_common import platform_tables, service_base
+from brokerage_common.db import service_base
+from brokerage_common.tables import platform_tables
 
 Base = service_base()
 MONEY = Numeric(18, 2)

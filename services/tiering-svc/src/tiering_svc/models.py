@@ -8,7 +8,8 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Column, Integer, Numeric, UniqueConstraint
 from sqlmodel import Field
 
-from brokerage_common import platform_tables, service_base
+from brokerage_common.db import service_base
+from brokerage_common.tables import platform_tables
 
 Base = service_base()
 POINTS = Numeric(18, 2)

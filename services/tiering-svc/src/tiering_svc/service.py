@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Envelope, Outbox, today_cst
 from brokerage_common import events as ev
+from brokerage_common.bulk import in_values, upsert_rows
 
 from . import rules
 from .config import Settings
@@ -37,6 +39,15 @@ from .models import (
 from .rules import Tier
 
 SYSTEM = "system"
+STATE_COLUMNS = (
+    "tier",
+    "tier_since",
+    "bought_tier",
+    "bought_until",
+    "total_assets",
+    "assets_as_of",
+    "updated_at",
+)
 CONFIG_KEYS = (
     "silver_assets",
     "silver_commission",
@@ -65,16 +76,20 @@ def _month(d: date) -> str:
     return f"{d.year:04d}-{d.month:02d}"
 
 
-def _trailing_months(d: date) -> list[str]:
+def _trailing_months(d: date) -> tuple[str, ...]:
     """The 12 months ending with d's month (YYYY-MM)."""
-    y, m = d.year, d.month
+    return _trailing_months_of(d.year, d.month)
+
+
+@lru_cache(maxsize=512)
+def _trailing_months_of(y: int, m: int) -> tuple[str, ...]:
     out = []
     for _ in range(12):
         out.append(f"{y:04d}-{m:02d}")
         m -= 1
         if m == 0:
             y, m = y - 1, 12
-    return out
+    return tuple(out)
 
 
 # ----------------------------------------------------------------------------- configuration
@@ -144,7 +159,13 @@ async def _load_states(
     ids = list(customer_ids)
     cols = CustomerTier.__table__.c  # type: ignore[attr-defined]
     rows = (
-        (await session.execute(select(CustomerTier.__table__).where(cols.customer_id.in_(ids))))
+        (
+            await session.execute(
+                select(CustomerTier.__table__).where(
+                    in_values(session, cols.customer_id, ids, "ids")
+                )
+            )
+        )
         .mappings()
         .all()
     )  # type: ignore[attr-defined]
@@ -180,7 +201,7 @@ async def _load_commissions(
             select(
                 MonthlyCommission.customer_id, MonthlyCommission.month, MonthlyCommission.commission
             ).where(
-                MonthlyCommission.customer_id.in_(list(customer_ids)),  # type: ignore[attr-defined]
+                in_values(session, MonthlyCommission.customer_id, list(customer_ids), "ids"),  # type: ignore[arg-type]
                 MonthlyCommission.month >= since_month,
             )
         )
@@ -217,27 +238,15 @@ async def _save_states(session: AsyncSession, states: dict[str, _State], *, outb
     table = CustomerTier.__table__  # type: ignore[attr-defined]
     changed = [s for s in states.values() if s.changed]
     if changed:
-        ins = _insert(session)(table)
-        stmt = ins.on_conflict_do_update(
-            index_elements=["customer_id"],
-            set_={
-                c: ins.excluded[c]
-                for c in (
-                    "tier",
-                    "tier_since",
-                    "bought_tier",
-                    "bought_until",
-                    "total_assets",
-                    "assets_as_of",
-                    "updated_at",
-                )
-            },
+        await upsert_rows(
+            session,
+            table,
+            [{**s.row, "updated_at": now} for s in changed],
+            conflict=["customer_id"],
+            replace=STATE_COLUMNS,
         )
-        for i in range(0, len(changed), 2000):
-            await session.execute(
-                stmt, [{**s.row, "updated_at": now} for s in changed[i : i + 2000]]
-            )
     history_rows = []
+    tier_events: list[ev.TierChanged] = []
     for s in changed:
         for old, new, reason, on in s.history:
             history_rows.append(
@@ -250,8 +259,7 @@ async def _save_states(session: AsyncSession, states: dict[str, _State], *, outb
                     "effective_on": on,
                 }
             )
-            await outbox.add(
-                session,
+            tier_events.append(
                 ev.TierChanged(
                     customer_id=s.row["customer_id"],
                     old_tier=old,
@@ -259,41 +267,30 @@ async def _save_states(session: AsyncSession, states: dict[str, _State], *, outb
                     reason=reason,  # type: ignore[arg-type]
                     effective_on=on,
                     next_review=rules.next_review_on(on),
-                ),
+                )
             )
+    await outbox.add_many(session, tier_events)
     if history_rows:
         await session.execute(TierHistory.__table__.insert(), history_rows)  # type: ignore[attr-defined]
 
 
 async def _add_to_balances(session: AsyncSession, deltas: dict[str, Decimal]) -> None:
-    if not deltas:
-        return
-    ins = _insert(session)(PointsBalance.__table__)  # type: ignore[attr-defined]
-    stmt = ins.on_conflict_do_update(
-        index_elements=["customer_id"],
-        # SQLite does NUMERIC arithmetic in binary floating point: round to the fen at every
-        # change, or 1999.70 + 3 x 0.10 ends up a hair below 2,000 and cannot buy silver.
-        set_={"balance": func.round(PointsBalance.__table__.c.balance + ins.excluded.balance, 2)},  # type: ignore[attr-defined]
-    )
-    await session.execute(
-        stmt, [{"customer_id": c, "balance": d} for c, d in sorted(deltas.items())]
-    )
+    rows = [{"customer_id": c, "balance": d} for c, d in sorted(deltas.items())]
+    await upsert_rows(
+        session, PointsBalance.__table__, rows, conflict=["customer_id"], add=["balance"]
+    )  # type: ignore[attr-defined]
 
 
 async def _add_to_commissions(
     session: AsyncSession, deltas: dict[tuple[str, str], Decimal]
 ) -> None:
-    if not deltas:
-        return
-    table = MonthlyCommission.__table__  # type: ignore[attr-defined]
-    ins = _insert(session)(table)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["customer_id", "month"],
-        set_={"commission": func.round(table.c.commission + ins.excluded.commission, 2)},
-    )
-    await session.execute(
-        stmt,
-        [{"customer_id": c, "month": m, "commission": d} for (c, m), d in sorted(deltas.items())],
+    rows = [{"customer_id": c, "month": m, "commission": d} for (c, m), d in sorted(deltas.items())]
+    await upsert_rows(
+        session,
+        MonthlyCommission.__table__,
+        rows,
+        conflict=["customer_id", "month"],
+        add=["commission"],  # type: ignore[attr-defined]
     )
 
 
@@ -316,17 +313,15 @@ async def award_trade_points(
     for env in envelopes:
         trades.setdefault(env.data.trade_id, env.data)
     keys = [f"trade:{t}" for t in trades]
-    existing: set[str] = set()
-    for i in range(0, len(keys), 5000):
-        existing.update(
-            (
-                await session.execute(
-                    select(PointsEntry.business_key).where(
-                        PointsEntry.business_key.in_(keys[i : i + 5000])
-                    )
+    existing = set(
+        (
+            await session.execute(
+                select(PointsEntry.business_key).where(
+                    in_values(session, PointsEntry.business_key, keys, "keys")  # type: ignore[arg-type]
                 )
-            ).scalars()  # type: ignore[attr-defined]
-        )
+            )
+        ).scalars()
+    )
     new = [t for t in trades.values() if f"trade:{t.trade_id}" not in existing]
     if not new:
         return 0
@@ -334,12 +329,13 @@ async def award_trade_points(
     for t in new:
         first_seen.setdefault(t.customer_id, t.settled_on)
     states = await _load_states(session, first_seen, first_seen=first_seen)
-    since = min(_trailing_months(t.settled_on)[-1] for t in new)
+    since = min(_trailing_months(d)[-1] for d in {t.settled_on for t in new})
     commissions = await _load_commissions(session, states, since)
     now = datetime.now(UTC)
     entries: list[dict[str, Any]] = []
     balance_deltas: dict[str, Decimal] = defaultdict(Decimal)
     commission_deltas: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    trailing: dict[str, tuple[str, Decimal]] = {}
     for t in new:  # in event order: an upgrade by one trade applies to the customer's next trade
         state = states[t.customer_id]
         tier = Tier(state.row["tier"])
@@ -360,21 +356,26 @@ async def award_trade_points(
             }
         )
         balance_deltas[t.customer_id] += points
-        month_key = (t.customer_id, _month(t.settled_on))
+        month = _month(t.settled_on)
+        month_key = (t.customer_id, month)
         commission_deltas[month_key] += t.commission
         commissions[month_key] = commissions.get(month_key, Decimal(0)) + t.commission
+        # The trailing-12-month sum, kept per customer and month across the batch: a trade in
+        # the same month adds to it; a trade in another month makes it stale.
+        cached = trailing.get(t.customer_id)
+        if cached is not None and cached[0] == month:
+            total = cached[1] + t.commission
+        else:
+            total = _trailing(commissions, t.customer_id, t.settled_on)
+        trailing[t.customer_id] = (month, total)
         qualified = rules.qualify_tier(
             total_assets=state.row["total_assets"],
-            trailing_commission=_trailing(commissions, t.customer_id, t.settled_on),
+            trailing_commission=total,
             thresholds=policy.thresholds,
         )
-        _apply_decision(state, qualified=qualified, at_review=False, on=t.settled_on)
-    table = PointsEntry.__table__  # type: ignore[attr-defined]
-    for i in range(0, len(entries), 2000):
-        await session.execute(
-            _insert(session)(table).on_conflict_do_nothing(index_elements=["business_key"]),
-            entries[i : i + 2000],
-        )
+        if rules.tier_rank(qualified) > rules.tier_rank(tier):  # only an upgrade can happen here
+            _apply_decision(state, qualified=qualified, at_review=False, on=t.settled_on)
+    await upsert_rows(session, PointsEntry.__table__, entries, conflict=["business_key"])  # type: ignore[attr-defined]
     await _add_to_balances(session, balance_deltas)
     await _add_to_commissions(session, commission_deltas)
     await _save_states(session, states, outbox=outbox)

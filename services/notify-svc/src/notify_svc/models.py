@@ -1,0 +1,216 @@
+"""notify-svc tables: recipients (read model), templates, messages, raw delivery reports, campaigns.
+
+A message row exists before anything is sent, and its ``dedupe_key`` (trigger + template +
+recipient) is unique, so a repeated trigger can never create a second message.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint, text
+from sqlmodel import Field
+
+from brokerage_common.db import service_base
+from brokerage_common.tables import platform_tables
+
+Base = service_base()
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Recipient(Base, table=True):
+    """What notify-svc knows of a customer (from CustomerRegistered / CustomerProfileUpdated)."""
+
+    __tablename__ = "recipient"
+    __table_args__ = (
+        Index("ix_recipient_branch_id_customer_id", "branch_id", "customer_id"),
+        Index("ix_recipient_birth_month_day", "birth_month_day"),
+    )
+
+    customer_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=100)
+    phone: str | None = Field(default=None, max_length=16, index=True)
+    email: str | None = Field(default=None, max_length=254)
+    channels: str = Field(default="sms", max_length=64)  # preferred channels, in order, CSV
+    preferred_channel: str = Field(default="sms", max_length=8)  # first one we can deliver on
+    marketing_consent: bool = False
+    # Time of the fact that last set the consent: an older event cannot undo a newer opt-out.
+    consent_changed_at: datetime | None = None
+    branch_id: str = Field(max_length=32)
+    birth_month_day: str | None = Field(default=None, max_length=5)
+    status: str = Field(default="active", max_length=24)
+    updated_at: datetime
+
+
+class SmsOptOut(Base, table=True):
+    """A number that replied T / TD / 退订: no marketing SMS to it, whoever it belongs to."""
+
+    __tablename__ = "sms_opt_out"
+
+    phone: str = Field(primary_key=True, max_length=16)
+    opted_out_at: datetime
+    source: str = Field(default="reply", max_length=16)
+
+
+class AdvisoryAgreement(Base, table=True):
+    """A signed investment-advisory agreement (投资顾问协议), recorded by branch staff."""
+
+    __tablename__ = "advisory_agreement"
+
+    id: str = Field(primary_key=True, max_length=64)
+    customer_id: str = Field(max_length=32, index=True)
+    signed_on: date
+    valid_until: date | None = None
+    revoked_on: date | None = None
+    recorded_by: str = Field(max_length=64)
+    created_at: datetime
+
+
+class Template(Base, table=True):
+    """One version of a message template for one channel; one active version per (code, channel)."""
+
+    __tablename__ = "template"
+    __table_args__ = (UniqueConstraint("code", "channel", "version"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True)
+    )
+    code: str = Field(max_length=64)
+    version: int
+    channel: str = Field(max_length=8)
+    category: str = Field(max_length=16)
+    text: str = Field(sa_type=Text)
+    subject: str | None = Field(default=None, max_length=200)
+    provider_template_code: str | None = Field(default=None, max_length=64)
+    active: bool = True
+    created_by: str = Field(max_length=64)
+    created_at: datetime
+
+
+class Campaign(Base, table=True):
+    """A group message to a set of customers, expanded into messages by the worker in chunks."""
+
+    __tablename__ = "campaign"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    template_code: str = Field(max_length=64)
+    category: str = Field(max_length=16)
+    params: str = Field(default="{}", sa_type=Text)
+    # customers (the listed ids) | branch (its consenting customers) | all | birthday
+    kind: str = Field(max_length=16)
+    branch_id: str | None = Field(default=None, max_length=32)
+    month_day: str | None = Field(default=None, max_length=5)
+    customer_ids: str | None = Field(default=None, sa_type=Text)  # JSON list for kind customers
+    send_at: datetime | None = None
+    state: str = Field(default="planned", max_length=16)  # planned | expanding | expanded
+    cursor: str = Field(default="", max_length=64)
+    planned: int = 0
+    skipped: int = 0
+    created_by: str = Field(max_length=64)
+    created_at: datetime
+    expanded_at: datetime | None = None
+
+
+class Message(Base, table=True):
+    """One message to one recipient on one channel, and where it is in its life (rules.State)."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        # The sender's claim: due messages per channel, a small partial index.
+        Index(
+            "ix_message_due",
+            "channel",
+            "next_attempt_at",
+            postgresql_where=text("state IN ('scheduled', 'reconciled')"),
+            sqlite_where=text("state IN ('scheduled', 'reconciled')"),
+        ),
+        # The reconciler's work: sends waiting for a report, a status query or a dead sender.
+        Index(
+            "ix_message_check",
+            "next_attempt_at",
+            postgresql_where=text("state IN ('submitting', 'accepted', 'unknown')"),
+            sqlite_where=text("state IN ('submitting', 'accepted', 'unknown')"),
+        ),
+        Index(
+            "ix_message_pending",
+            "created_at",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+        Index("ix_message_customer_id_send_on", "customer_id", "send_on"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    dedupe_key: str = Field(max_length=64, unique=True)
+    trigger_ref: str = Field(max_length=160)
+    customer_id: str | None = Field(default=None, max_length=32)
+    campaign_id: str | None = Field(default=None, max_length=64, index=True)
+    channel: str = Field(max_length=8)
+    category: str = Field(max_length=16)
+    template_code: str = Field(max_length=64)
+    template_version: int | None = None
+    provider_template_code: str | None = Field(default=None, max_length=64)
+    params: str = Field(default="{}", sa_type=Text)  # canonical JSON, the batching key
+    subject: str | None = Field(default=None, max_length=200)
+    body: str | None = Field(default=None, sa_type=Text)  # campaign messages: on the campaign
+    address: str = Field(default="", max_length=254)  # phone, e-mail, or IM route
+    state: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=200)
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    send_on: date | None = None  # Beijing day of the planned send: the daily cap counts it
+    out_id: str | None = Field(default=None, max_length=64, index=True)
+    biz_id: str | None = Field(default=None, max_length=64)
+    solo: bool = False  # send alone: a multi-number send of it was refused for one number
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None = None
+    accepted_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class DeliveryReport(Base, table=True):
+    """A delivery report as the provider sent it (or a status query returned it), applied later."""
+
+    __tablename__ = "delivery_report"
+    __table_args__ = (
+        Index(
+            "ix_delivery_report_unapplied",
+            "next_check_at",
+            postgresql_where=text("applied_at IS NULL"),
+            sqlite_where=text("applied_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True)
+    )
+    out_id: str = Field(max_length=255)
+    phone_number: str = Field(max_length=32)
+    success: bool
+    err_code: str | None = Field(default=None, max_length=64)
+    report_time: str | None = Field(default=None, max_length=32)
+    biz_id: str | None = Field(default=None, max_length=64)
+    source: str = Field(default="callback", max_length=16)  # callback | query
+    received_at: datetime
+    next_check_at: datetime
+    applied_at: datetime | None = None
+    message_id: str | None = Field(default=None, max_length=32)
+
+
+class Circuit(Base, table=True):
+    """The circuit breaker of one gateway, shared by every worker replica."""
+
+    __tablename__ = "circuit"
+
+    name: str = Field(primary_key=True, max_length=32)
+    state: str = Field(default="closed", max_length=16)  # closed | open | half_open
+    reason: str | None = Field(default=None, max_length=120)
+    opened_at: datetime | None = None
+    retry_at: datetime | None = None
+    updated_at: datetime
+
+
+PLATFORM = platform_tables(Base.metadata)
+metadata = Base.metadata
