@@ -51,7 +51,7 @@ EXTRA_ENV = {
 }
 # Keys each <svc>-secrets Secret must hold in production.
 SECRET_KEYS = {
-    "profile-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY"},
+    "profile-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY", "ID_NUMBER_HASH_KEY"},
     "tiering-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY"},
     "notify-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY", "SMS_GATEWAY_KEY", "IM_WEBHOOK_URL"},
 }
