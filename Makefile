@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := libs/common $(wildcard services/*-svc) $(wildcard tools/simulator tools/sms-gateway-standin)
+# Every installable package of the repository: libs/common, each service, each tool.
+PACKAGES := libs/common $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml tools/*/pyproject.toml))
 PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 
 .PHONY: install run stop test test-pg lint bench clean help

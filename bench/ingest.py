@@ -1,6 +1,6 @@
 """Benchmark: TradeSettled ingest through the real tiering worker into PostgreSQL, then a full replay.
 
-    .venv/bin/python bench/ingest.py --events 1000000 --workers 1
+.venv/bin/python bench/ingest.py --events 1000000 --workers 1
 """
 
 from __future__ import annotations
@@ -50,7 +50,9 @@ async def ledger(name: str) -> tuple[int, str, int]:
     return int(n), str(total), int(processed)
 
 
-def start_workers(n: int, url: str, bootstrap: str, group: str, log_dir: Path) -> list[subprocess.Popen[bytes]]:
+def start_workers(
+    n: int, url: str, bootstrap: str, group: str, log_dir: Path
+) -> list[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -65,7 +67,14 @@ def start_workers(n: int, url: str, bootstrap: str, group: str, log_dir: Path) -
     procs = []
     for i in range(n):
         log = open(log_dir / f"worker-{group}-{i}.log", "wb")  # noqa: SIM115
-        procs.append(subprocess.Popen([sys.executable, "-m", "tiering_svc.worker"], env=env, stdout=log, stderr=subprocess.STDOUT))  # noqa: S603
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "tiering_svc.worker"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
     return procs
 
 
@@ -91,7 +100,14 @@ async def wait_processed(name: str, target: int, timeout_s: float) -> tuple[floa
 def run(events: int, workers: int, log_dir: Path) -> dict[str, object]:
     log_dir.mkdir(parents=True, exist_ok=True)
     customers = max(1, events // 5)
-    cfg = DayConfig(customers=customers, trades_per_customer=5, cancel_rate=0, transfers=0, snapshots=False, seed=4242)
+    cfg = DayConfig(
+        customers=customers,
+        trades_per_customer=5,
+        cancel_rate=0,
+        transfers=0,
+        snapshots=False,
+        seed=4242,
+    )
     messages = list(generate_day(cfg))
     assert len(messages) == events, len(messages)
     broker = LocalBroker(log_path=log_dir / "broker.log").start()

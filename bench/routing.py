@@ -25,11 +25,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import asyncpg
+from ingest import PG, create_db, drop_db
 
 from brokerage_common.auth import issue_token
 from brokerage_common.broker import LocalBroker, free_port
 from brokerage_common.settings import DEV_JWT_SECRET
-from ingest import PG, create_db, drop_db
 
 ROOT = Path(__file__).resolve().parent.parent
 TIERS = ["standard"] * 70 + ["silver"] * 20 + ["gold"] * 8 + ["platinum"] * 2
@@ -40,14 +40,37 @@ async def load_customers(name: str, n: int) -> None:
     now = datetime.now(UTC)
     rng = random.Random(1)
     rows = [
-        (f"C{i:07d}", rng.choice(TIERS), date(2026, 1, 1), None, None, 0, None, f"137{i:08d}", "B001", None, now)
+        (
+            f"C{i:07d}",
+            rng.choice(TIERS),
+            date(2026, 1, 1),
+            None,
+            None,
+            0,
+            None,
+            f"137{i:08d}",
+            "B001",
+            None,
+            now,
+        )
         for i in range(1, n + 1)
     ]
     await conn.copy_records_to_table(
         "customer_tier",
         records=rows,
-        columns=["customer_id", "tier", "tier_since", "bought_tier", "bought_until", "total_assets",
-                 "assets_as_of", "phone", "branch_id", "opened_on", "updated_at"],
+        columns=[
+            "customer_id",
+            "tier",
+            "tier_since",
+            "bought_tier",
+            "bought_until",
+            "total_assets",
+            "assets_as_of",
+            "phone",
+            "branch_id",
+            "opened_on",
+            "updated_at",
+        ],
     )
     await conn.close()
 
@@ -74,8 +97,12 @@ def parse_wrk(out: str) -> dict[str, float | str]:
     p50 = ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"requests_per_s": round(rps), "p50_ms": p50, "p99_ms": p99,
-            "non_2xx": int(errors.group(1)) if errors else 0}
+    return {
+        "requests_per_s": round(rps),
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
 
 
 def main() -> None:
@@ -86,7 +113,7 @@ def main() -> None:
     parser.add_argument("--wrk-threads", type=int, default=1)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False)  # noqa: S607
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False)
     log_dir = ROOT / "data" / "bench"
     log_dir.mkdir(parents=True, exist_ok=True)
     broker = LocalBroker(log_path=log_dir / "broker-routing.log").start()
@@ -95,20 +122,45 @@ def main() -> None:
     url = asyncio.run(create_db(name))
     asyncio.run(load_customers(name, args.customers))
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "LOG_LEVEL": "WARNING"}
-    api = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "uvicorn", "--factory", "tiering_svc.main:create_app", "--port", str(port),
-         "--no-access-log", "--log-level", "warning"],
-        env=env, stdout=open(log_dir / "routing-api.log", "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+        "LOG_LEVEL": "WARNING",
+    }
+    api = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "tiering_svc.main:create_app",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=open(log_dir / "routing-api.log", "wb"),  # noqa: SIM115 - the server keeps it
+        stderr=subprocess.STDOUT,
     )
-    token = issue_token(secret=DEV_JWT_SECRET, sub="call-center", role="service", scopes=["routing:read"], ttl_s=3600)
+    token = issue_token(
+        secret=DEV_JWT_SECRET,
+        sub="call-center",
+        role="service",
+        scopes=["routing:read"],
+        ttl_s=3600,
+    )
     try:
-        probe = urllib.request.Request(f"http://127.0.0.1:{port}/v1/routing?customer_id=C{args.customers:07d}",
-                                       headers={"Authorization": f"Bearer {token}"})
+        probe = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/routing?customer_id=C{args.customers:07d}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(probe, timeout=2) as resp:  # noqa: S310
+                with urllib.request.urlopen(probe, timeout=2) as resp:
                     if b'"customer_id":null' not in resp.read():
                         break
             except OSError:
@@ -116,12 +168,35 @@ def main() -> None:
             time.sleep(0.5)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
             f.write(LUA.format(n=args.customers, token=token))
-        subprocess.run(["wrk", "-t1", "-c", str(args.connections), "-d2s", "-s", f.name, f"http://127.0.0.1:{port}"],  # noqa: S607
-                       capture_output=True, check=False)  # warm-up
-        out = subprocess.run(  # noqa: S603
-            ["wrk", f"-t{args.wrk_threads}", "-c", str(args.connections), f"-d{args.seconds}s", "--latency",  # noqa: S607
-             "-s", f.name, f"http://127.0.0.1:{port}"],
-            capture_output=True, text=True, check=True,
+        subprocess.run(
+            [
+                "wrk",
+                "-t1",
+                "-c",
+                str(args.connections),
+                "-d2s",
+                "-s",
+                f.name,
+                f"http://127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            check=False,
+        )  # warm-up
+        out = subprocess.run(
+            [
+                "wrk",
+                f"-t{args.wrk_threads}",
+                "-c",
+                str(args.connections),
+                f"-d{args.seconds}s",
+                "--latency",
+                "-s",
+                f.name,
+                f"http://127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         result = parse_wrk(out)
         result.update(customers=args.customers, connections=args.connections, seconds=args.seconds)

@@ -1,4 +1,4 @@
-"""Demo data for make run: a branch, its staff, a few hundred customers and a simulated trading day."""
+"""Demo data for make run: a branch, its staff, a few hundred customers, a simulated trading day."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The AsyncAPI document is generated from the event models, kept in docs/, and holds the fixed external shapes."""
+"""The AsyncAPI document: generated from the event models, kept in docs/, fixed external shapes."""
 
 from __future__ import annotations
 
@@ -27,23 +27,46 @@ ENVELOPE = {
 }
 EXTERNAL_EXAMPLES: dict[str, dict[str, Any]] = {
     "TradeSettled": {
-        "trade_id": "T20261120-000918", "customer_id": "C000123", "account_id": "A0000123", "market": "SH",
-        "security_code": "600519", "side": "B", "quantity": 100, "price": "1520.00", "amount": "152000.00",
-        "commission": "38.00", "trade_date": "2026-11-20", "settled_on": "2026-11-20",
+        "trade_id": "T20261120-000918",
+        "customer_id": "C000123",
+        "account_id": "A0000123",
+        "market": "SH",
+        "security_code": "600519",
+        "side": "B",
+        "quantity": 100,
+        "price": "1520.00",
+        "amount": "152000.00",
+        "commission": "38.00",
+        "trade_date": "2026-11-20",
+        "settled_on": "2026-11-20",
     },
-    "TradeCancelled": {"trade_id": "T20261120-000918", "customer_id": "C000123", "reason": "error correction"},
+    "TradeCancelled": {
+        "trade_id": "T20261120-000918",
+        "customer_id": "C000123",
+        "reason": "error correction",
+    },
     "AssetSnapshotTaken": {
-        "customer_id": "C000123", "as_of": "2026-11-20", "total_assets": "812345.67", "cash": "12345.67",
-        "securities_value": "800000.00", "net_inflow": "50000.00",
+        "customer_id": "C000123",
+        "as_of": "2026-11-20",
+        "total_assets": "812345.67",
+        "cash": "12345.67",
+        "securities_value": "800000.00",
+        "net_inflow": "50000.00",
     },
     "CustomerTransferRequested": {
-        "request_id": "R20261120-0042", "customer_id": "C000123", "kind": "custody_transfer", "market": "SZ",
-        "reason": "friend works at another broker", "requested_at": "2026-11-20T10:12:00+08:00",
+        "request_id": "R20261120-0042",
+        "customer_id": "C000123",
+        "kind": "custody_transfer",
+        "market": "SZ",
+        "reason": "friend works at another broker",
+        "requested_at": "2026-11-20T10:12:00+08:00",
     },
 }
 EXTERNAL_TOPICS = {
-    "TradeSettled": "trade.settled", "TradeCancelled": "trade.settled",
-    "AssetSnapshotTaken": "account.asset-snapshots", "CustomerTransferRequested": "customer.transfer-requested",
+    "TradeSettled": "trade.settled",
+    "TradeCancelled": "trade.settled",
+    "AssetSnapshotTaken": "account.asset-snapshots",
+    "CustomerTransferRequested": "customer.transfer-requested",
 }
 
 
@@ -59,7 +82,8 @@ def validator_for(doc: dict[str, Any], event_type: str) -> Draft202012Validator:
 
 def test_committed_document_is_the_generated_one(doc: dict[str, Any]) -> None:
     assert doc == yaml.safe_load(yaml.safe_dump(build_document())), (
-        "docs/asyncapi.yaml is stale: run `.venv/bin/python -m brokerage_common.asyncapi > docs/asyncapi.yaml`"
+        "docs/asyncapi.yaml is stale: run "
+        "`.venv/bin/python -m brokerage_common.asyncapi > docs/asyncapi.yaml`"
     )
 
 
@@ -91,7 +115,9 @@ def test_external_event_shape_is_fixed(doc: dict[str, Any], event_type: str) -> 
 
 
 @pytest.mark.parametrize("event_type", sorted(EXTERNAL_EXAMPLES))
-def test_external_event_rejects_float_money_and_renamed_fields(doc: dict[str, Any], event_type: str) -> None:
+def test_external_event_rejects_float_money_and_renamed_fields(
+    doc: dict[str, Any], event_type: str
+) -> None:
     data = copy.deepcopy(EXTERNAL_EXAMPLES[event_type])
     data.pop("customer_id")
     data["customerId"] = "C000123"
@@ -100,14 +126,21 @@ def test_external_event_rejects_float_money_and_renamed_fields(doc: dict[str, An
 
 
 def test_money_is_a_string_in_the_contract(doc: dict[str, Any]) -> None:
-    envelope = {**ENVELOPE, "type": "TradeSettled", "data": {**EXTERNAL_EXAMPLES["TradeSettled"], "commission": 38.0}}
+    envelope = {
+        **ENVELOPE,
+        "type": "TradeSettled",
+        "data": {**EXTERNAL_EXAMPLES["TradeSettled"], "commission": 38.0},
+    }
     assert not validator_for(doc, "TradeSettled").is_valid(envelope)
 
 
 def _sample(event_type: str) -> dict[str, Any]:
     """A minimal valid payload for an internal event, built from its JSON schema."""
     samples = {
-        "string": "x", "integer": 1, "boolean": True, "number": 1,
+        "string": "x",
+        "integer": 1,
+        "boolean": True,
+        "number": 1,
     }
     model = EVENT_TYPES[event_type]
     schema = model.model_json_schema(mode="serialization")
@@ -140,9 +173,16 @@ def _sample(event_type: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("event_type", sorted(set(EVENT_TYPES) - set(EXTERNAL_EXAMPLES)))
-def test_internal_events_round_trip_through_the_document(doc: dict[str, Any], event_type: str) -> None:
+def test_internal_events_round_trip_through_the_document(
+    doc: dict[str, Any], event_type: str
+) -> None:
     model = EVENT_TYPES[event_type]
     data = model.model_validate(_sample(event_type))
-    envelope = {**ENVELOPE, "type": event_type, "source": "test", "data": data.model_dump(mode="json")}
+    envelope = {
+        **ENVELOPE,
+        "type": event_type,
+        "source": "test",
+        "data": data.model_dump(mode="json"),
+    }
     validator_for(doc, event_type).validate(envelope)
     assert parse_envelope(__import__("json").dumps(envelope)).data == data

@@ -72,7 +72,7 @@ EVENT_TOPICS = {
 }
 DLQ_TOPICS = {f"{topic}.dlq": 1 for topic in EVENT_TOPICS}
 TOPICS = {**EVENT_TOPICS, **DLQ_TOPICS}
-assert TOPICS == all_topic_specs(), "brokerage_common.topics and this table disagree"
+assert all_topic_specs() == TOPICS, "brokerage_common.topics and this table disagree"
 DAY_MS = 24 * 60 * 60 * 1000
 EVENT_RETENTION_MS = 7 * DAY_MS
 DLQ_RETENTION_MS = 30 * DAY_MS

@@ -1,0 +1,218 @@
+"""make run / make stop: the whole platform on one machine.
+
+It starts the broker, the SMS gateway stand-in, every service (API and worker) and
+loads demo data.
+
+Every process it starts is recorded in data/pids; `stop` stops exactly those.
+Variables already set in the environment win: KAFKA_BOOTSTRAP_SERVERS (then no
+local broker is started), SMS_GATEWAY_URL (then no stand-in), AUTH_JWT_SECRET,
+and <SERVICE>_DATABASE_URL per service (e.g. TIERING_DATABASE_URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("DATA_DIR", ROOT / "data"))
+PIDS = DATA / "pids"
+LOGS = DATA / "logs"
+PY = sys.executable
+
+# name -> (API port, worker metrics port, package)
+SERVICES = {
+    "profile-svc": (8001, 9101, "profile_svc"),
+    "tiering-svc": (8002, 9102, "tiering_svc"),
+    "advisory-svc": (8003, 9103, "advisory_svc"),
+    "notify-svc": (8004, 9104, "notify_svc"),
+    "ops-assessment-svc": (8005, 9105, "ops_assessment_svc"),
+}
+BROKER_PORT = 9092
+STANDIN_PORT = 9300
+
+
+def present_services() -> dict[str, tuple[int, int, str]]:
+    return {
+        n: v for n, v in SERVICES.items() if (ROOT / "services" / n / "pyproject.toml").exists()
+    }
+
+
+def spawn(name: str, args: list[str], env: dict[str, str], cwd: Path = ROOT) -> None:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    PIDS.mkdir(parents=True, exist_ok=True)
+    log = open(LOGS / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it open
+    proc = subprocess.Popen(
+        args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    (PIDS / f"{name}.pid").write_text(str(proc.pid))
+
+
+def wait_http(url: str, timeout_s: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def run() -> None:
+    if PIDS.exists() and any(PIDS.iterdir()):
+        print("a local stack seems to be running already (data/pids); run `make stop` first")
+        sys.exit(1)
+    DATA.mkdir(parents=True, exist_ok=True)
+    base_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    from brokerage_common.settings import DEV_JWT_SECRET
+
+    secret = base_env.setdefault("AUTH_JWT_SECRET", DEV_JWT_SECRET)
+    base_env.setdefault("ENVIRONMENT", "local")
+    base_env.setdefault("LOG_JSON", "true")
+
+    if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
+        from brokerage_common.broker import broker_binary, wait_for_port
+
+        url = f"tcp://127.0.0.1:{BROKER_PORT}"
+        spawn(
+            "broker",
+            [
+                broker_binary(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            base_env,
+        )
+        wait_for_port("127.0.0.1", BROKER_PORT)
+        base_env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{BROKER_PORT}"
+    bootstrap = base_env["KAFKA_BOOTSTRAP_SERVERS"]
+    from brokerage_common.kafka import ensure_topics
+    from brokerage_common.topics import all_topic_specs
+
+    asyncio.run(ensure_topics(bootstrap, all_topic_specs()))
+    print(f"broker   {bootstrap} (topics created)")
+
+    services = present_services()
+    if "notify-svc" in services and "SMS_GATEWAY_URL" not in os.environ:
+        from brokerage_common.auth import issue_token
+
+        standin_env = {
+            **base_env,
+            "STANDIN_PORT": str(STANDIN_PORT),
+            "STANDIN_CALLBACK_URL": f"http://127.0.0.1:{services['notify-svc'][0]}/v1/sms/delivery-reports",
+            "STANDIN_CALLBACK_TOKEN": issue_token(
+                secret=secret,
+                sub="sms-gateway",
+                role="service",
+                scopes=["sms:report"],
+                ttl_s=30 * 86400,
+            ),
+        }
+        spawn("sms-gateway-standin", [PY, "-m", "sms_gateway_standin"], standin_env)
+        base_env["SMS_GATEWAY_URL"] = f"http://127.0.0.1:{STANDIN_PORT}"
+        base_env.setdefault("SMS_GATEWAY_KEY", "dev-sms-key")
+
+    for name, (port, metrics_port, pkg) in services.items():
+        env = dict(base_env)
+        var = name.removesuffix("-svc").replace("-", "_").upper() + "_DATABASE_URL"
+        env["DATABASE_URL"] = os.environ.get(var, f"sqlite+aiosqlite:///{DATA / name}.db")
+        env["WORKER_METRICS_PORT"] = str(metrics_port)
+        env["SERVICE_NAME"] = name
+        subprocess.run(
+            [
+                PY,
+                "-m",
+                "alembic",
+                "-c",
+                str(ROOT / "services" / name / "alembic.ini"),
+                "upgrade",
+                "head",
+            ],
+            env=env,
+            check=True,
+            cwd=ROOT,
+        )
+        spawn(
+            f"{name}-api",
+            [
+                PY,
+                "-m",
+                "uvicorn",
+                "--factory",
+                f"{pkg}.main:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            env,
+        )
+        spawn(f"{name}-worker", [PY, "-m", f"{pkg}.worker"], env)
+    for name, (port, _, _) in services.items():
+        ok = wait_http(f"http://127.0.0.1:{port}/readyz")
+        print(
+            f"{name:<13} http://127.0.0.1:{port}/docs  "
+            + ("ready" if ok else f"NOT READY, see data/logs/{name}-api.log")
+        )
+
+    from demo_data import load_demo  # type: ignore[import-not-found]
+
+    tokens = load_demo(services=services, bootstrap=bootstrap, secret=secret)
+    print(
+        "\nmetrics  /metrics on every API port; workers on "
+        + ", ".join(str(v[1]) for v in services.values())
+    )
+    print("logs     data/logs/   stop with: make stop\n")
+    print("tokens (valid 12 h):")
+    for role, token in tokens.items():
+        print(f"  {role:<22} {token}")
+    (DATA / "tokens.json").write_text(json.dumps(tokens, indent=2))
+    print("\n(also in data/tokens.json)")
+
+
+def stop() -> None:
+    if not PIDS.exists():
+        print("nothing to stop")
+        return
+    for pid_file in sorted(PIDS.glob("*.pid")):
+        pid = int(pid_file.read_text())
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        pid_file.unlink()
+        print(f"stopped {pid_file.stem}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", choices=["run", "stop"])
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).parent))
+    run() if args.command == "run" else stop()

@@ -1,0 +1,188 @@
+"""A trading day for N customers, as the settlement system and the counters would publish it."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import orjson
+
+from brokerage_common import CST
+from brokerage_common.kafka import make_producer
+
+MIN_COMMISSION = Decimal("5.00")
+MAX_RATE = Decimal("0.003")  # 3‰ of the traded amount
+CENT = Decimal("0.01")
+SOURCE_SETTLEMENT = "settlement-system"
+
+
+@dataclass(frozen=True)
+class DayConfig:
+    customers: int = 300
+    trades_per_customer: float = 3.0
+    trade_date: date = date(2026, 11, 20)
+    cancel_rate: float = 0.01
+    transfers: int = 3
+    first_customer: int = 1
+    seed: int = 20261120
+    snapshots: bool = True
+
+
+def customer_id(n: int) -> str:
+    return f"C{n:06d}"
+
+
+def customer_phone(n: int) -> str:
+    """Deterministic, valid mainland mobile numbers: 139 + 8 digits."""
+    return f"139{n:08d}"
+
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+
+
+def id_number_for(n: int, birth: date) -> str:
+    """A well-formed (synthetic) resident ID number with a correct GB 11643 check digit."""
+    first17 = f"110101{birth:%Y%m%d}{n % 1000:03d}"
+    total = sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True))
+    return first17 + _CHECK[total % 11]
+
+
+def _envelope(
+    event_type: str, data: dict[str, object], at: datetime, source: str = SOURCE_SETTLEMENT
+) -> bytes:
+    return orjson.dumps(
+        {
+            "specversion": "1.0",
+            "id": str(uuid.uuid4()),
+            "type": event_type,
+            "source": source,
+            "time": at.isoformat(),
+            "subject": data["customer_id"],
+            "datacontenttype": "application/json",
+            "data": data,
+        }
+    )
+
+
+def _commission(amount: Decimal, rng: random.Random) -> Decimal:
+    rate = Decimal(rng.randint(2, 30)) / Decimal(10000)  # 0.2‰ .. 3‰
+    return max(MIN_COMMISSION, (amount * rate).quantize(CENT, ROUND_HALF_UP))
+
+
+def generate_day(cfg: DayConfig) -> Iterator[tuple[str, str, bytes]]:
+    """Yield (topic, key, envelope) in a realistic order: trades, cancels, transfers, snapshots."""
+    rng = random.Random(cfg.seed)
+    settle_at = datetime.combine(cfg.trade_date, time(15, 30), CST)
+    markets = ("SH", "SZ", "BJ")
+    customers = range(cfg.first_customer, cfg.first_customer + cfg.customers)
+    trade_seq = 0
+    trades: list[tuple[str, str]] = []
+    for n in customers:
+        cid = customer_id(n)
+        count = int(cfg.trades_per_customer) + (
+            1 if rng.random() < cfg.trades_per_customer % 1 else 0
+        )
+        for _ in range(count):
+            trade_seq += 1
+            market = rng.choice(markets)
+            quantity = 100 * rng.randint(1, 50)
+            # Prices from 2 to 200 yuan; the amount is always at least 5 / 3‰, so the
+            # 5-yuan minimum never exceeds 3‰ of the amount.
+            price = Decimal(rng.randint(200, 20000)) / 100
+            amount = (price * quantity).quantize(CENT)
+            if amount * MAX_RATE < MIN_COMMISSION:
+                quantity = int((MIN_COMMISSION / MAX_RATE / price) / 100 + 1) * 100
+                amount = (price * quantity).quantize(CENT)
+            trade_id = f"T{cfg.trade_date:%Y%m%d}-{trade_seq:09d}-{cfg.seed % 1000:03d}"
+            data = {
+                "trade_id": trade_id,
+                "customer_id": cid,
+                "account_id": f"A{n:07d}",
+                "market": market,
+                "security_code": rng.choice(("600", "601", "000", "300", "830"))
+                + f"{rng.randint(0, 999):03d}",
+                "side": rng.choice("BS"),
+                "quantity": quantity,
+                "price": str(price.quantize(CENT)),
+                "amount": str(amount),
+                "commission": str(_commission(amount, rng)),
+                "trade_date": cfg.trade_date.isoformat(),
+                "settled_on": cfg.trade_date.isoformat(),
+            }
+            trades.append((cid, trade_id))
+            yield "trade.settled", cid, _envelope("TradeSettled", data, settle_at)
+    for cid, trade_id in trades:
+        if rng.random() < cfg.cancel_rate:
+            data = {"trade_id": trade_id, "customer_id": cid, "reason": "error correction"}
+            yield (
+                "trade.settled",
+                cid,
+                _envelope("TradeCancelled", data, settle_at + timedelta(minutes=20)),
+            )
+    for i in range(cfg.transfers):
+        n = rng.choice(list(customers))
+        cid = customer_id(n)
+        kind, market = rng.choice((("custody_transfer", "SZ"), ("designation_cancel", "SH")))
+        requested = datetime.combine(cfg.trade_date, time(10, 12 + i), CST)
+        data = {
+            "request_id": f"R{cfg.trade_date:%Y%m%d}-{i + 1:04d}",
+            "customer_id": cid,
+            "kind": kind,
+            "market": market,
+            "reason": rng.choice(
+                ("friend works at another broker", "branch too far from home", "commission")
+            ),
+            "requested_at": requested.isoformat(),
+        }
+        yield (
+            "customer.transfer-requested",
+            cid,
+            _envelope("CustomerTransferRequested", data, requested, "branch-counter"),
+        )
+    if cfg.snapshots:
+        for n in customers:
+            cid = customer_id(n)
+            total = Decimal(int(rng.lognormvariate(12.0, 1.4))).quantize(CENT)
+            cash = (total * Decimal(rng.randint(2, 40)) / 100).quantize(CENT)
+            data = {
+                "customer_id": cid,
+                "as_of": cfg.trade_date.isoformat(),
+                "total_assets": str(total),
+                "cash": str(cash),
+                "securities_value": str(total - cash),
+                "net_inflow": str(Decimal(rng.randint(-20000, 50000))),
+            }
+            yield (
+                "account.asset-snapshots",
+                cid,
+                _envelope("AssetSnapshotTaken", data, settle_at + timedelta(hours=2)),
+            )
+
+
+async def publish(messages: Iterable[tuple[str, str, bytes]], bootstrap: str) -> int:
+    """Publish (topic, key, value) with an idempotent producer; returns the acknowledged count."""
+    producer = make_producer(
+        bootstrap, client_id="trading-sim", linger_ms=20, max_batch_size=1024 * 1024
+    )
+    await producer.start()
+    sent = 0
+    try:
+        pending = []
+        for topic, key, value in messages:
+            pending.append(await producer.send(topic, key=key.encode(), value=value))
+            if len(pending) >= 20000:
+                for fut in pending:
+                    await fut
+                sent += len(pending)
+                pending = []
+        for fut in pending:
+            await fut
+        sent += len(pending)
+    finally:
+        await producer.stop()
+    return sent
