@@ -1,0 +1,50 @@
+"""make bench: every benchmark, numbers printed (minutes; needs PostgreSQL on 127.0.0.1:5432).
+
+.venv/bin/python bench/run.py [--events 1000000] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def run(title: str, args: list[str]) -> None:
+    print(f"\n== {title}\n$ {' '.join(args)}", flush=True)
+    subprocess.run([sys.executable, *args], cwd=ROOT, check=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="100k events, 10 s of load")
+    args = parser.parse_args()
+    events = 100_000 if args.quick else args.events
+    seconds = "10" if args.quick else "30"
+    run(
+        "tiering ingest, one worker (target >= 40,000 events/s)",
+        [str(HERE / "ingest.py"), "--events", str(events), "--workers", "1"],
+    )
+    run(
+        "tiering ingest, two workers (target >= 70,000 events/s)",
+        [str(HERE / "ingest.py"), "--events", str(events), "--workers", "2"],
+    )
+    run(
+        "call-center routing, 32 connections, one API worker (target >= 12,000 req/s, p99 < 5 ms)",
+        [str(HERE / "routing.py"), "--seconds", seconds],
+    )
+    campaign = ROOT / "services" / "notify-svc" / "bench" / "bench_campaign.py"
+    if campaign.exists():
+        run(
+            "notify campaign to 1,000,000 customers (target >= 10,000 messages/s, 0 duplicates, 0 lost)",
+            [str(campaign)] + (["--customers", "100000"] if args.quick else []),
+        )
+
+
+if __name__ == "__main__":
+    main()
