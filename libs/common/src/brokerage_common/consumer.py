@@ -11,6 +11,7 @@ to ``<topic>.dlq`` and the ``dead_letter`` table; the messages after it go on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -88,6 +89,13 @@ class _Dead:
     reason: str
 
 
+@dataclass(frozen=True)
+class _Batch:
+    records: list[ConsumerRecord[bytes, bytes]]
+    parsed: list[_Parsed]
+    dead: list[_Dead]
+
+
 class IdempotentConsumer:
     """Consume ``topics`` as group ``name``; apply events through ``handlers`` (type -> handler)."""
 
@@ -123,6 +131,7 @@ class IdempotentConsumer:
         self._batch_lock = asyncio.Lock()
         self.applied_total = 0
         self._committed: dict[TopicPartition, int] = {}
+        self._commit_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -130,7 +139,7 @@ class IdempotentConsumer:
         self._consumer = make_consumer(
             self.bootstrap, group_id=self.name, session_timeout_ms=self.session_timeout_ms
         )
-        self._consumer.subscribe(self.topics, listener=_WaitForBatch(self._batch_lock))
+        self._consumer.subscribe(self.topics, listener=_WaitForBatch(self))
         await self._consumer.start()
         self._producer = make_producer(self.bootstrap, client_id=f"{self.name}-dlq")
         await self._producer.start()
@@ -155,25 +164,40 @@ class IdempotentConsumer:
         Never dies on one bad message; transient errors back off and retry the batch.
         """
         await self.start()
+        # The next batch is fetched and parsed while this one waits on the database:
+        # parsing is CPU, the batch's statements are mostly waiting, so they overlap.
+        upcoming: asyncio.Task[_Batch] | None = None
         try:
+            upcoming = current = asyncio.create_task(self._fetch())
             while not stop.is_set():
-                assert self._consumer is not None
-                batches = await self._consumer.getmany(
-                    timeout_ms=self.poll_timeout_ms, max_records=self.batch_max
-                )
-                records = [r for tp in sorted(batches, key=self._tp_order) for r in batches[tp]]
-                if records:
-                    await self._process_with_retry(records, stop)
+                batch = await current
+                # A batch fetched but not applied is simply read again after a restart.
+                upcoming = current = asyncio.create_task(self._fetch())
+                if batch.records:
+                    await self._process_with_retry(batch, stop)
                 self._update_lag()
         finally:
+            if upcoming is not None:
+                upcoming.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await upcoming
+            await self._finish_commit()
             await self.stop()
+
+    async def _fetch(self) -> _Batch:
+        assert self._consumer is not None
+        batches = await self._consumer.getmany(
+            timeout_ms=self.poll_timeout_ms, max_records=self.batch_max
+        )
+        records = [r for tp in sorted(batches, key=self._tp_order) for r in batches[tp]]
+        parsed, dead = self._parse(records) if records else ([], [])
+        return _Batch(records, parsed, dead)
 
     # ------------------------------------------------------------------ batch processing
 
-    async def _process_with_retry(
-        self, records: list[ConsumerRecord[bytes, bytes]], stop: asyncio.Event
-    ) -> None:
+    async def _process_with_retry(self, batch: _Batch, stop: asyncio.Event) -> None:
         """Apply and commit a batch; transient failures retry it with capped backoff (tenacity)."""
+        records = batch.records
         topics = {r.topic for r in records}
 
         def before_sleep(state: RetryCallState) -> None:
@@ -200,13 +224,16 @@ class IdempotentConsumer:
                 if stop.is_set():
                     return
                 async with self._batch_lock:
-                    await self.process_batch(records)
+                    await self._process_parsed(batch.parsed, batch.dead)
                     await self._commit_offsets(records)
 
     async def process_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """Apply one batch in one transaction; isolate a rejected event if the batch fails."""
-        started = time.perf_counter()
         parsed, dead = self._parse(records)
+        await self._process_parsed(parsed, dead)
+
+    async def _process_parsed(self, parsed: list[_Parsed], dead: list[_Dead]) -> None:
+        started = time.perf_counter()
         try:
             applied = await self._apply(parsed, dead)
         except Exception as exc:
@@ -377,6 +404,12 @@ class IdempotentConsumer:
         )
 
     async def _commit_offsets(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Commit the batch's offsets to Kafka in the background, after its database commit.
+
+        Nothing waits for the broker's answer before the next batch: a lost offset commit
+        only means a redelivery, which the claim skips. One commit is in flight at a time,
+        so they land in order.
+        """
         assert self._consumer is not None
         offsets: dict[TopicPartition, int] = {}
         for r in records:
@@ -386,12 +419,27 @@ class IdempotentConsumer:
         offsets = {tp: o for tp, o in offsets.items() if tp in assigned}
         if not offsets:
             return
+        await self._finish_commit()
+        self._commit_task = asyncio.create_task(self._send_commit(offsets))
+
+    async def _send_commit(self, offsets: dict[TopicPartition, int]) -> None:
+        assert self._consumer is not None
         try:
             await self._consumer.commit(offsets)
             self._committed.update(offsets)
         except CommitFailedError:
             # The group rebalanced: the new owner re-reads these and skips them by id.
             log.warning("offset commit failed after rebalance", extra={"consumer": self.name})
+        except KafkaError as exc:
+            log.warning(
+                "offset commit failed; the batch will be redelivered and skipped",
+                extra={"consumer": self.name, "error": type(exc).__name__},
+            )
+
+    async def _finish_commit(self) -> None:
+        task, self._commit_task = self._commit_task, None
+        if task is not None:
+            await task
 
     def _update_lag(self) -> None:
         consumer = self._consumer
@@ -410,12 +458,12 @@ class IdempotentConsumer:
 class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
     """Before partitions are taken away, let the batch in flight finish and commit its offsets."""
 
-    def __init__(self, lock: asyncio.Lock) -> None:
-        self.lock = lock
+    def __init__(self, consumer: IdempotentConsumer) -> None:
+        self.consumer = consumer
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        async with self.lock:
-            pass
+        async with self.consumer._batch_lock:
+            await self.consumer._finish_commit()
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         return None
