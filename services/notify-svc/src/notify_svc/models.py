@@ -105,6 +105,7 @@ class Campaign(Base, table=True):
     send_at: datetime | None = None
     state: str = Field(default="planned", max_length=16)  # planned | expanding | expanded
     cursor: str = Field(default="", max_length=64)
+    seq: int = 0  # message ids used so far in the campaign's id range
     planned: int = 0
     skipped: int = 0
     created_by: str = Field(max_length=64)
@@ -139,13 +140,21 @@ class Message(Base, table=True):
             sqlite_where=text("state = 'pending'"),
         ),
         Index("ix_message_customer_id_send_on", "customer_id", "send_on"),
+        # Reports find their message by out_id; planned rows have none yet (cheaper inserts).
+        Index(
+            "ix_message_out_id",
+            "out_id",
+            postgresql_where=text("out_id IS NOT NULL"),
+            sqlite_where=text("out_id IS NOT NULL"),
+        ),
     )
 
     id: str = Field(primary_key=True, max_length=32)
-    dedupe_key: str = Field(max_length=64, unique=True)
+    dedupe_key: str = Field(max_length=128, unique=True)  # rules.ordered_dedupe_key
     trigger_ref: str = Field(max_length=160)
     customer_id: str | None = Field(default=None, max_length=32)
-    campaign_id: str | None = Field(default=None, max_length=64, index=True)
+    # Not indexed: a campaign's messages have ids in their own range (service.campaign_ids).
+    campaign_id: str | None = Field(default=None, max_length=64)
     channel: str = Field(max_length=8)
     category: str = Field(max_length=16)
     template_code: str = Field(max_length=64)
@@ -160,7 +169,7 @@ class Message(Base, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = None
     send_on: date | None = None  # Beijing day of the planned send: the daily cap counts it
-    out_id: str | None = Field(default=None, max_length=64, index=True)
+    out_id: str | None = Field(default=None, max_length=64)
     biz_id: str | None = Field(default=None, max_length=64)
     solo: bool = False  # send alone: a multi-number send of it was refused for one number
     created_at: datetime

@@ -1,0 +1,268 @@
+"""The delivery channels behind one small interface: SMS gateway, enterprise IM webhook, SMTP.
+
+A channel turns one ``Outgoing`` (one message, or for SMS up to 1,000 numbers sharing
+template parameters) into one ``SendResult`` classified by ``rules.SendOutcome``. Channels do
+no database work and never log an address.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+import aiosmtplib
+import httpx
+import orjson
+
+from .config import Settings
+from .rules import Channel, SendOutcome, classify_send_result
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One call to a channel: ``out_id`` names it; ``addresses`` share template and parameters."""
+
+    out_id: str
+    addresses: list[str]
+    template_code: str | None
+    params: dict[str, Any]
+    body: str = ""
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: SendOutcome
+    code: str | None = None
+    biz_id: str | None = None
+    http_status: int | None = None
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    """Reports the provider holds for an ``out_id``; ``ok`` False when the query itself failed."""
+
+    ok: bool
+    reports: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ChannelSender(Protocol):
+    channel: Channel
+    # At most this many addresses per call (SMS: 1,000 with equal parameters).
+    max_batch: int
+    # IM and e-mail have no delivery reports: accepted means delivered (handed over).
+    confirms_delivery: bool
+
+    @property
+    def enabled(self) -> bool: ...
+
+    async def send(self, item: Outgoing) -> SendResult: ...
+
+    async def aclose(self) -> None: ...
+
+
+# Nothing left the process: safe to retry. Every other transport error may have reached the
+# provider (a read timeout, a dropped connection after the body went out): unknown.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+class SmsGateway:
+    """Client of the provider contract: ``POST /sms/send`` and ``GET /sms/status``."""
+
+    channel = Channel.SMS
+    confirms_delivery = False
+
+    def __init__(self, settings: Settings, *, client: httpx.AsyncClient | None = None) -> None:
+        self.sign_name = settings.sms_sign_name
+        self.max_batch = settings.sms_batch_max
+        connections = settings.sms_concurrency * settings.sms_lanes + 4
+        self._client = client or httpx.AsyncClient(
+            base_url=settings.sms_gateway_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {settings.sms_gateway_key}"},
+            timeout=httpx.Timeout(settings.sms_timeout_s),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return True
+
+    async def send(self, item: Outgoing) -> SendResult:
+        body = {
+            "phone_numbers": item.addresses,
+            "sign_name": self.sign_name,
+            "template_code": item.template_code,
+            "template_param": item.params,
+            "out_id": item.out_id,
+        }
+        try:
+            response = await self._client.post(
+                "/sms/send",
+                content=orjson.dumps(body),
+                headers={"content-type": "application/json"},
+            )
+        except _NOT_SENT as exc:
+            log.warning(
+                "sms send not delivered to the gateway", extra={"error": type(exc).__name__}
+            )
+            return SendResult(classify_send_result(http_status=None, code=None))
+        except httpx.TransportError as exc:
+            log.warning(
+                "sms send timed out after sending",
+                extra={"out_id": item.out_id, "error": type(exc).__name__},
+            )
+            return SendResult(
+                classify_send_result(http_status=None, code=None, timed_out_after_send=True)
+            )
+        code = _code_of(response)
+        outcome = classify_send_result(http_status=response.status_code, code=code)
+        payload = _json(response)
+        biz_id = payload.get("biz_id") if isinstance(payload, dict) else None
+        return SendResult(
+            outcome,
+            code=code,
+            biz_id=str(biz_id) if biz_id else None,
+            http_status=response.status_code,
+        )
+
+    async def query_status(self, out_id: str) -> StatusResult:
+        try:
+            response = await self._client.get("/sms/status", params={"out_id": out_id})
+        except httpx.HTTPError as exc:
+            log.warning("sms status query failed", extra={"error": type(exc).__name__})
+            return StatusResult(ok=False)
+        payload = _json(response)
+        if (
+            response.status_code != 200
+            or not isinstance(payload, dict)
+            or payload.get("code") != "OK"
+        ):
+            return StatusResult(ok=False)
+        reports = payload.get("reports")
+        return StatusResult(ok=True, reports=[r for r in reports or [] if isinstance(r, dict)])
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+class ImWebhook:
+    """Enterprise-IM group robot webhook: ``{"msgtype": "text", "text": {"content": ...}}``.
+
+    The address of an IM message is its route: ``branch:<id>`` (a branch service channel,
+    with an optional per-branch webhook) or ``ops``; every route falls back to IM_WEBHOOK_URL.
+    """
+
+    channel = Channel.IM
+    confirms_delivery = True
+    max_batch = 1
+
+    def __init__(self, settings: Settings, *, client: httpx.AsyncClient | None = None) -> None:
+        self.default_url = settings.im_webhook_url
+        self.branch_urls = dict(settings.im_branch_webhooks)
+        self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(settings.im_timeout_s))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.default_url or self.branch_urls)
+
+    def url_for(self, route: str) -> str:
+        if route.startswith("branch:"):
+            return self.branch_urls.get(route.removeprefix("branch:"), self.default_url)
+        return self.default_url
+
+    async def send(self, item: Outgoing) -> SendResult:
+        url = self.url_for(item.addresses[0])
+        if not url:
+            return SendResult(SendOutcome.SUPPRESS, code="im_channel_off")
+        try:
+            response = await self._client.post(
+                url, json={"msgtype": "text", "text": {"content": item.body}}
+            )
+        except httpx.HTTPError as exc:
+            # No status query exists for IM: a timeout is retried (at least once, see README).
+            log.warning("im webhook call failed", extra={"error": type(exc).__name__})
+            return SendResult(SendOutcome.RETRY)
+        status = response.status_code
+        if status == 429 or status >= 500 or status == 408:
+            return SendResult(SendOutcome.RETRY, http_status=status)
+        if status >= 400:
+            return SendResult(
+                SendOutcome.PERMANENT_FAILURE, code=f"http_{status}", http_status=status
+            )
+        payload = _json(response)
+        errcode = payload.get("errcode") if isinstance(payload, dict) else None
+        if errcode in (None, 0):
+            return SendResult(SendOutcome.ACCEPTED, http_status=status)
+        # 45009: the robot's rate limit; anything else is a refused message.
+        outcome = SendOutcome.RETRY if errcode == 45009 else SendOutcome.PERMANENT_FAILURE
+        return SendResult(outcome, code=f"im_{errcode}", http_status=status)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+class SmtpMailer:
+    """E-mail through an SMTP relay (aiosmtplib): accepted by the relay counts as delivered."""
+
+    channel = Channel.EMAIL
+    confirms_delivery = True
+    max_batch = 1
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.settings.smtp_host)
+
+    async def send(self, item: Outgoing) -> SendResult:
+        s = self.settings
+        if not s.smtp_host:
+            return SendResult(SendOutcome.SUPPRESS, code="email_channel_off")
+        mail = EmailMessage()
+        mail["From"] = s.smtp_sender
+        mail["To"] = item.addresses[0]
+        mail["Subject"] = item.subject or "通知"
+        mail["Message-ID"] = f"<{item.out_id}@notify-svc>"
+        mail.set_content(item.body)
+        try:
+            await aiosmtplib.send(
+                mail,
+                hostname=s.smtp_host,
+                port=s.smtp_port,
+                username=s.smtp_username,
+                password=s.smtp_password,
+                start_tls=s.smtp_start_tls,
+                use_tls=s.smtp_use_tls,
+                timeout=s.smtp_timeout_s,
+            )
+        except aiosmtplib.SMTPRecipientsRefused:
+            return SendResult(SendOutcome.PERMANENT_FAILURE, code="smtp_recipient_refused")
+        except aiosmtplib.SMTPResponseException as exc:
+            if 400 <= exc.code < 500:
+                return SendResult(SendOutcome.RETRY, code=f"smtp_{exc.code}")
+            return SendResult(SendOutcome.PERMANENT_FAILURE, code=f"smtp_{exc.code}")
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            log.warning("smtp send failed", extra={"error": type(exc).__name__})
+            return SendResult(SendOutcome.RETRY, code="smtp_unavailable")
+        return SendResult(SendOutcome.ACCEPTED)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _code_of(response: httpx.Response) -> str | None:
+    payload = _json(response)
+    code = payload.get("code") if isinstance(payload, dict) else None
+    return code if isinstance(code, str) else None

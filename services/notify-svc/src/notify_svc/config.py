@@ -1,0 +1,77 @@
+"""notify-svc settings: the common ones, the channels, the sender's pacing and the message rules."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from brokerage_common import CommonSettings
+
+from . import rules
+
+DEV_SMS_GATEWAY_KEY = "dev-sms-key"
+
+
+class Settings(CommonSettings):
+    service_name: str = "notify-svc"
+    database_url: str = "sqlite+aiosqlite:///./data/notify.db"
+
+    # SMS provider (spec sms-gateway.md)
+    sms_gateway_url: str = "http://127.0.0.1:9300"
+    sms_gateway_key: str = DEV_SMS_GATEWAY_KEY
+    sms_sign_name: str = "某某证券"
+    sms_timeout_s: float = Field(default=5.0, gt=0)
+    sms_batch_max: int = Field(default=rules.MAX_NUMBERS_PER_SEND, ge=1, le=1000)
+    sms_claim_size: int = Field(default=5000, ge=1)
+    sms_concurrency: int = Field(default=8, ge=1)
+    sms_lanes: int = Field(default=2, ge=1, description="concurrent claim loops (PostgreSQL only)")
+
+    # Enterprise IM webhook: empty turns the channel off. Per-branch webhooks override it.
+    im_webhook_url: str = ""
+    im_branch_webhooks: dict[str, str] = Field(default_factory=dict)
+    im_timeout_s: float = Field(default=5.0, gt=0)
+
+    # E-mail over SMTP: an empty host turns the channel off.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_start_tls: bool = False
+    smtp_use_tls: bool = False
+    smtp_sender: str = "notify@brokerage.example"
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+
+    # Rules
+    daily_cap: int = Field(default=rules.DEFAULT_DAILY_CAP, ge=0)
+    marketing_consent_default: bool = False
+    retry_base_s: float = 1.0
+    retry_max_s: float = 300.0
+    max_attempts: int = Field(default=8, ge=1)
+    defer_s: float = 300.0
+    max_defer_h: float = 24.0
+    circuit_cooldown_s: float = 300.0
+    # After an accepted send, ask the provider when no report came within this time.
+    report_grace_s: float = 600.0
+    # After a timeout, wait this long before asking the provider what happened.
+    unknown_query_delay_s: float = 5.0
+    # A message still "submitting" this long after the claim belongs to a crashed sender.
+    stale_submitting_s: float = 120.0
+    pending_timeout_h: float = 24.0
+    # Sends for a reminder go out at this Beijing time on the reminder day.
+    reminder_hour: int = Field(default=9, ge=0, le=23)
+
+    # Pacing of the worker loops
+    sender_idle_s: float = 0.2
+    housekeeping_interval_s: float = 1.0
+    campaign_chunk: int = Field(default=20000, ge=1)
+    daily_jobs_interval_s: float = 3600.0
+
+    @model_validator(mode="after")
+    def _refuse_dev_gateway_key(self) -> Settings:
+        if self.environment == "production" and self.sms_gateway_key == DEV_SMS_GATEWAY_KEY:
+            raise ValueError("SMS_GATEWAY_KEY must be set in production")
+        return self
+
+    def backoff(self) -> rules.Backoff:
+        return rules.Backoff(
+            base_s=self.retry_base_s, max_s=self.retry_max_s, max_attempts=self.max_attempts
+        )

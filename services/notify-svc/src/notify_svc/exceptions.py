@@ -1,0 +1,17 @@
+"""notify-svc domain errors, mapped to HTTP statuses by the router."""
+
+
+class NotifyError(Exception):
+    status_code = 400
+
+
+class NotFound(NotifyError):
+    status_code = 404
+
+
+class Conflict(NotifyError):
+    status_code = 409
+
+
+class Invalid(NotifyError):
+    status_code = 422
