@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -19,6 +19,7 @@ from brokerage_common import (
     ensure_can_access_customer,
     require_scope,
 )
+from brokerage_common.web import SessionDep
 
 from . import delivery, metrics, rules, service
 from .config import Settings
@@ -49,14 +50,6 @@ SCOPE_CAMPAIGNS = "notify:campaigns"
 SCOPE_TEMPLATES = "notify:templates"
 SCOPE_REMINDERS = "notify:reminders"
 SCOPE_READ = "notify:read"
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.db.sessionmaker() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
 def get_settings(request: Request) -> Settings:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import CurrentPrincipal, Outbox, Principal, today_cst
 from brokerage_common import events as ev
+from brokerage_common.web import SessionDep
 
 from . import metrics, rules, service
 from .config import Settings
@@ -45,14 +46,6 @@ from .schemas import (
 )
 
 router = APIRouter(prefix="/v1")
-
-
-async def get_session(request: Request):  # type: ignore[no-untyped-def]
-    async with request.app.state.db.sessionmaker() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
 def get_settings(request: Request) -> Settings:

@@ -17,6 +17,7 @@ from brokerage_common import (
     require_scope,
     today_cst,
 )
+from brokerage_common.web import SessionDep
 
 from . import rules, service
 from .config import Settings
@@ -38,14 +39,6 @@ from .schemas import (
 )
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
-
-
-async def get_session(request: Request):  # type: ignore[no-untyped-def]
-    async with request.app.state.db.sessionmaker() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
 def get_settings(request: Request) -> Settings:
