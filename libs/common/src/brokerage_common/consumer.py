@@ -34,6 +34,7 @@ from .bulk import upsert_rows
 from .db import Database
 from .events import EVENT_TYPES, Envelope, envelope_model
 from .kafka import make_consumer, make_producer
+from .settings import CommonSettings
 from .tables import PlatformTables
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,29 @@ class IdempotentConsumer:
         self.applied_total = 0
         self._committed: dict[TopicPartition, int] = {}
         self._commit_task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: CommonSettings,
+        db: Database,
+        tables: PlatformTables,
+        *,
+        topics: Sequence[str],
+        handlers: Mapping[str, EventHandler | BatchHandler],
+        name: str | None = None,
+    ) -> IdempotentConsumer:
+        """A service worker's consumer: group = the service name unless ``name`` is given."""
+        return cls(
+            name=name or settings.service_name,
+            topics=topics,
+            db=db,
+            tables=tables,
+            handlers=handlers,
+            bootstrap=settings.kafka_bootstrap_servers,
+            batch_max=settings.consumer_batch_max,
+            session_timeout_ms=settings.consumer_session_timeout_ms,
+        )
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -21,6 +21,7 @@ from . import metrics
 from .db import Database
 from .events import Envelope, Event, new_envelope
 from .kafka import make_producer
+from .settings import CommonSettings
 from .tables import PlatformTables
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,20 @@ class OutboxRelay:
         self._producer = producer
         self._own_producer = producer is None
         self._lock_conn: AsyncConnection | None = None
+
+    @classmethod
+    def from_settings(
+        cls, settings: CommonSettings, db: Database, tables: PlatformTables
+    ) -> OutboxRelay:
+        """The relay of a service's worker, configured from its settings."""
+        return cls(
+            db=db,
+            tables=tables,
+            bootstrap=settings.kafka_bootstrap_servers,
+            service=settings.service_name,
+            batch_size=settings.outbox_batch_size,
+            poll_interval_s=settings.outbox_poll_interval_s,
+        )
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:

@@ -20,27 +20,13 @@ from .models import PLATFORM
 def build_consumer(
     settings: Settings, db: Database, *, group_id: str | None = None
 ) -> IdempotentConsumer:
-    return IdempotentConsumer(
-        name=group_id or settings.service_name,
-        topics=TOPICS,
-        db=db,
-        tables=PLATFORM,
-        handlers=Handlers(settings).registry(),
-        bootstrap=settings.kafka_bootstrap_servers,
-        batch_max=settings.consumer_batch_max,
-        session_timeout_ms=settings.consumer_session_timeout_ms,
+    return IdempotentConsumer.from_settings(
+        settings, db, PLATFORM, topics=TOPICS, handlers=Handlers(settings).registry(), name=group_id
     )
 
 
 def build_relay(settings: Settings, db: Database) -> OutboxRelay:
-    return OutboxRelay(
-        db=db,
-        tables=PLATFORM,
-        bootstrap=settings.kafka_bootstrap_servers,
-        service=settings.service_name,
-        batch_size=settings.outbox_batch_size,
-        poll_interval_s=settings.outbox_poll_interval_s,
-    )
+    return OutboxRelay.from_settings(settings, db, PLATFORM)
 
 
 async def main(settings: Settings | None = None) -> None:
