@@ -12,6 +12,7 @@ from .auth import (
 )
 from .consumer import IdempotentConsumer, PermanentEventError, batch_handler, is_transient
 from .db import Database, make_engine, service_base
+from .errors import DomainError
 from .events import (
     EVENT_TYPES,
     Envelope,
@@ -38,6 +39,7 @@ __all__ = [
     "CommonSettings",
     "CurrentPrincipal",
     "Database",
+    "DomainError",
     "Envelope",
     "Event",
     "IdempotentConsumer",

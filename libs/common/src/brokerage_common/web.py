@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import metrics
 from .auth import TokenVerifier
+from .errors import DomainError
 from .logging import mask_pii
 from .settings import CommonSettings
 
@@ -138,6 +139,10 @@ def install_platform(
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     async def metrics_endpoint() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail()}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

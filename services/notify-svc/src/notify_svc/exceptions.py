@@ -1,7 +1,9 @@
 """notify-svc domain errors, mapped to HTTP statuses by the router."""
 
+from brokerage_common.errors import DomainError
 
-class NotifyError(Exception):
+
+class NotifyError(DomainError):
     status_code = 400
 
 

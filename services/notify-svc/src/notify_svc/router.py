@@ -23,7 +23,6 @@ from brokerage_common.web import SessionDep
 
 from . import delivery, metrics, rules, service
 from .config import Settings
-from .exceptions import NotifyError
 from .models import PLATFORM, Campaign, Message, Recipient
 from .rules import Category, Channel
 from .schemas import (
@@ -69,10 +68,6 @@ ProviderDep = Annotated[Principal, Depends(require_scope(SCOPE_REPORT))]
 
 def outbox_for(settings: Settings) -> Outbox:
     return Outbox(PLATFORM, source=settings.service_name)
-
-
-def _raise(exc: NotifyError) -> HTTPException:
-    return HTTPException(exc.status_code, str(exc))
 
 
 def _actor(principal: Principal) -> str:
@@ -178,22 +173,18 @@ async def create_template(
     """A new version of a template (staff holding scope notify:templates)."""
     if not principal.is_staff or SCOPE_TEMPLATES not in principal.scopes:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"staff with scope {SCOPE_TEMPLATES}")
-    try:
-        template = await service.create_template_version(
-            session,
-            code=body.code,
-            channel=Channel(body.channel),
-            category=Category(body.category),
-            text=body.text,
-            subject=body.subject,
-            provider_template_code=body.provider_template_code,
-            activate=body.activate,
-            actor=_actor(principal),
-            now=clock(),
-        )
-    except NotifyError as exc:
-        await session.rollback()
-        raise _raise(exc) from exc
+    template = await service.create_template_version(
+        session,
+        code=body.code,
+        channel=Channel(body.channel),
+        category=Category(body.category),
+        text=body.text,
+        subject=body.subject,
+        provider_template_code=body.provider_template_code,
+        activate=body.activate,
+        actor=_actor(principal),
+        now=clock(),
+    )
     await session.commit()
     return TemplateRead.model_validate(template)
 
@@ -221,19 +212,15 @@ async def create_agreement(
     if branch is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown customer")
     ensure_can_access_customer(principal, customer_id=customer_id, branch_id=branch)
-    try:
-        agreement = await service.record_agreement(
-            session,
-            customer_id=customer_id,
-            agreement_id=body.agreement_id,
-            signed_on=body.signed_on,
-            valid_until=body.valid_until,
-            actor=_actor(principal),
-            now=clock(),
-        )
-    except NotifyError as exc:
-        await session.rollback()
-        raise _raise(exc) from exc
+    agreement = await service.record_agreement(
+        session,
+        customer_id=customer_id,
+        agreement_id=body.agreement_id,
+        signed_on=body.signed_on,
+        valid_until=body.valid_until,
+        actor=_actor(principal),
+        now=clock(),
+    )
     await session.commit()
     return AgreementRead.model_validate(agreement)
 
@@ -288,22 +275,18 @@ async def create_campaign(
     restrict = principal.branch_id if principal.is_staff else None
     if body.segment is not None and restrict is not None and body.segment.branch_id != restrict:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "staff may only reach their own branch")
-    try:
-        campaign, _ = await service.create_campaign(
-            session,
-            template_code=body.template_code,
-            name=body.name,
-            params=dict(body.params),
-            customer_ids=body.customer_ids,
-            branch_id=body.segment.branch_id if body.segment else None,
-            restrict_branch=restrict,
-            send_at=body.send_at,
-            actor=_actor(principal),
-            now=clock(),
-        )
-    except NotifyError as exc:
-        await session.rollback()
-        raise _raise(exc) from exc
+    campaign, _ = await service.create_campaign(
+        session,
+        template_code=body.template_code,
+        name=body.name,
+        params=dict(body.params),
+        customer_ids=body.customer_ids,
+        branch_id=body.segment.branch_id if body.segment else None,
+        restrict_branch=restrict,
+        send_at=body.send_at,
+        actor=_actor(principal),
+        now=clock(),
+    )
     await session.commit()
     return _campaign_read(campaign, {})
 
@@ -314,10 +297,7 @@ async def read_campaign(
 ) -> CampaignRead:
     """A campaign's progress: messages by state."""
     _staff_or_scope(principal, SCOPE_CAMPAIGNS)
-    try:
-        campaign, counts = await service.campaign_progress(session, campaign_id=campaign_id)
-    except NotifyError as exc:
-        raise _raise(exc) from exc
+    campaign, counts = await service.campaign_progress(session, campaign_id=campaign_id)
     if principal.is_staff and campaign.branch_id != principal.branch_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "another branch's campaign")
     return _campaign_read(campaign, counts)
@@ -355,24 +335,20 @@ async def create_reminders(
             raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown customer in customer_ids")
         if any(b != principal.branch_id for b in branches.values()):
             raise HTTPException(status.HTTP_403_FORBIDDEN, "staff may only reach their own branch")
-    try:
-        stages = await service.schedule_reminders(
-            session,
-            kind=body.kind,
-            customer_ids=body.customer_ids,
-            security_code=body.security_code,
-            security_name=body.security_name,
-            subscription_on=body.subscription_on,
-            listing_on=body.listing_on,
-            last_exercise_on=body.last_exercise_on,
-            days_before=body.days_before,
-            settings=settings,
-            outbox=outbox_for(settings),
-            now=clock(),
-        )
-    except NotifyError as exc:
-        await session.rollback()
-        raise _raise(exc) from exc
+    stages = await service.schedule_reminders(
+        session,
+        kind=body.kind,
+        customer_ids=body.customer_ids,
+        security_code=body.security_code,
+        security_name=body.security_name,
+        subscription_on=body.subscription_on,
+        listing_on=body.listing_on,
+        last_exercise_on=body.last_exercise_on,
+        days_before=body.days_before,
+        settings=settings,
+        outbox=outbox_for(settings),
+        now=clock(),
+    )
     await session.commit()
     return ReminderRead(
         kind=body.kind,
@@ -419,10 +395,7 @@ async def read_message(
     message_id: str, session: SessionDep, principal: CurrentPrincipal
 ) -> MessageRead:
     """One message and where it is in its life (address masked)."""
-    try:
-        message = await service.get_message(session, message_id=message_id)
-    except NotifyError as exc:
-        raise _raise(exc) from exc
+    message = await service.get_message(session, message_id=message_id)
     if message.customer_id is None:
         _staff_or_scope(principal, SCOPE_READ)
     else:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from brokerage_common.errors import DomainError
 
-class ProfileError(Exception):
+
+class ProfileError(DomainError):
     status_code = 400
 
     def detail(self) -> Any:

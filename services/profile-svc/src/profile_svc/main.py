@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from brokerage_common import Database, configure_logging, install_platform
 from brokerage_common.kafka import broker_reachable
 
 from .config import Settings
-from .exceptions import ProfileError
 from .router import router
 
 
@@ -48,11 +46,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         readiness=[db.ping, lambda: broker_reachable(settings.kafka_bootstrap_servers)],
     )
-
-    @app.exception_handler(ProfileError)
-    async def profile_error(_request: Request, exc: ProfileError) -> JSONResponse:
-        # The session dependency closes without a commit, so nothing of the request is kept.
-        return JSONResponse({"detail": exc.detail()}, status_code=exc.status_code)
 
     app.include_router(router)
     return app

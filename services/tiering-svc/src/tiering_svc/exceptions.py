@@ -1,7 +1,9 @@
-"""tiering-svc domain errors, mapped to HTTP statuses by the router."""
+"""tiering-svc domain errors; every app answers them with their status (brokerage_common.errors)."""
+
+from brokerage_common.errors import DomainError
 
 
-class TieringError(Exception):
+class TieringError(DomainError):
     status_code = 400
 
 

@@ -21,7 +21,6 @@ from brokerage_common.web import SessionDep
 
 from . import rules, service
 from .config import Settings
-from .exceptions import NotFound, TieringError
 from .models import PLATFORM, CustomerTier
 from .routing import RoutingModel
 from .schemas import (
@@ -77,18 +76,11 @@ async def _authorize(
     return row
 
 
-def _raise(exc: TieringError) -> HTTPException:
-    return HTTPException(exc.status_code, str(exc))
-
-
 @router.get("/customers/{customer_id}/tier", response_model=TierRead, tags=["tiers"])
 async def read_tier(customer_id: str, session: SessionDep, principal: CurrentPrincipal) -> TierRead:
     """A customer's tier, multiplier, points balance and next review date."""
     await _authorize(session, principal, customer_id)
-    try:
-        row, balance = await service.get_state(session, customer_id=customer_id)
-    except NotFound as exc:
-        raise _raise(exc) from exc
+    row, balance = await service.get_state(session, customer_id=customer_id)
     tier = rules.Tier(row.tier)
     return TierRead(
         customer_id=customer_id,
@@ -138,23 +130,19 @@ async def create_redemption(
 ) -> RedemptionRead:
     """Spend points on a 12-month tier upgrade or on paid SMS months."""
     await _authorize(session, principal, customer_id, service_scope=None)
-    try:
-        redemption = await service.redeem(
-            session,
-            customer_id=customer_id,
-            kind=body.kind,
-            actor=f"{principal.role}:{principal.sub}",
-            outbox=outbox_for(settings),
-            on=today_cst(),
-            target_tier=rules.Tier(body.target_tier) if body.target_tier else None,
-            sms_product=body.sms_product,
-            months=body.months,
-            idempotency_key=idempotency_key,
-        )
-        _, balance = await service.get_state(session, customer_id=customer_id)
-    except TieringError as exc:
-        await session.rollback()
-        raise _raise(exc) from exc
+    redemption = await service.redeem(
+        session,
+        customer_id=customer_id,
+        kind=body.kind,
+        actor=f"{principal.role}:{principal.sub}",
+        outbox=outbox_for(settings),
+        on=today_cst(),
+        target_tier=rules.Tier(body.target_tier) if body.target_tier else None,
+        sms_product=body.sms_product,
+        months=body.months,
+        idempotency_key=idempotency_key,
+    )
+    _, balance = await service.get_state(session, customer_id=customer_id)
     await session.commit()
     result = RedemptionRead.model_validate(redemption)
     return result.model_copy(update={"points_balance": balance})
@@ -191,18 +179,14 @@ async def create_adjustment(
     row = await _authorize(session, principal, customer_id, staff_only=True, service_scope=None)
     if row is None:
         raise HTTPException(404, f"customer {customer_id} is not known to tiering")
-    try:
-        entry_id = await service.adjust_points(
-            session,
-            customer_id=customer_id,
-            points=body.points,
-            reason=body.reason,
-            actor=f"staff:{principal.sub}",
-            outbox=outbox_for(settings),
-        )
-    except TieringError as exc:
-        await session.rollback()
-        raise _raise(exc) from exc
+    entry_id = await service.adjust_points(
+        session,
+        customer_id=customer_id,
+        points=body.points,
+        reason=body.reason,
+        actor=f"staff:{principal.sub}",
+        outbox=outbox_for(settings),
+    )
     await session.commit()
     entries = await service.ledger_page(
         session, customer_id=customer_id, limit=1, before_id=entry_id + 1
