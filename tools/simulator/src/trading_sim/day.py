@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import orjson
 
@@ -71,7 +71,8 @@ def _envelope(
 
 def _commission(amount: Decimal, rng: random.Random) -> Decimal:
     rate = Decimal(rng.randint(2, 30)) / Decimal(10000)  # 0.2‰ .. 3‰
-    return max(MIN_COMMISSION, (amount * rate).quantize(CENT, ROUND_HALF_UP))
+    # Rounded down: rounding up could put a 3‰ commission one fen above 3‰ of the amount.
+    return max(MIN_COMMISSION, (amount * rate).quantize(CENT, ROUND_DOWN))
 
 
 def generate_day(cfg: DayConfig) -> Iterator[tuple[str, str, bytes]]:
