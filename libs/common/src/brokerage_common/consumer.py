@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple, overload
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -36,21 +36,50 @@ from .events import EVENT_TYPES, Envelope, envelope_model
 from .kafka import make_consumer, make_producer
 from .settings import CommonSettings
 from .tables import PlatformTables
+from .wire import FAST_DECODE_ERRORS, fast_decoder
 
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[AsyncSession, Envelope[Any]], Awaitable[None]]
-BatchHandler = Callable[[AsyncSession, list[Envelope[Any]]], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list[Envelope[Any]]], Awaitable[int | None]]
 
 
-def batch_handler(fn: BatchHandler) -> BatchHandler:
-    """Mark a handler as taking a list of consecutive envelopes of one type (set-based writes)."""
-    fn.__batch__ = True  # type: ignore[attr-defined]
-    return fn
+@overload
+def batch_handler(fn: BatchHandler, /) -> BatchHandler: ...
+
+
+@overload
+def batch_handler(*, dedupes_by_key: bool = False) -> Callable[[BatchHandler], BatchHandler]: ...
+
+
+def batch_handler(
+    fn: BatchHandler | None = None, /, *, dedupes_by_key: bool = False
+) -> BatchHandler | Callable[[BatchHandler], BatchHandler]:
+    """Mark a handler as taking a list of consecutive envelopes of one type (set-based writes).
+
+    ``dedupes_by_key=True``: the handler's own writes are idempotent by a business key
+    (a trade's ledger entry is unique per trade id), so a redelivered event, or the same
+    fact re-sent under a new event id, already changes nothing. The consumer then does not
+    also record the event ids of that type in ``processed_event``: on the busiest path
+    that second unique index per event costs more than the work itself. Such a handler
+    may return how many of the envelopes it applied; the rest count as duplicates.
+    """
+
+    def mark(f: BatchHandler) -> BatchHandler:
+        f.__batch__ = True  # type: ignore[attr-defined]
+        f.__dedupes_by_key__ = dedupes_by_key  # type: ignore[attr-defined]
+        return f
+
+    return mark(fn) if fn is not None else mark
 
 
 class PermanentEventError(Exception):
     """A handler's verdict that this event can never be applied: it goes to the dead-letter path."""
+
+
+class RetryBatch(Exception):
+    """A handler's verdict that the batch met a race (another consumer wrote some of its
+    facts since they were read): roll back and apply the whole batch again, from scratch."""
 
 
 _TRANSIENT_SQLSTATES = {
@@ -68,7 +97,9 @@ _TRANSIENT_SQLSTATES = {
 
 def is_transient(exc: BaseException) -> bool:
     """Errors worth retrying the whole batch for (the database or broker is briefly unavailable)."""
-    if isinstance(exc, (OperationalError, InterfaceError, TimeoutError, ConnectionError, OSError)):
+    if isinstance(
+        exc, (RetryBatch, OperationalError, InterfaceError, TimeoutError, ConnectionError, OSError)
+    ):
         return True
     if isinstance(exc, DBAPIError):
         if exc.connection_invalidated:
@@ -78,14 +109,12 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class _Parsed:
+class _Parsed(NamedTuple):
     record: ConsumerRecord[bytes, bytes]
     envelope: Envelope[Any]
 
 
-@dataclass(frozen=True)
-class _Dead:
+class _Dead(NamedTuple):
     record: ConsumerRecord[bytes, bytes]
     reason: str
 
@@ -95,6 +124,20 @@ class _Batch:
     records: list[ConsumerRecord[bytes, bytes]]
     parsed: list[_Parsed]
     dead: list[_Dead]
+
+    def lanes(self, n: int) -> list[tuple[list[_Parsed], list[_Dead]]]:
+        """Split into ``n`` parts by message key (the customer): one customer's events all
+        land in one part, in their order, so the parts can be applied concurrently."""
+        if n == 1:
+            return [(self.parsed, self.dead)]
+        parts: list[tuple[list[_Parsed], list[_Dead]]] = [([], []) for _ in range(n)]
+        for p in self.parsed:
+            key = p.record.key
+            parts[hash(key) % n if key is not None else 0][0].append(p)
+        for d in self.dead:
+            key = d.record.key
+            parts[hash(key) % n if key is not None else 0][1].append(d)
+        return [part for part in parts if part[0] or part[1]]
 
 
 class IdempotentConsumer:
@@ -112,6 +155,7 @@ class IdempotentConsumer:
         batch_max: int = 2000,
         poll_timeout_ms: int = 500,
         session_timeout_ms: int = 10000,
+        lanes: int = 1,
         after_commit: Callable[[list[Envelope[Any]]], Awaitable[None] | None] | None = None,
     ) -> None:
         unknown = set(handlers) - set(EVENT_TYPES)
@@ -126,6 +170,11 @@ class IdempotentConsumer:
         self.batch_max = batch_max
         self.poll_timeout_ms = poll_timeout_ms
         self.session_timeout_ms = session_timeout_ms
+        if lanes < 1:
+            raise ValueError("lanes must be at least 1")
+        # Lanes: a batch is split by customer and its parts applied at once, each in its own
+        # transaction, so one part's Python work overlaps the other's database work.
+        self.lanes = lanes
         self.after_commit = after_commit
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -133,6 +182,12 @@ class IdempotentConsumer:
         self.applied_total = 0
         self._committed: dict[TopicPartition, int] = {}
         self._commit_task: asyncio.Task[None] | None = None
+        # Hot types decode through a stricter msgspec struct; anything it refuses takes the
+        # contract's pydantic path below, which accepts or dead-letters it (see wire.py).
+        self._fast_decode = fast_decoder(frozenset(self.handlers))
+        self._self_deduping = frozenset(
+            t for t, h in self.handlers.items() if getattr(h, "__dedupes_by_key__", False)
+        )
 
     @classmethod
     def from_settings(
@@ -155,6 +210,7 @@ class IdempotentConsumer:
             bootstrap=settings.kafka_bootstrap_servers,
             batch_max=settings.consumer_batch_max,
             session_timeout_ms=settings.consumer_session_timeout_ms,
+            lanes=settings.consumer_lanes,
         )
 
     # ------------------------------------------------------------------ lifecycle
@@ -248,8 +304,23 @@ class IdempotentConsumer:
                 if stop.is_set():
                     return
                 async with self._batch_lock:
-                    await self._process_parsed(batch.parsed, batch.dead)
+                    await self._process_lanes(batch)
                     await self._commit_offsets(records)
+
+    async def _process_lanes(self, batch: _Batch) -> None:
+        lanes = batch.lanes(self.lanes)
+        if len(lanes) == 1:
+            await self._process_parsed(*lanes[0])
+            return
+        # Every lane finishes (or fails) before the batch is retried or its offsets move:
+        # a lane still running must not overlap the retry of the same customers.
+        results = await asyncio.gather(
+            *(self._process_parsed(parsed, dead) for parsed, dead in lanes),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def process_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """Apply one batch in one transaction; isolate a rejected event if the batch fails."""
@@ -297,7 +368,14 @@ class IdempotentConsumer:
     ) -> tuple[list[_Parsed], list[_Dead]]:
         parsed: list[_Parsed] = []
         dead: list[_Dead] = []
+        fast = self._fast_decode
         for record in records:
+            if fast is not None and record.value is not None:
+                try:
+                    parsed.append(_Parsed(record, fast(record.value)))
+                    continue
+                except FAST_DECODE_ERRORS:
+                    pass
             try:
                 obj = orjson.loads(record.value) if record.value is not None else None
             except orjson.JSONDecodeError as exc:
@@ -326,37 +404,56 @@ class IdempotentConsumer:
         """One transaction: claim event ids, run handlers, record dead letters, commit."""
         async with self.db.sessionmaker() as session:
             fresh = await self._claim(session, parsed)
+            # Events a self-deduplicating handler found already applied (by business key).
+            skipped: dict[str, int] = {}
             for run in _runs_by_type(fresh):
                 handler = self.handlers[run[0].type]
                 if getattr(handler, "__batch__", False):
-                    await handler(session, run)  # type: ignore[arg-type]
+                    applied = await handler(session, run)  # type: ignore[arg-type]
+                    if getattr(handler, "__dedupes_by_key__", False) and isinstance(applied, int):
+                        skipped[run[0].type] = skipped.get(run[0].type, 0) + len(run) - applied
                 else:
                     for env in run:
                         await handler(session, env)  # type: ignore[arg-type]
             if dead:
                 await self._dead_letter(session, dead)
             await session.commit()
-        # Each fresh event counts once as applied (its first copy in the batch); every other
-        # copy, in this batch or seen in an earlier one, is a duplicate.
+        self._count(parsed, fresh, skipped)
+        return fresh
+
+    def _count(
+        self, parsed: list[_Parsed], fresh: list[Envelope[Any]], skipped: dict[str, int]
+    ) -> None:
+        """Metrics: each fresh event counts once as applied (its first copy in the batch);
+        every other copy, in this batch or seen in an earlier one, is a duplicate, and so is
+        what a self-deduplicating handler reported as already applied."""
         unclaimed = {e.id for e in fresh}
         applied_by_topic: dict[str, int] = {}
         duplicate_by_topic: dict[str, int] = {}
         for p in parsed:
             topic = p.record.topic
-            if p.envelope.id in unclaimed:
-                unclaimed.discard(p.envelope.id)
-                applied_by_topic[topic] = applied_by_topic.get(topic, 0) + 1
+            env = p.envelope
+            if env.id in unclaimed:
+                unclaimed.discard(env.id)
+                if skipped.get(env.type):
+                    skipped[env.type] -= 1
+                    duplicate_by_topic[topic] = duplicate_by_topic.get(topic, 0) + 1
+                else:
+                    applied_by_topic[topic] = applied_by_topic.get(topic, 0) + 1
             else:
                 duplicate_by_topic[topic] = duplicate_by_topic.get(topic, 0) + 1
         for topic, n in applied_by_topic.items():
             metrics.EVENTS_CONSUMED.labels(self.name, topic).inc(n)
         for topic, n in duplicate_by_topic.items():
             metrics.EVENTS_DUPLICATE.labels(self.name, topic).inc(n)
-        self.applied_total += len(fresh)
-        return fresh
+        self.applied_total += sum(applied_by_topic.values())
 
     async def _claim(self, session: AsyncSession, parsed: list[_Parsed]) -> list[Envelope[Any]]:
-        """Insert the batch's event ids; the ones already there were applied before."""
+        """Insert the batch's event ids; the ones already there were applied before.
+
+        Types whose handler dedupes by its own business key are not recorded (see
+        ``batch_handler``); within the batch their copies are still dropped by id.
+        """
         if not parsed:
             return []
         seen: set[str] = set()
@@ -365,8 +462,15 @@ class IdempotentConsumer:
             if p.envelope.id not in seen:
                 seen.add(p.envelope.id)
                 unique.append(p.envelope)
+        self_deduping = self._self_deduping
         now = datetime.now(UTC)
-        rows = [{"consumer": self.name, "event_id": e.id, "processed_at": now} for e in unique]
+        rows = [
+            {"consumer": self.name, "event_id": e.id, "processed_at": now}
+            for e in unique
+            if e.type not in self_deduping
+        ]
+        if not rows:
+            return unique
         claimed = set(
             await upsert_rows(
                 session,
@@ -376,7 +480,7 @@ class IdempotentConsumer:
                 returning="event_id",
             )
         )
-        return [e for e in unique if e.id in claimed]
+        return [e for e in unique if e.id in claimed or e.type in self_deduping]
 
     async def _dead_letter(self, session: AsyncSession, dead: list[_Dead]) -> None:
         assert self._producer is not None or not dead
@@ -525,6 +629,7 @@ __all__ = [
     "EventHandler",
     "IdempotentConsumer",
     "PermanentEventError",
+    "RetryBatch",
     "batch_handler",
     "is_transient",
 ]

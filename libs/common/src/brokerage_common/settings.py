@@ -28,6 +28,8 @@ class CommonSettings(BaseSettings):
     db_pool_size: int = 10
     consumer_batch_max: int = 2000
     consumer_session_timeout_ms: int = 10000
+    # Parts of a batch applied concurrently, split by customer (IdempotentConsumer lanes).
+    consumer_lanes: int = Field(default=1, ge=1, le=8)
     outbox_poll_interval_s: float = 0.2
     outbox_batch_size: int = 1000
     worker_metrics_port: int = 9100
