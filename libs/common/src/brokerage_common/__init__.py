@@ -29,7 +29,7 @@ from .tables import PlatformTables, platform_tables
 from .timeutil import CST, now_cst, today_cst
 from .topics import ALL_TOPICS, Topic, all_topic_specs
 from .web import ERROR_RESPONSES, install_platform
-from .worker import run_until_stopped
+from .worker import run_main, run_until_stopped
 
 __all__ = [
     "ALL_TOPICS",
@@ -68,6 +68,7 @@ __all__ = [
     "platform_tables",
     "require_role",
     "require_scope",
+    "run_main",
     "run_until_stopped",
     "service_base",
     "today_cst",

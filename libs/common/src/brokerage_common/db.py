@@ -40,8 +40,17 @@ def service_base() -> type[SQLModel]:
     return Base
 
 
-def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
-    """Create the async engine with the settings each backend needs to be safe under load."""
+def make_engine(
+    url: str, *, pool_size: int = 10, echo: bool = False, batch_plans: bool = False
+) -> AsyncEngine:
+    """Create the async engine with the settings each backend needs to be safe under load.
+
+    ``batch_plans`` (workers): PostgreSQL plans every statement for its actual arguments.
+    A prepared statement otherwise switches to a generic plan after five runs, made
+    while the table was small; a consumer's ``customer_id = ANY($1)`` read then stayed a
+    sequential scan as the table grew and the ingest slowed down batch after batch
+    (bench/ingest.py). Planning once per batch of thousands of rows costs nothing.
+    """
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -50,6 +59,8 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        if batch_plans:
+            kwargs["connect_args"] = {"server_settings": {"plan_cache_mode": "force_custom_plan"}}
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         _configure_sqlite(engine)
@@ -72,9 +83,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 class Database:
     """An engine with its session factory; the app and the worker each own one."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, batch_plans: bool = False) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size)
+        self.engine = make_engine(url, pool_size=pool_size, batch_plans=batch_plans)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -31,6 +31,7 @@ from brokerage_common import (
     OutboxRelay,
     configure_logging,
     is_transient,
+    run_main,
     run_until_stopped,
 )
 
@@ -360,7 +361,7 @@ async def main(settings: Settings | None = None) -> None:
     configure_logging(
         service=f"{settings.service_name}-worker", level=settings.log_level, json=settings.log_json
     )
-    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size, batch_plans=True)
     notifier = Notifier(settings, db)
     consumer = build_consumer(settings, db)
     relay = build_relay(settings, db)
@@ -376,4 +377,4 @@ async def main(settings: Settings | None = None) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_main(main())

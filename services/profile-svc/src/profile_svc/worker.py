@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from brokerage_common import (
     Database,
     IdempotentConsumer,
     OutboxRelay,
     configure_logging,
+    run_main,
     run_until_stopped,
 )
 
@@ -34,7 +33,7 @@ async def main(settings: Settings | None = None) -> None:
     configure_logging(
         service=f"{settings.service_name}-worker", level=settings.log_level, json=settings.log_json
     )
-    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size, batch_plans=True)
     consumer = build_consumer(settings, db)
     relay = build_relay(settings, db)
     try:
@@ -46,4 +45,4 @@ async def main(settings: Settings | None = None) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_main(main())

@@ -11,6 +11,7 @@ from brokerage_common import (
     IdempotentConsumer,
     OutboxRelay,
     configure_logging,
+    run_main,
     run_until_stopped,
     today_cst,
 )
@@ -59,7 +60,7 @@ async def main(settings: Settings | None = None) -> None:
     configure_logging(
         service=f"{settings.service_name}-worker", level=settings.log_level, json=settings.log_json
     )
-    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size, batch_plans=True)
     consumer = build_consumer(settings, db)
     relay = build_relay(settings, db)
     try:
@@ -72,4 +73,4 @@ async def main(settings: Settings | None = None) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_main(main())
