@@ -78,6 +78,31 @@ def start_workers(
     return procs
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """user + system CPU of these processes so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
 async def wait_processed(name: str, target: int, timeout_s: float) -> tuple[float, float]:
     """Poll until processed_event reaches target; returns (first-progress time, done time)."""
     conn = await asyncpg.connect(f"{PG}/{name}")
@@ -125,9 +150,20 @@ def run(events: int, workers: int, log_dir: Path) -> dict[str, object]:
         procs = start_workers(workers, url, broker.bootstrap, group, log_dir)
         try:
             started = time.perf_counter()
+            worker_pids = [p.pid for p in procs]
+            cpu_before = cpu_seconds(worker_pids), cpu_seconds(postgres_pids())
             first, done = asyncio.run(wait_processed(name, events, timeout_s=1800))
+            cpu_after = cpu_seconds(worker_pids), cpu_seconds(postgres_pids())
             result["ingest_s"] = round(done - first, 2)
             result["events_per_s"] = round(events / (done - first))
+            # CPU per event (includes the group join and the last poll interval): steadier
+            # than events/s on a shared 2-core machine, and it says which side to work on.
+            result["worker_cpu_us_per_event"] = round(
+                (cpu_after[0] - cpu_before[0]) / events * 1e6, 1
+            )
+            result["postgres_cpu_us_per_event"] = round(
+                (cpu_after[1] - cpu_before[1]) / events * 1e6, 1
+            )
             result["wall_s_incl_group_join"] = round(done - started, 1)
             before = asyncio.run(ledger(name))
             # Replay: every message again, same ids and trade ids; the ledger must not move.

@@ -24,11 +24,9 @@ class Handlers:
     async def _policy(self, session: AsyncSession) -> service.Policy:
         return await service.load_policy(session, settings=self.settings)
 
-    @batch_handler
-    async def on_trades_settled(
-        self, session: AsyncSession, envelopes: list[Envelope[Any]]
-    ) -> None:
-        await service.award_trade_points(
+    @batch_handler(dedupes_by_key=True)  # one ledger entry per trade id
+    async def on_trades_settled(self, session: AsyncSession, envelopes: list[Envelope[Any]]) -> int:
+        return await service.award_trade_points(
             session, envelopes=envelopes, policy=await self._policy(session), outbox=self.outbox
         )
 

@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Envelope, Outbox, today_cst
 from brokerage_common import events as ev
-from brokerage_common.bulk import in_values, upsert_rows
+from brokerage_common.bulk import is_postgres, rows_by_keys, upsert_rows
+from brokerage_common.consumer import RetryBatch
 
 from . import rules
 from .config import Settings
@@ -157,18 +158,10 @@ async def _load_states(
     session: AsyncSession, customer_ids: Iterable[str], *, first_seen: dict[str, date]
 ) -> dict[str, _State]:
     ids = list(customer_ids)
-    cols = CustomerTier.__table__.c  # type: ignore[attr-defined]
+    table = CustomerTier.__table__  # type: ignore[attr-defined]
     rows = (
-        (
-            await session.execute(
-                select(CustomerTier.__table__).where(
-                    in_values(session, cols.customer_id, ids, "ids")
-                )
-            )
-        )
-        .mappings()
-        .all()
-    )  # type: ignore[attr-defined]
+        (await session.execute(rows_by_keys(session, table, "customer_id", ids))).mappings().all()
+    )
     states = {r["customer_id"]: _State(dict(r), is_new=False) for r in rows}
     now = datetime.now(UTC)
     for cid in ids:
@@ -196,17 +189,12 @@ async def _load_states(
 async def _load_commissions(
     session: AsyncSession, customer_ids: Iterable[str], since_month: str
 ) -> dict[tuple[str, str], Decimal]:
-    rows = (
-        await session.execute(
-            select(
-                MonthlyCommission.customer_id, MonthlyCommission.month, MonthlyCommission.commission
-            ).where(
-                in_values(session, MonthlyCommission.customer_id, list(customer_ids), "ids"),  # type: ignore[arg-type]
-                MonthlyCommission.month >= since_month,
-            )
-        )
-    ).all()
-    return {(c, m): v for c, m, v in rows}
+    table = MonthlyCommission.__table__  # type: ignore[attr-defined]
+    stmt = rows_by_keys(
+        session, table, "customer_id", list(customer_ids), table.c.month >= since_month
+    )
+    rows = (await session.execute(stmt)).mappings()
+    return {(r["customer_id"], r["month"]): r["commission"] for r in rows}
 
 
 def _trailing(commissions: dict[tuple[str, str], Decimal], customer_id: str, on: date) -> Decimal:
@@ -297,89 +285,250 @@ async def _add_to_commissions(
 # ----------------------------------------------------------------------------- trades
 
 
+class SettledTrade(Protocol):
+    """What awarding needs of a settled trade: the contract's ``TradeSettled`` or its wire
+    struct (``brokerage_common.wire.TradeSettledWire``, money as decimal text)."""
+
+    @property
+    def trade_id(self) -> str: ...
+    @property
+    def customer_id(self) -> str: ...
+    @property
+    def commission(self) -> Decimal | str: ...
+    @property
+    def settled_on(self) -> date: ...
+
+
+_ZERO = Decimal(0)
+_NEXT_COMMISSION_THRESHOLD = {
+    Tier.STANDARD: "silver_commission",
+    Tier.SILVER: "gold_commission",
+    Tier.GOLD: "platinum_commission",
+}
+
+
 async def award_trade_points(
     session: AsyncSession,
     *,
-    envelopes: Sequence[Envelope[ev.TradeSettled]],
+    envelopes: Sequence[Any],
     policy: Policy,
     outbox: Outbox,
 ) -> int:
     """Award commission x the tier multiplier in force for each new trade; upgrade tiers at once.
 
-    Set-based: a handful of statements per batch whatever its size. A trade already
-    in the ledger (same trade id, even under a new event id) is skipped.
+    Set-based: a handful of statements per batch whatever its size. A trade already in
+    the ledger (same trade id, even under a new event id) is skipped, so the consumer
+    need not record these events' ids. Returns how many trades were awarded.
     """
-    trades: dict[str, ev.TradeSettled] = {}
+    trades: dict[str, SettledTrade] = {}
     for env in envelopes:
-        trades.setdefault(env.data.trade_id, env.data)
-    keys = [f"trade:{t}" for t in trades]
-    existing = set(
-        (
-            await session.execute(
-                select(PointsEntry.business_key).where(
-                    in_values(session, PointsEntry.business_key, keys, "keys")  # type: ignore[arg-type]
-                )
-            )
-        ).scalars()
+        data = env.data
+        trades.setdefault(data.trade_id, data)
+    keys = ["trade:" + trade_id for trade_id in trades]
+    existing = await _existing_keys(session, keys)
+    new = (
+        [(k, t) for k, t in zip(keys, trades.values(), strict=True) if k not in existing]
+        if existing
+        else list(zip(keys, trades.values(), strict=True))
     )
-    new = [t for t in trades.values() if f"trade:{t.trade_id}" not in existing]
     if not new:
         return 0
     first_seen: dict[str, date] = {}
-    for t in new:
-        first_seen.setdefault(t.customer_id, t.settled_on)
+    for _, t in new:
+        if t.customer_id not in first_seen:
+            first_seen[t.customer_id] = t.settled_on
     states = await _load_states(session, first_seen, first_seen=first_seen)
-    since = min(_trailing_months(d)[-1] for d in {t.settled_on for t in new})
+    since = min(_trailing_months(d)[-1] for d in {t.settled_on for _, t in new})
     commissions = await _load_commissions(session, states, since)
-    now = datetime.now(UTC)
-    entries: list[dict[str, Any]] = []
-    balance_deltas: dict[str, Decimal] = defaultdict(Decimal)
-    commission_deltas: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    trailing: dict[str, tuple[str, Decimal]] = {}
-    for t in new:  # in event order: an upgrade by one trade applies to the customer's next trade
-        state = states[t.customer_id]
-        tier = Tier(state.row["tier"])
-        points = rules.points_for_trade(t.commission, tier)
-        entries.append(
-            {
-                "customer_id": t.customer_id,
-                "points": points,
-                "kind": "trade",
-                "business_key": f"trade:{t.trade_id}",
-                "source_ref": t.trade_id,
-                "reason": f"commission {t.commission} x {rules.MULTIPLIERS[tier]} ({tier.value})",
-                "actor": SYSTEM,
-                "tier": tier.value,
-                "commission": t.commission,
-                "settled_on": t.settled_on,
-                "created_at": now,
-            }
-        )
-        balance_deltas[t.customer_id] += points
-        month = _month(t.settled_on)
-        month_key = (t.customer_id, month)
-        commission_deltas[month_key] += t.commission
-        commissions[month_key] = commissions.get(month_key, Decimal(0)) + t.commission
-        # The trailing-12-month sum, kept per customer and month across the batch: a trade in
-        # the same month adds to it; a trade in another month makes it stale.
-        cached = trailing.get(t.customer_id)
-        if cached is not None and cached[0] == month:
-            total = cached[1] + t.commission
+
+    # One column per field, in trade order: an upgrade by one trade applies to the
+    # customer's next trade, in this batch too. NUMERIC columns as text (bulk.py).
+    col_customer: list[str] = []
+    col_points: list[str] = []
+    col_key: list[str] = []
+    col_ref: list[str] = []
+    col_reason: list[str] = []
+    col_tier: list[str] = []
+    col_commission: list[str] = []
+    col_settled: list[date] = []
+    thresholds = policy.thresholds
+    months: dict[date, str] = {}
+    # Per customer: [tier, month, trailing-12-month commission up to that month, the
+    # commission at which the tier could rise]. Commission only grows within a batch,
+    # so the tier needs re-qualifying only when that mark is reached.
+    running: dict[str, list[Any]] = {}
+    for key, t in new:
+        cid = t.customer_id
+        commission = Decimal(t.commission)
+        settled_on = t.settled_on
+        month = months.get(settled_on)
+        if month is None:
+            month = months[settled_on] = _month(settled_on)
+        month_key = (cid, month)
+        commissions[month_key] = commissions.get(month_key, _ZERO) + commission
+        run = running.get(cid)
+        if run is None:
+            run = running[cid] = [Tier(states[cid].row["tier"]), None, _ZERO, None]
+        tier: Tier = run[0]
+        points = rules.points_for_trade(commission, tier)
+        col_customer.append(cid)
+        col_points.append(str(points))
+        col_key.append(key)
+        col_ref.append(t.trade_id)
+        col_reason.append(f"commission {commission} x {rules.MULTIPLIERS[tier]} ({tier.value})")
+        col_tier.append(tier.value)
+        col_commission.append(str(commission))
+        col_settled.append(settled_on)
+        if run[1] == month:
+            total = run[2] = run[2] + commission
+            if run[3] is None or total < run[3]:
+                continue
         else:
-            total = _trailing(commissions, t.customer_id, t.settled_on)
-        trailing[t.customer_id] = (month, total)
+            total = _trailing(commissions, cid, settled_on)
+            run[1], run[2] = month, total
+        state = states[cid]
         qualified = rules.qualify_tier(
             total_assets=state.row["total_assets"],
             trailing_commission=total,
-            thresholds=policy.thresholds,
+            thresholds=thresholds,
         )
-        if rules.tier_rank(qualified) > rules.tier_rank(tier):  # only an upgrade can happen here
-            _apply_decision(state, qualified=qualified, at_review=False, on=t.settled_on)
-    await upsert_rows(session, PointsEntry.__table__, entries, conflict=["business_key"])  # type: ignore[attr-defined]
+        if rules.tier_rank(qualified) > rules.tier_rank(tier):  # only an upgrade happens here
+            _apply_decision(state, qualified=qualified, at_review=False, on=settled_on)
+            run[0] = Tier(state.row["tier"])
+        mark = _NEXT_COMMISSION_THRESHOLD.get(run[0])
+        run[3] = getattr(thresholds, mark) if mark else None
+    await _insert_trade_entries(
+        session,
+        customer_id=col_customer,
+        points=col_points,
+        business_key=col_key,
+        source_ref=col_ref,
+        reason=col_reason,
+        tier=col_tier,
+        commission=col_commission,
+        settled_on=col_settled,
+    )
+    await _save_states(session, states, outbox=outbox)
+    return len(col_key)
+
+
+async def _existing_keys(session: AsyncSession, keys: list[str]) -> set[str]:
+    table = PointsEntry.__table__  # type: ignore[attr-defined]
+    rows = await session.execute(rows_by_keys(session, table, "business_key", keys))
+    return {r["business_key"] for r in rows.mappings()}
+
+
+_TRADE_ENTRIES_PG = text(
+    """
+WITH ins AS (
+    INSERT INTO points_entry (customer_id, points, kind, business_key, source_ref, reason,
+                              actor, tier, commission, settled_on, created_at)
+    SELECT u.customer_id, u.points, 'trade', u.business_key, u.source_ref, u.reason,
+           :actor, u.tier, u.commission, u.settled_on, :now
+    FROM unnest(CAST(:customer_id AS VARCHAR[]), CAST(CAST(:points AS TEXT[]) AS NUMERIC[]),
+                CAST(:business_key AS VARCHAR[]), CAST(:source_ref AS VARCHAR[]),
+                CAST(:reason AS VARCHAR[]), CAST(:tier AS VARCHAR[]),
+                CAST(CAST(:commission AS TEXT[]) AS NUMERIC[]), CAST(:settled_on AS DATE[]))
+         AS u(customer_id, points, business_key, source_ref, reason, tier, commission,
+              settled_on)
+    ON CONFLICT (business_key) DO NOTHING
+    RETURNING customer_id, points, commission, settled_on
+), balances AS (
+    INSERT INTO points_balance (customer_id, balance)
+    SELECT customer_id, sum(points) FROM ins GROUP BY customer_id
+    ON CONFLICT (customer_id) DO UPDATE SET balance = points_balance.balance + EXCLUDED.balance
+), months AS (
+    INSERT INTO monthly_commission (customer_id, month, commission)
+    SELECT customer_id, to_char(settled_on, 'YYYY-MM'), sum(commission) FROM ins GROUP BY 1, 2
+    ON CONFLICT (customer_id, month)
+    DO UPDATE SET commission = monthly_commission.commission + EXCLUDED.commission
+)
+SELECT count(*) FROM ins
+"""
+)
+
+
+async def _insert_trade_entries(
+    session: AsyncSession,
+    *,
+    customer_id: list[str],
+    points: list[str],
+    business_key: list[str],
+    source_ref: list[str],
+    reason: list[str],
+    tier: list[str],
+    commission: list[str],
+    settled_on: list[date],
+) -> None:
+    """Append the trades' ledger entries and add them to balances and monthly commission.
+
+    On PostgreSQL one statement does all three, and the balances and commissions are
+    summed from the rows the insert actually wrote, so they cannot drift from the
+    ledger. If another consumer wrote one of these trades since they were read as new
+    (a rebalance overlap), the batch is retried from scratch (:class:`RetryBatch`).
+    """
+    now = datetime.now(UTC)
+    if is_postgres(session):
+        inserted = await session.scalar(
+            _TRADE_ENTRIES_PG,
+            {
+                "customer_id": customer_id,
+                "points": points,
+                "business_key": business_key,
+                "source_ref": source_ref,
+                "reason": reason,
+                "tier": tier,
+                "commission": commission,
+                "settled_on": settled_on,
+                "actor": SYSTEM,
+                "now": now,
+            },
+        )
+        if inserted != len(business_key):
+            raise RetryBatch(f"{len(business_key) - (inserted or 0)} trades written concurrently")
+        return
+    rows = [
+        {
+            "customer_id": c,
+            "points": Decimal(p),
+            "kind": "trade",
+            "business_key": k,
+            "source_ref": r,
+            "reason": why,
+            "actor": SYSTEM,
+            "tier": t,
+            "commission": Decimal(cm),
+            "settled_on": d,
+            "created_at": now,
+        }
+        for c, p, k, r, why, t, cm, d in zip(
+            customer_id,
+            points,
+            business_key,
+            source_ref,
+            reason,
+            tier,
+            commission,
+            settled_on,
+            strict=True,
+        )
+    ]
+    written = await upsert_rows(
+        session,
+        PointsEntry.__table__,  # type: ignore[attr-defined]
+        rows,
+        conflict=["business_key"],
+        returning="business_key",
+    )
+    if len(written) != len(rows):
+        raise RetryBatch(f"{len(rows) - len(written)} trades written concurrently")
+    balance_deltas: dict[str, Decimal] = defaultdict(Decimal)
+    commission_deltas: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for c, p, cm, d in zip(customer_id, points, commission, settled_on, strict=True):
+        balance_deltas[c] += Decimal(p)
+        commission_deltas[(c, _month(d))] += Decimal(cm)
     await _add_to_balances(session, balance_deltas)
     await _add_to_commissions(session, commission_deltas)
-    await _save_states(session, states, outbox=outbox)
-    return len(entries)
 
 
 async def reverse_trade_points(
