@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -124,6 +125,7 @@ class _Batch:
     records: list[ConsumerRecord[bytes, bytes]]
     parsed: list[_Parsed]
     dead: list[_Dead]
+    offsets: dict[TopicPartition, int]
 
     def lanes(self, n: int) -> list[tuple[list[_Parsed], list[_Dead]]]:
         """Split into ``n`` parts by message key (the customer): one customer's events all
@@ -271,7 +273,9 @@ class IdempotentConsumer:
         )
         records = [r for tp in sorted(batches, key=self._tp_order) for r in batches[tp]]
         parsed, dead = self._parse(records) if records else ([], [])
-        return _Batch(records, parsed, dead)
+        # Each partition's records come in offset order: its last one sets the next offset.
+        offsets = {tp: rs[-1].offset + 1 for tp, rs in batches.items() if rs}
+        return _Batch(records, parsed, dead, offsets)
 
     # ------------------------------------------------------------------ batch processing
 
@@ -305,7 +309,7 @@ class IdempotentConsumer:
                     return
                 async with self._batch_lock:
                     await self._process_lanes(batch)
-                    await self._commit_offsets(records)
+                    await self._commit_offsets(batch.offsets)
 
     async def _process_lanes(self, batch: _Batch) -> None:
         lanes = batch.lanes(self.lanes)
@@ -427,21 +431,27 @@ class IdempotentConsumer:
         """Metrics: each fresh event counts once as applied (its first copy in the batch);
         every other copy, in this batch or seen in an earlier one, is a duplicate, and so is
         what a self-deduplicating handler reported as already applied."""
-        unclaimed = {e.id for e in fresh}
-        applied_by_topic: dict[str, int] = {}
-        duplicate_by_topic: dict[str, int] = {}
-        for p in parsed:
-            topic = p.record.topic
-            env = p.envelope
-            if env.id in unclaimed:
-                unclaimed.discard(env.id)
-                if skipped.get(env.type):
-                    skipped[env.type] -= 1
-                    duplicate_by_topic[topic] = duplicate_by_topic.get(topic, 0) + 1
-                else:
-                    applied_by_topic[topic] = applied_by_topic.get(topic, 0) + 1
-            else:
-                duplicate_by_topic[topic] = duplicate_by_topic.get(topic, 0) + 1
+        seen_by_topic = Counter(p.record.topic for p in parsed)
+        if len(seen_by_topic) == 1:  # the usual batch: one topic
+            (topic,) = seen_by_topic
+            applied_by_topic = {topic: len(fresh) - sum(skipped.values())}
+        else:
+            unclaimed = {e.id for e in fresh}
+            applied_by_topic = {}
+            for p in parsed:
+                env = p.envelope
+                if env.id in unclaimed:
+                    unclaimed.discard(env.id)
+                    if skipped.get(env.type):
+                        skipped[env.type] -= 1
+                    else:
+                        topic = p.record.topic
+                        applied_by_topic[topic] = applied_by_topic.get(topic, 0) + 1
+        duplicate_by_topic = {
+            t: n - applied_by_topic.get(t, 0)
+            for t, n in seen_by_topic.items()
+            if n > applied_by_topic.get(t, 0)
+        }
         for topic, n in applied_by_topic.items():
             metrics.EVENTS_CONSUMED.labels(self.name, topic).inc(n)
         for topic, n in duplicate_by_topic.items():
@@ -531,7 +541,7 @@ class IdempotentConsumer:
             ],
         )
 
-    async def _commit_offsets(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+    async def _commit_offsets(self, offsets: dict[TopicPartition, int]) -> None:
         """Commit the batch's offsets to Kafka in the background, after its database commit.
 
         Nothing waits for the broker's answer before the next batch: a lost offset commit
@@ -539,10 +549,6 @@ class IdempotentConsumer:
         so they land in order.
         """
         assert self._consumer is not None
-        offsets: dict[TopicPartition, int] = {}
-        for r in records:
-            tp = TopicPartition(r.topic, r.partition)
-            offsets[tp] = max(offsets.get(tp, 0), r.offset + 1)
         assigned = self._consumer.assignment()
         offsets = {tp: o for tp, o in offsets.items() if tp in assigned}
         if not offsets:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
 from . import metrics
+from .bulk import in_values, insert_rows
 from .db import Database
 from .events import Envelope, Event, new_envelope
 from .kafka import make_producer
@@ -46,9 +47,9 @@ class Outbox:
         return env
 
     async def add_many(self, session: AsyncSession, events: Iterable[Event]) -> int:
+        """Stage many events in one statement (a batch's upgrades, say)."""
         rows = [self._row(self.envelope(e)) for e in events]
-        if rows:
-            await session.execute(insert(self.table), rows)
+        await insert_rows(session, self.table, rows)
         return len(rows)
 
     def _row(self, env: Envelope[Any]) -> dict[str, Any]:
@@ -181,8 +182,13 @@ class OutboxRelay:
             if isinstance(res, BaseException)
         ]
         async with self.db.sessionmaker() as session:
-            for chunk in _chunks(ok_ids, 1000):
-                await session.execute(update(o).where(o.c.id.in_(chunk)).values(published_at=now))
+            if ok_ids:
+                # One array parameter: the statement text is the same for every batch.
+                await session.execute(
+                    update(o)
+                    .where(in_values(session, o.c.id, ok_ids, "ids"))
+                    .values(published_at=now)
+                )
             for row_id, exc in failed:
                 await session.execute(
                     update(o)
@@ -266,8 +272,3 @@ class OutboxPublishError(RuntimeError):
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

@@ -21,7 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Envelope, Outbox, today_cst
 from brokerage_common import events as ev
-from brokerage_common.bulk import is_postgres, rows_by_keys, upsert_rows
+from brokerage_common.bulk import (
+    copy_to_stage,
+    insert_rows,
+    is_postgres,
+    rows_by_keys,
+    upsert_rows,
+)
 from brokerage_common.consumer import RetryBatch
 
 from . import rules
@@ -258,8 +264,7 @@ async def _save_states(session: AsyncSession, states: dict[str, _State], *, outb
                 )
             )
     await outbox.add_many(session, tier_events)
-    if history_rows:
-        await session.execute(TierHistory.__table__.insert(), history_rows)  # type: ignore[attr-defined]
+    await insert_rows(session, TierHistory.__table__, history_rows)  # type: ignore[attr-defined]
 
 
 async def _add_to_balances(session: AsyncSession, deltas: dict[str, Decimal]) -> None:
@@ -339,7 +344,10 @@ async def award_trade_points(
             first_seen[t.customer_id] = t.settled_on
     states = await _load_states(session, first_seen, first_seen=first_seen)
     since = min(_trailing_months(d)[-1] for d in {t.settled_on for _, t in new})
-    commissions = await _load_commissions(session, states, since)
+    # Commission per customer and month (YYYY-MM), stored plus this batch's so far.
+    by_month: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for (c, m), value in (await _load_commissions(session, states, since)).items():
+        by_month[c][m] = value
 
     # One column per field, in trade order: an upgrade by one trade applies to the
     # customer's next trade, in this batch too. NUMERIC columns as text (bulk.py).
@@ -364,8 +372,8 @@ async def award_trade_points(
         month = months.get(settled_on)
         if month is None:
             month = months[settled_on] = _month(settled_on)
-        month_key = (cid, month)
-        commissions[month_key] = commissions.get(month_key, _ZERO) + commission
+        months_of = by_month[cid]
+        months_of[month] = months_of.get(month, _ZERO) + commission
         run = running.get(cid)
         if run is None:
             run = running[cid] = [Tier(states[cid].row["tier"]), None, _ZERO, None]
@@ -384,7 +392,8 @@ async def award_trade_points(
             if run[3] is None or total < run[3]:
                 continue
         else:
-            total = _trailing(commissions, cid, settled_on)
+            window = _trailing_months(settled_on)
+            total = sum((v for m, v in months_of.items() if window[-1] <= m <= window[0]), _ZERO)
             run[1], run[2] = month, total
         state = states[cid]
         qualified = rules.qualify_tier(
@@ -418,19 +427,27 @@ async def _existing_keys(session: AsyncSession, keys: list[str]) -> set[str]:
     return {r["business_key"] for r in rows.mappings()}
 
 
+_TRADE_STAGE = "trade_award_stage"
+_TRADE_STAGE_COLUMNS = (
+    ("n", "INTEGER"),
+    ("customer_id", "TEXT"),
+    ("points", "TEXT"),
+    ("business_key", "TEXT"),
+    ("source_ref", "TEXT"),
+    ("reason", "TEXT"),
+    ("tier", "TEXT"),
+    ("commission", "TEXT"),
+    ("settled_on", "DATE"),
+)
 _TRADE_ENTRIES_PG = text(
-    """
+    f"""
 WITH ins AS (
     INSERT INTO points_entry (customer_id, points, kind, business_key, source_ref, reason,
                               actor, tier, commission, settled_on, created_at)
-    SELECT u.customer_id, u.points, 'trade', u.business_key, u.source_ref, u.reason,
-           :actor, u.tier, u.commission, u.settled_on, :now
-    FROM unnest(CAST(:customer_id AS VARCHAR[]), CAST(CAST(:points AS TEXT[]) AS NUMERIC[]),
-                CAST(:business_key AS VARCHAR[]), CAST(:source_ref AS VARCHAR[]),
-                CAST(:reason AS VARCHAR[]), CAST(:tier AS VARCHAR[]),
-                CAST(CAST(:commission AS TEXT[]) AS NUMERIC[]), CAST(:settled_on AS DATE[]))
-         AS u(customer_id, points, business_key, source_ref, reason, tier, commission,
-              settled_on)
+    SELECT customer_id, CAST(points AS NUMERIC), 'trade', business_key, source_ref, reason,
+           :actor, tier, CAST(commission AS NUMERIC), settled_on, :now
+    FROM {_TRADE_STAGE}
+    ORDER BY n
     ON CONFLICT (business_key) DO NOTHING
     RETURNING customer_id, points, commission, settled_on
 ), balances AS (
@@ -444,7 +461,7 @@ WITH ins AS (
     DO UPDATE SET commission = monthly_commission.commission + EXCLUDED.commission
 )
 SELECT count(*) FROM ins
-"""
+"""  # noqa: S608 - the stage's name is a constant
 )
 
 
@@ -469,21 +486,26 @@ async def _insert_trade_entries(
     """
     now = datetime.now(UTC)
     if is_postgres(session):
-        inserted = await session.scalar(
-            _TRADE_ENTRIES_PG,
-            {
-                "customer_id": customer_id,
-                "points": points,
-                "business_key": business_key,
-                "source_ref": source_ref,
-                "reason": reason,
-                "tier": tier,
-                "commission": commission,
-                "settled_on": settled_on,
-                "actor": SYSTEM,
-                "now": now,
-            },
+        # Rows go in by COPY to a per-connection stage (bulk.copy_to_stage); ids follow n,
+        # the trades' order.
+        await copy_to_stage(
+            session,
+            _TRADE_STAGE,
+            _TRADE_STAGE_COLUMNS,
+            zip(
+                range(len(customer_id)),
+                customer_id,
+                points,
+                business_key,
+                source_ref,
+                reason,
+                tier,
+                commission,
+                settled_on,
+                strict=True,
+            ),
         )
+        inserted = await session.scalar(_TRADE_ENTRIES_PG, {"actor": SYSTEM, "now": now})
         if inserted != len(business_key):
             raise RetryBatch(f"{len(business_key) - (inserted or 0)} trades written concurrently")
         return
