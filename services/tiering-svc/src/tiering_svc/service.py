@@ -330,14 +330,35 @@ async def award_trade_points(
         data = env.data
         trades.setdefault(data.trade_id, data)
     keys = ["trade:" + trade_id for trade_id in trades]
+    pairs = list(zip(keys, trades.values(), strict=True))
+    if is_postgres(session):
+        # Optimistic: on a settlement day nearly every trade is new, and the insert's own
+        # unique check finds any that is not. Only then is the batch undone (savepoint)
+        # and done again without them, after reading which they are.
+        try:
+            async with session.begin_nested():
+                return await _award(session, pairs, policy=policy, outbox=outbox, optimistic=True)
+        except _AlreadyInLedger:
+            pass
     existing = await _existing_keys(session, keys)
-    new = (
-        [(k, t) for k, t in zip(keys, trades.values(), strict=True) if k not in existing]
-        if existing
-        else list(zip(keys, trades.values(), strict=True))
-    )
+    new = [(k, t) for k, t in pairs if k not in existing] if existing else pairs
     if not new:
         return 0
+    return await _award(session, new, policy=policy, outbox=outbox, optimistic=False)
+
+
+class _AlreadyInLedger(Exception):
+    """Some trades of an optimistic batch were in the ledger already."""
+
+
+async def _award(
+    session: AsyncSession,
+    new: list[tuple[str, SettledTrade]],
+    *,
+    policy: Policy,
+    outbox: Outbox,
+    optimistic: bool,
+) -> int:
     first_seen: dict[str, date] = {}
     for _, t in new:
         if t.customer_id not in first_seen:
@@ -408,6 +429,7 @@ async def award_trade_points(
         run[3] = getattr(thresholds, mark) if mark else None
     await _insert_trade_entries(
         session,
+        on_conflict=_AlreadyInLedger if optimistic else RetryBatch,
         customer_id=col_customer,
         points=col_points,
         business_key=col_key,
@@ -468,6 +490,7 @@ SELECT count(*) FROM ins
 async def _insert_trade_entries(
     session: AsyncSession,
     *,
+    on_conflict: type[Exception],
     customer_id: list[str],
     points: list[str],
     business_key: list[str],
@@ -481,8 +504,10 @@ async def _insert_trade_entries(
 
     On PostgreSQL one statement does all three, and the balances and commissions are
     summed from the rows the insert actually wrote, so they cannot drift from the
-    ledger. If another consumer wrote one of these trades since they were read as new
-    (a rebalance overlap), the batch is retried from scratch (:class:`RetryBatch`).
+    ledger. If one of the trades is in the ledger already, ``on_conflict`` is raised: the
+    optimistic first try is then redone, and if it happens after the ledger was read
+    (another consumer wrote it meanwhile: a rebalance overlap), the whole batch is
+    retried from scratch (:class:`RetryBatch`).
     """
     now = datetime.now(UTC)
     if is_postgres(session):
@@ -507,7 +532,7 @@ async def _insert_trade_entries(
         )
         inserted = await session.scalar(_TRADE_ENTRIES_PG, {"actor": SYSTEM, "now": now})
         if inserted != len(business_key):
-            raise RetryBatch(f"{len(business_key) - (inserted or 0)} trades written concurrently")
+            raise on_conflict(f"{len(business_key) - (inserted or 0)} trades in the ledger already")
         return
     rows = [
         {
@@ -543,7 +568,7 @@ async def _insert_trade_entries(
         returning="business_key",
     )
     if len(written) != len(rows):
-        raise RetryBatch(f"{len(rows) - len(written)} trades written concurrently")
+        raise on_conflict(f"{len(rows) - len(written)} trades in the ledger already")
     balance_deltas: dict[str, Decimal] = defaultdict(Decimal)
     commission_deltas: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for c, p, cm, d in zip(customer_id, points, commission, settled_on, strict=True):
