@@ -59,7 +59,6 @@ def start_workers(
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "SERVICE_NAME": group,
         "CONSUMER_SESSION_TIMEOUT_MS": "6000",
-        "CONSUMER_BATCH_MAX": os.environ.get("CONSUMER_BATCH_MAX", "5000"),
         "WORKER_METRICS_PORT": "0",
         "LOG_LEVEL": "WARNING",
         "DAILY_JOBS_INTERVAL_S": "86400",
@@ -118,7 +117,7 @@ async def wait_processed(name: str, target: int, timeout_s: float) -> tuple[floa
                 first = now
             if n >= target:
                 return first or now, now
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.1)
     finally:
         await conn.close()
     raise TimeoutError(f"only part of {target} processed after {timeout_s}s")

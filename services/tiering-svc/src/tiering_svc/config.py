@@ -26,7 +26,7 @@ class Settings(CommonSettings):
     # Settlement days bring a million trades: two lanes let one part of a batch compute
     # while the other is in PostgreSQL (bench/ingest.py).
     consumer_lanes: int = 2
-    consumer_batch_max: int = 5000
+    consumer_batch_max: int = 10000
     routing_resync_interval_s: float = 60.0
     daily_jobs_interval_s: float = 3600.0
 

@@ -305,6 +305,10 @@ class SettledTrade(Protocol):
 
 
 _ZERO = Decimal(0)
+# A trade entry's reason, "commission 117.42 x 1.1 (silver)", per tier.
+_REASON_OF_TIER = {
+    tier: f"commission %s x {rules.MULTIPLIERS[tier]} ({tier.value})" for tier in Tier
+}
 _NEXT_COMMISSION_THRESHOLD = {
     Tier.STANDARD: "silver_commission",
     Tier.SILVER: "gold_commission",
@@ -399,14 +403,14 @@ async def _award(
         if run is None:
             run = running[cid] = [Tier(states[cid].row["tier"]), None, _ZERO, None]
         tier: Tier = run[0]
-        points = rules.points_for_trade(commission, tier)
+        commission_text = str(commission)
         col_customer.append(cid)
-        col_points.append(str(points))
+        col_points.append(str(rules.points_for_trade(commission, tier)))
         col_key.append(key)
         col_ref.append(t.trade_id)
-        col_reason.append(f"commission {commission} x {rules.MULTIPLIERS[tier]} ({tier.value})")
+        col_reason.append(_REASON_OF_TIER[tier] % commission_text)
         col_tier.append(tier.value)
-        col_commission.append(str(commission))
+        col_commission.append(commission_text)
         col_settled.append(settled_on)
         if run[1] == month:
             total = run[2] = run[2] + commission
