@@ -103,6 +103,7 @@ def make_consumer(
     handler: Any = apply_trade,
     batch_max: int = 2000,
     after_commit: Any = None,
+    lanes: int = 1,
 ) -> IdempotentConsumer:
     return IdempotentConsumer(
         name=group,
@@ -115,6 +116,7 @@ def make_consumer(
         poll_timeout_ms=200,
         session_timeout_ms=2000,
         after_commit=after_commit,
+        lanes=lanes,
     )
 
 

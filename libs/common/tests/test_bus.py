@@ -32,7 +32,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import MetaData, func, select, text
 
 from brokerage_common.broker import LocalBroker
-from brokerage_common.consumer import IdempotentConsumer
+from brokerage_common.consumer import IdempotentConsumer, RetryBatch, batch_handler
 from brokerage_common.db import Database
 from brokerage_common.events import Envelope, TradeSettled, new_envelope
 from brokerage_common.kafka import ensure_topics, make_consumer, make_producer
@@ -826,3 +826,195 @@ async def test_one_relay_leads_and_it_recovers_when_its_lock_session_dies(
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=20)
+
+
+# ------------------------------------------ handlers deduping by key, lanes, the fast decode path
+
+
+def trade_once_handler(seen_types: list[str] | None = None) -> Any:
+    """A batch handler idempotent by its own business key (the trade id), like tiering's
+    ledger: it applies a trade only if the toy log does not hold its trade id yet."""
+
+    @batch_handler(dedupes_by_key=True)
+    async def apply_new_trades(session: Any, envs: list[Envelope[Any]]) -> int:
+        log = toy.applied_log
+        ids = [e.data.trade_id for e in envs]
+        done = set(
+            (await session.execute(select(log.c.trade_id).where(log.c.trade_id.in_(ids)))).scalars()
+        )
+        applied = 0
+        for env in envs:
+            if seen_types is not None:
+                seen_types.append(type(env).__name__)
+            if env.data.trade_id in done:
+                continue
+            done.add(env.data.trade_id)
+            await toy.apply_trade(session, env)
+            applied += 1
+        return applied
+
+    return apply_new_trades
+
+
+async def _const(value: Any) -> Any:
+    return value
+
+
+def metric(name: str, group: str, topic: str) -> float:
+    return REGISTRY.get_sample_value(name, {"consumer": group, "topic": topic}) or 0.0
+
+
+async def test_a_handler_deduping_by_key_gets_no_event_id_claims_and_applies_each_trade_once(
+    db: Database, bootstrap: str, topic: str, producer: AIOKafkaProducer
+) -> None:
+    run = uid()
+    customers = [f"K{run}{c}" for c in range(3)]
+    envs = [envelope(trade(c, i, commission_for(i))) for c in customers for i in range(10)]
+    # The same trades again under new event ids: only the trade id tells they are known.
+    resent = [new_envelope(e.data, source="settlement-system") for e in envs]
+    sentinels = [envelope(trade(c, 999, Decimal("1.23"))) for c in customers]
+    for e in envs:
+        await send(producer, topic, e)
+        await send(producer, topic, e)  # a copy in the same batch
+    for e in [*resent, *sentinels]:
+        await send(producer, topic, e)
+    await producer.flush()
+
+    group = f"toy-keyed-{run}"
+    consumer = toy.make_consumer(
+        db=db, bootstrap=bootstrap, group=group, topics=[topic], handler=trade_once_handler()
+    )
+    async with running(consumer):
+        await wait_until(
+            lambda: _eq(_len(log_rows(db, customers)), len(envs) + len(sentinels)),
+            within_s=30,
+            what="every trade once",
+        )
+        await wait_until(
+            lambda: _eq(_const(metric("events_duplicate_total", group, topic)), 2 * len(envs)),
+            within_s=10,
+            what="the metrics",
+        )
+
+    expected = {c: (0, 0) for c in customers}
+    for e in [*envs, *sentinels]:
+        total, n = expected[e.data.customer_id]
+        expected[e.data.customer_id] = (total + toy.fen(e.data.commission), n + 1)
+    assert await totals_fen(db, customers) == expected
+    log = await log_rows(db, customers)
+    assert sorted(r.trade_id for r in log) == sorted(e.data.trade_id for e in [*envs, *sentinels])
+    # The consumer recorded no event ids for this type: the trade id is the dedupe key.
+    assert await processed_count(db, group) == 0
+    # Each trade counts once as applied; the in-batch copies and the re-sent ones are
+    # duplicates (the handler said so by its return value).
+    assert metric("events_consumed_total", group, topic) == len(envs) + len(sentinels)
+    assert metric("events_duplicate_total", group, topic) == 2 * len(envs)
+    assert consumer.applied_total == len(envs) + len(sentinels)
+
+
+async def test_lanes_apply_each_customer_in_order_and_a_failed_lane_retries_the_batch_once(
+    db: Database, bootstrap: str, topic: str, producer: AIOKafkaProducer
+) -> None:
+    run = uid()
+    customers = [f"L{run}{c}" for c in range(8)]
+    envs = [
+        envelope(trade(c, i, commission_for(i + k)))
+        for k, c in enumerate(customers)
+        for i in range(6)
+    ]
+    flaky = envs[9].data.trade_id
+    failures: list[str] = []
+
+    async def apply_or_fail_once(session: Any, env: Envelope[Any]) -> None:
+        if env.data.trade_id == flaky and not failures:
+            failures.append(env.id)
+            raise RetryBatch("a lost race, the first time only")
+        await toy.apply_trade(session, env)
+
+    for e in envs:
+        await send(producer, topic, e)
+    await producer.flush()
+
+    group = f"toy-lanes-{run}"
+    consumer = toy.make_consumer(
+        db=db, bootstrap=bootstrap, group=group, topics=[topic], handler=apply_or_fail_once, lanes=2
+    )
+    assert consumer.lanes == 2
+    async with running(consumer):
+        await wait_until(
+            lambda: _eq(processed_count(db, group), len(envs)), within_s=30, what="every event"
+        )
+
+    assert failures, "the flaky trade failed once"
+    expected = {c: (0, 0) for c in customers}
+    for e in envs:
+        total, n = expected[e.data.customer_id]
+        expected[e.data.customer_id] = (total + toy.fen(e.data.commission), n + 1)
+    # The lane that had committed before the other failed is not applied again on the retry.
+    assert await totals_fen(db, customers) == expected
+    log = await log_rows(db, customers)
+    for c in customers:
+        assert [r.event_id for r in log if r.customer_id == c] == [
+            e.id for e in envs if e.data.customer_id == c
+        ]
+
+
+def test_lanes_keep_a_customer_in_one_lane_in_its_order() -> None:
+    from brokerage_common.consumer import _Batch, _Parsed
+
+    records = [
+        type("R", (), {"key": f"C{i % 5}".encode(), "n": i, "topic": "t"})() for i in range(40)
+    ]
+    batch = _Batch(records, [_Parsed(r, None) for r in records], [], {})  # type: ignore[arg-type]
+    lanes = batch.lanes(2)
+    assert sum(len(p) for p, _ in lanes) == 40
+    for parsed, _ in lanes:
+        for c in {p.record.key for p in parsed}:
+            mine = [p.record.n for p in parsed if p.record.key == c]
+            assert mine == [r.n for r in records if r.key == c]  # all of it, in order
+    assert batch.lanes(1) == [(batch.parsed, batch.dead)]
+
+
+async def test_what_the_fast_decoder_refuses_goes_the_contracts_way(
+    db: Database, bootstrap: str, topic: str, producer: AIOKafkaProducer
+) -> None:
+    run = uid()
+    customer = f"F{run}"
+    plain = envelope(trade(customer, 1, Decimal("10.00")))
+    # The contract (pydantic, lax) takes a quantity written as a string; the wire struct
+    # does not, so this one takes the slow path and is applied all the same.
+    quoted = orjson.loads(envelope(trade(customer, 2, Decimal("20.05"))).to_json())
+    quoted["data"]["quantity"] = "100"
+    # An unknown extra field: both accept it.
+    extra = orjson.loads(envelope(trade(customer, 3, Decimal("0.01"))).to_json())
+    extra["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    # A float commission: both refuse it, it is dead-lettered.
+    floated = orjson.loads(envelope(trade(customer, 4, Decimal("1.00"))).to_json())
+    floated["data"]["commission"] = 1.0
+    for value in (
+        plain.to_json(),
+        orjson.dumps(quoted),
+        orjson.dumps(extra),
+        orjson.dumps(floated),
+    ):
+        await producer.send(topic, key=customer.encode(), value=value)
+    await producer.flush()
+
+    group = f"toy-fast-{run}"
+    seen: list[str] = []
+    consumer = toy.make_consumer(
+        db=db, bootstrap=bootstrap, group=group, topics=[topic], handler=trade_once_handler(seen)
+    )
+    async with running(consumer):
+        await wait_until(
+            lambda: _eq(_len(dead_letters(db, group)), 1), within_s=30, what="the dead letter"
+        )
+        await wait_until(
+            lambda: _eq(_len(log_rows(db, [customer])), 3), within_s=10, what="three trades"
+        )
+    assert await totals_fen(db, [customer]) == {customer: (1000 + 2005 + 1, 3)}
+    assert sorted(seen) == sorted(
+        ["TradeSettledEnvelope", "Envelope[TradeSettled]", "TradeSettledEnvelope"]
+    )
+    (dead,) = await dead_letters(db, group)
+    assert "commission" in dead.reason
