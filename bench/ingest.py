@@ -59,6 +59,9 @@ def start_workers(
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "SERVICE_NAME": group,
         "CONSUMER_SESSION_TIMEOUT_MS": "6000",
+        # Lanes per worker: two workers on this 2-core machine get one lane each (more
+        # concurrent transactions than cores only adds contention); a lone worker gets two.
+        "CONSUMER_LANES": os.environ.get("CONSUMER_LANES", str(max(1, 2 // n))),
         "WORKER_METRICS_PORT": "0",
         "LOG_LEVEL": "WARNING",
         "DAILY_JOBS_INTERVAL_S": "86400",
@@ -140,7 +143,11 @@ def run(events: int, workers: int, log_dir: Path) -> dict[str, object]:
     broker.create_topics()
     name = f"bench_tiering_{uuid.uuid4().hex[:8]}"
     url = asyncio.run(create_db(name))
-    result: dict[str, object] = {"events": events, "workers": workers}
+    result: dict[str, object] = {
+        "events": events,
+        "workers": workers,
+        "lanes_per_worker": int(os.environ.get("CONSUMER_LANES", str(max(1, 2 // workers)))),
+    }
     try:
         t0 = time.perf_counter()
         asyncio.run(publish(messages, broker.bootstrap))
