@@ -514,6 +514,17 @@ async def _insert_trade_entries(
     retried from scratch (:class:`RetryBatch`).
     """
     now = datetime.now(UTC)
+    entries = zip(
+        customer_id,
+        points,
+        business_key,
+        source_ref,
+        reason,
+        tier,
+        commission,
+        settled_on,
+        strict=True,
+    )
     if is_postgres(session):
         # Rows go in by COPY to a per-connection stage (bulk.copy_to_stage); ids follow n,
         # the trades' order.
@@ -521,18 +532,7 @@ async def _insert_trade_entries(
             session,
             _TRADE_STAGE,
             _TRADE_STAGE_COLUMNS,
-            zip(
-                range(len(customer_id)),
-                customer_id,
-                points,
-                business_key,
-                source_ref,
-                reason,
-                tier,
-                commission,
-                settled_on,
-                strict=True,
-            ),
+            ((n, *entry) for n, entry in enumerate(entries)),
         )
         inserted = await session.scalar(_TRADE_ENTRIES_PG, {"actor": SYSTEM, "now": now})
         if inserted != len(business_key):
@@ -552,17 +552,7 @@ async def _insert_trade_entries(
             "settled_on": d,
             "created_at": now,
         }
-        for c, p, k, r, why, t, cm, d in zip(
-            customer_id,
-            points,
-            business_key,
-            source_ref,
-            reason,
-            tier,
-            commission,
-            settled_on,
-            strict=True,
-        )
+        for c, p, k, r, why, t, cm, d in entries
     ]
     written = await upsert_rows(
         session,
