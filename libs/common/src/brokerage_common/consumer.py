@@ -6,6 +6,11 @@ its id there and changes nothing. Offsets are committed after the database
 commit, so a crash between the two only causes a redelivery that is skipped.
 A message that cannot be parsed or validated, or that a handler rejects, goes
 to ``<topic>.dlq`` and the ``dead_letter`` table; the messages after it go on.
+
+For the settlement-day path (ADR 0007): hot types decode through a stricter msgspec
+struct first (``wire.py``); a handler marked ``@batch_handler(dedupes_by_key=True)``
+gets no event-id claims because its own business key dedupes; and ``lanes`` split a
+batch by customer into concurrent transactions, all committed before offsets move.
 """
 
 from __future__ import annotations
