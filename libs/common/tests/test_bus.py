@@ -912,7 +912,7 @@ async def test_a_handler_deduping_by_key_gets_no_event_id_claims_and_applies_eac
     assert consumer.applied_total == len(envs) + len(sentinels)
 
 
-async def test_lanes_apply_each_customer_in_order_and_a_failed_lane_retries_the_batch_once(
+async def test_lanes_apply_each_customer_in_order_and_a_failed_part_is_retried_once(
     db: Database, bootstrap: str, topic: str, producer: AIOKafkaProducer
 ) -> None:
     run = uid()
@@ -943,7 +943,7 @@ async def test_lanes_apply_each_customer_in_order_and_a_failed_lane_retries_the_
         topics=[topic],
         handler=apply_or_fail_once,
         lanes=2,
-        batch_max=7,  # several batches under way at once: lanes chain across batches
+        batch_max=7,  # many small batches, each split into lanes
     )
     assert consumer.lanes == 2
     async with running(consumer):
@@ -952,13 +952,13 @@ async def test_lanes_apply_each_customer_in_order_and_a_failed_lane_retries_the_
         )
 
     assert failures, "the flaky trade failed once"
-    # Offsets moved to the end of every partition, never back (batches commit in order).
+    # Offsets moved to the end of every partition.
     assert sum(consumer._committed.values()) == len(envs)
     expected = {c: (0, 0) for c in customers}
     for e in envs:
         total, n = expected[e.data.customer_id]
         expected[e.data.customer_id] = (total + toy.fen(e.data.commission), n + 1)
-    # The lane that had committed before the other failed is not applied again on the retry.
+    # Nothing is applied twice: not the failed part on its retry, not the lanes around it.
     assert await totals_fen(db, customers) == expected
     log = await log_rows(db, customers)
     for c in customers:

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -115,14 +115,6 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-_MAX_IN_FLIGHT = 2
-"""Batches under way at once: one being applied while the next one's lanes start."""
-
-
-class _Abandoned(Exception):
-    """A part of a batch left unapplied because the consumer is stopping."""
-
-
 class _Parsed(NamedTuple):
     record: ConsumerRecord[bytes, bytes]
     envelope: Envelope[Any]
@@ -152,7 +144,7 @@ class _Batch:
         for d in self.dead:
             key = d.record.key
             parts[hash(key) % n if key is not None else 0][1].append(d)
-        return parts
+        return [part for part in parts if part[0] or part[1]]
 
 
 class IdempotentConsumer:
@@ -193,9 +185,7 @@ class IdempotentConsumer:
         self.after_commit = after_commit
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
-        # Batches under way (their completion tasks, oldest first) and each lane's last part.
-        self._in_flight: deque[asyncio.Task[None]] = deque()
-        self._lane_tail: dict[int, asyncio.Task[None]] = {}
+        self._batch_lock = asyncio.Lock()
         self.applied_total = 0
         self._committed: dict[TopicPartition, int] = {}
         self._commit_task: asyncio.Task[None] | None = None
@@ -264,7 +254,6 @@ class IdempotentConsumer:
         # The next batch is fetched and parsed while this one waits on the database:
         # parsing is CPU, the batch's statements are mostly waiting, so they overlap.
         upcoming: asyncio.Task[_Batch] | None = None
-        failed = True
         try:
             upcoming = current = asyncio.create_task(self._fetch())
             while not stop.is_set():
@@ -272,19 +261,13 @@ class IdempotentConsumer:
                 # A batch fetched but not applied is simply read again after a restart.
                 upcoming = current = asyncio.create_task(self._fetch())
                 if batch.records:
-                    await self._schedule(batch, stop)
+                    await self._process_with_retry(batch, stop)
                 self._update_lag()
-            failed = False
         finally:
             if upcoming is not None:
                 upcoming.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await upcoming
-            if failed:
-                with contextlib.suppress(Exception):
-                    await self._drain()
-            else:
-                await self._drain()
             await self._finish_commit()
             await self.stop()
 
@@ -301,64 +284,10 @@ class IdempotentConsumer:
 
     # ------------------------------------------------------------------ batch processing
 
-    async def _schedule(self, batch: _Batch, stop: asyncio.Event) -> None:
-        """Start applying a batch: each lane's part after that lane's part of the batch
-        before (one customer's events stay in order), while the other lanes go on. A batch's
-        offsets are committed once all its parts are applied, after the batch before it.
-        At most ``_MAX_IN_FLIGHT`` batches are under way."""
-        while len(self._in_flight) >= _MAX_IN_FLIGHT:
-            with contextlib.suppress(_Abandoned):
-                await self._in_flight.popleft()
-        parts: list[asyncio.Task[None]] = []
-        for lane, (parsed, dead) in enumerate(batch.lanes(self.lanes)):
-            if not parsed and not dead:
-                continue
-            task = asyncio.create_task(
-                self._apply_part(self._lane_tail.get(lane), parsed, dead, stop)
-            )
-            self._lane_tail[lane] = task
-            parts.append(task)
-        before = self._in_flight[-1] if self._in_flight else None
-        self._in_flight.append(asyncio.create_task(self._complete(parts, before, batch.offsets)))
-
-    async def _apply_part(
-        self,
-        before: asyncio.Task[None] | None,
-        parsed: list[_Parsed],
-        dead: list[_Dead],
-        stop: asyncio.Event,
-    ) -> None:
-        if before is not None:
-            # If the lane's previous part failed, this one must not overtake it.
-            await before
-        await self._apply_with_retry(parsed, dead, stop)
-
-    async def _complete(
-        self,
-        parts: list[asyncio.Task[None]],
-        before: asyncio.Task[None] | None,
-        offsets: dict[TopicPartition, int],
-    ) -> None:
-        results = await asyncio.gather(*parts, return_exceptions=True)
-        if before is not None:
-            await before  # offsets move in batch order
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        await self._commit_offsets(offsets)
-
-    async def _drain(self) -> None:
-        """Wait for every batch under way (and its offset commit); stop at the first failure."""
-        while self._in_flight:
-            task = self._in_flight.popleft()
-            with contextlib.suppress(_Abandoned):
-                await task
-
-    async def _apply_with_retry(
-        self, parsed: list[_Parsed], dead: list[_Dead], stop: asyncio.Event
-    ) -> None:
-        """Apply one part of a batch; transient failures retry it with capped backoff."""
-        topics = {p.record.topic for p in parsed} | {d.record.topic for d in dead}
+    async def _process_with_retry(self, batch: _Batch, stop: asyncio.Event) -> None:
+        """Apply and commit a batch; transient failures retry it with capped backoff (tenacity)."""
+        records = batch.records
+        topics = {r.topic for r in records}
 
         def before_sleep(state: RetryCallState) -> None:
             for topic in topics:
@@ -382,9 +311,25 @@ class IdempotentConsumer:
         ):
             with attempt:
                 if stop.is_set():
-                    # Not applied: its offsets must not move (it is read again next time).
-                    raise _Abandoned
-                await self._process_parsed(parsed, dead)
+                    return
+                async with self._batch_lock:
+                    await self._process_lanes(batch)
+                    await self._commit_offsets(batch.offsets)
+
+    async def _process_lanes(self, batch: _Batch) -> None:
+        lanes = batch.lanes(self.lanes)
+        if len(lanes) == 1:
+            await self._process_parsed(*lanes[0])
+            return
+        # Every lane finishes (or fails) before the batch is retried or its offsets move:
+        # a lane still running must not overlap the retry of the same customers.
+        results = await asyncio.gather(
+            *(self._process_parsed(parsed, dead) for parsed, dead in lanes),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def process_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """Apply one batch in one transaction; isolate a rejected event if the batch fails."""
@@ -656,8 +601,8 @@ class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
         self.consumer = consumer
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        await self.consumer._drain()
-        await self.consumer._finish_commit()
+        async with self.consumer._batch_lock:
+            await self.consumer._finish_commit()
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         return None
