@@ -51,11 +51,6 @@ def _pg_array(table: Table, column: str, param: str) -> str:
     return f"CAST(:{param} AS {pg_type}[])"
 
 
-def numeric_text(values: Iterable[Any]) -> list[str | None]:
-    """Decimals as the text a NUMERIC array parameter takes (``CAST(:p AS TEXT[])``)."""
-    return [None if v is None else str(v) for v in values]
-
-
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT rows in one statement (PostgreSQL: one array per column; SQLite: executemany)."""
     if not rows:
@@ -162,7 +157,8 @@ async def copy_to_stage(
     element. The caller then writes from the stage with one INSERT ... SELECT.
     """
     cols = ", ".join(f"{name} {sql_type}" for name, sql_type in columns)
-    # Identifiers and types come from the caller's code, never from input.
+    # Identifiers and types come from the caller's code, never from input. Made again
+    # (IF NOT EXISTS) in every transaction: a stage made in one that rolled back is gone.
     await session.execute(
         text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ({cols}) ON COMMIT DELETE ROWS")
     )
