@@ -211,18 +211,7 @@ async def read_adjustments(
 
 
 def _policy_read(policy: service.Policy) -> PolicyRead:
-    t, b = policy.thresholds, policy.bonuses
-    return PolicyRead(
-        silver_assets=t.silver_assets,
-        silver_commission=t.silver_commission,
-        gold_assets=t.gold_assets,
-        gold_commission=t.gold_commission,
-        platinum_assets=t.platinum_assets,
-        platinum_commission=t.platinum_commission,
-        bonus_referral=b.referral,
-        bonus_anniversary=b.anniversary,
-        bonus_suggestion=b.suggestion,
-    )
+    return PolicyRead(**policy.values())
 
 
 @router.get("/config", response_model=PolicyRead, tags=["config"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -68,10 +68,30 @@ CONFIG_KEYS = (
 )
 
 
+_THRESHOLD_KEYS = tuple(k for k in CONFIG_KEYS if not k.startswith("bonus_"))
+_BONUS_KEYS = tuple(k for k in CONFIG_KEYS if k.startswith("bonus_"))
+
+
 @dataclass(frozen=True)
 class Policy:
     thresholds: rules.TierThresholds
     bonuses: rules.BonusAmounts
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Decimal]) -> Policy:
+        """From the flat configuration keys (``CONFIG_KEYS``); both parts check their rules."""
+        return cls(
+            thresholds=rules.TierThresholds(**{k: values[k] for k in _THRESHOLD_KEYS}),
+            bonuses=rules.BonusAmounts(
+                **{k.removeprefix("bonus_"): values[k] for k in _BONUS_KEYS}
+            ),
+        )
+
+    def values(self) -> dict[str, Decimal]:
+        """The flat configuration keys (``CONFIG_KEYS``) and their values."""
+        out = {k: getattr(self.thresholds, k) for k in _THRESHOLD_KEYS}
+        out.update({k: getattr(self.bonuses, k.removeprefix("bonus_")) for k in _BONUS_KEYS})
+        return out
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -106,16 +126,7 @@ async def load_policy(session: AsyncSession, *, settings: Settings) -> Policy:
     rows = (await session.execute(select(ConfigValue.key, ConfigValue.value))).all()
     values: dict[str, Decimal] = {k: getattr(settings, k) for k in CONFIG_KEYS}
     values.update({k: Decimal(v) for k, v in rows if k in values})
-    return Policy(
-        thresholds=rules.TierThresholds(
-            **{k: values[k] for k in CONFIG_KEYS if not k.startswith("bonus_")}
-        ),
-        bonuses=rules.BonusAmounts(
-            referral=values["bonus_referral"],
-            anniversary=values["bonus_anniversary"],
-            suggestion=values["bonus_suggestion"],
-        ),
-    )
+    return Policy.from_values(values)
 
 
 async def update_config(
@@ -123,19 +134,7 @@ async def update_config(
 ) -> Policy:
     """Change thresholds or bonus amounts; the whole resulting policy is checked before storing."""
     current = await load_policy(session, settings=settings)
-    merged = {
-        **{k: getattr(current.thresholds, k) for k in CONFIG_KEYS if not k.startswith("bonus_")},
-        "bonus_referral": current.bonuses.referral,
-        "bonus_anniversary": current.bonuses.anniversary,
-        "bonus_suggestion": current.bonuses.suggestion,
-        **changes,
-    }
-    rules.TierThresholds(**{k: merged[k] for k in CONFIG_KEYS if not k.startswith("bonus_")})
-    rules.BonusAmounts(
-        referral=merged["bonus_referral"],
-        anniversary=merged["bonus_anniversary"],
-        suggestion=merged["bonus_suggestion"],
-    )
+    Policy.from_values({**current.values(), **changes})  # the whole result must hold
     now = datetime.now(UTC)
     for key, value in changes.items():
         stmt = _insert(session)(ConfigValue).values(
