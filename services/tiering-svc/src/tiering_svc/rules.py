@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 __all__ = [
     "DEFAULT_BONUSES",
@@ -74,6 +75,17 @@ MULTIPLIERS: Mapping[Tier, Decimal] = MappingProxyType(
 )
 
 
+def _require_non_negative_decimals(config: Any) -> None:
+    """Every field of a configuration dataclass is a Decimal and not negative: a float would
+    compare inexactly against Decimal money."""
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if not isinstance(value, Decimal):
+            raise TypeError(f"{f.name} must be a Decimal, got {type(value).__name__}")
+        if value < 0:
+            raise ValueError(f"{f.name} must not be negative, got {value}")
+
+
 @dataclass(frozen=True)
 class TierThresholds:
     """Entry thresholds (分级标准) in CNY; a customer qualifies by assets or by commission."""
@@ -86,13 +98,7 @@ class TierThresholds:
     platinum_commission: Decimal = Decimal(40000)
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            # A float threshold would compare inexactly against Decimal money.
-            if not isinstance(value, Decimal):
-                raise TypeError(f"{f.name} must be a Decimal, got {type(value).__name__}")
-            if value < 0:
-                raise ValueError(f"{f.name} must not be negative, got {value}")
+        _require_non_negative_decimals(self)
         for axis in ("assets", "commission"):
             silver, gold, platinum = (
                 getattr(self, f"{tier}_{axis}") for tier in ("silver", "gold", "platinum")
@@ -231,12 +237,7 @@ class BonusAmounts:
     suggestion: Decimal = Decimal(100)
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not isinstance(value, Decimal):
-                raise TypeError(f"{f.name} must be a Decimal, got {type(value).__name__}")
-            if value < 0:
-                raise ValueError(f"{f.name} must not be negative, got {value}")
+        _require_non_negative_decimals(self)
 
 
 DEFAULT_BONUSES = BonusAmounts()
