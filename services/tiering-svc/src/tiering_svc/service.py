@@ -291,14 +291,14 @@ async def _add_to_commissions(
 
 class SettledTrade(Protocol):
     """What awarding needs of a settled trade: the contract's ``TradeSettled`` or its wire
-    struct (``brokerage_common.wire.TradeSettledWire``, money as decimal text)."""
+    struct (``brokerage_common.wire.TradeSettledWire``, which reads money as Decimal too)."""
 
     @property
     def trade_id(self) -> str: ...
     @property
     def customer_id(self) -> str: ...
     @property
-    def commission(self) -> Decimal | str: ...
+    def commission(self) -> Decimal: ...
     @property
     def settled_on(self) -> date: ...
 
@@ -391,7 +391,7 @@ async def _award(
     running: dict[str, list[Any]] = {}
     for key, t in new:
         cid = t.customer_id
-        commission = Decimal(t.commission)
+        commission = t.commission
         settled_on = t.settled_on
         month = months.get(settled_on)
         if month is None:
