@@ -166,9 +166,18 @@ def run(events: int, workers: int, log_dir: Path) -> dict[str, object]:
         try:
             started = time.perf_counter()
             worker_pids = [p.pid for p in procs]
-            cpu_before = cpu_seconds(worker_pids), cpu_seconds(postgres_pids())
+            broker_pid = [broker.process.pid] if broker.process else []
+            cpu_before = (
+                cpu_seconds(worker_pids),
+                cpu_seconds(postgres_pids()),
+                cpu_seconds(broker_pid),
+            )
             first, done = asyncio.run(wait_processed(name, events, timeout_s=1800))
-            cpu_after = cpu_seconds(worker_pids), cpu_seconds(postgres_pids())
+            cpu_after = (
+                cpu_seconds(worker_pids),
+                cpu_seconds(postgres_pids()),
+                cpu_seconds(broker_pid),
+            )
             result["ingest_s"] = round(done - first, 2)
             result["events_per_s"] = round(events / (done - first))
             # CPU per event (includes the group join and the last poll interval): steadier
@@ -178,6 +187,9 @@ def run(events: int, workers: int, log_dir: Path) -> dict[str, object]:
             )
             result["postgres_cpu_us_per_event"] = round(
                 (cpu_after[1] - cpu_before[1]) / events * 1e6, 1
+            )
+            result["broker_cpu_us_per_event"] = round(
+                (cpu_after[2] - cpu_before[2]) / events * 1e6, 1
             )
             result["wall_s_incl_group_join"] = round(done - started, 1)
             before = asyncio.run(ledger(name))

@@ -6,9 +6,16 @@ import os
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Numeric, String, Table, select, text
+from sqlalchemy import Column, Integer, MetaData, Numeric, String, Table, func, select, text
 
-from brokerage_common.bulk import copy_to_stage, insert_rows, rows_by_keys, upsert_rows
+from brokerage_common.bulk import (
+    DuplicateKeyError,
+    copy_lines,
+    copy_text,
+    insert_rows,
+    rows_by_keys,
+    upsert_rows,
+)
 
 metadata = MetaData()
 ledger = Table(
@@ -94,20 +101,37 @@ async def test_rows_by_keys_looks_each_key_up_in_the_index_even_without_statisti
 
 @pytest.mark.postgres_only
 @on_pg
-async def test_copy_to_stage_is_part_of_the_transaction_and_empties_at_commit(
-    make_database,
-) -> None:
+async def test_copy_lines_escapes_free_text_and_is_part_of_the_transaction(make_database) -> None:
     db = await make_database(metadata)
-    columns = (("n", "INTEGER"), ("word", "TEXT"), ("amount", "TEXT"))
+    nasty = "a\tb\\c\nd\re"
+    line = f"{copy_text(nasty)}\tC1\t0.10\n" + f"{copy_text('k2')}\tC1\t1999.99\n"
     async with db.sessionmaker() as session:
-        await copy_to_stage(session, "bulk_stage", columns, [(1, "a\tb", "0.10"), (2, None, "5")])
-        rows = (
-            await session.execute(text("SELECT n, word, CAST(amount AS NUMERIC) FROM bulk_stage"))
-        ).all()
-        assert rows == [(1, "a\tb", Decimal("0.10")), (2, None, Decimal(5))]
+        await copy_lines(session, "bulk_ledger", ("key", "customer_id", "points"), [line])
+        rows = (await session.execute(select(ledger.c.key, ledger.c.points).order_by("id"))).all()
+        assert rows == [(nasty, Decimal("0.10")), ("k2", Decimal("1999.99"))]
         await session.rollback()
     async with db.sessionmaker() as session:
-        # Made again on a connection that may not have it yet; whatever it held is gone.
-        await copy_to_stage(session, "bulk_stage", columns, [(3, "c", "1")])
+        assert (await session.execute(select(func.count()).select_from(ledger))).scalar() == 0
+
+
+@pytest.mark.postgres_only
+@on_pg
+async def test_copy_lines_refuses_a_known_key_and_writes_nothing_of_the_copy(make_database) -> None:
+    db = await make_database(metadata)
+    async with db.sessionmaker() as session:
+        await insert_rows(session, ledger, [{"key": "k1", "customer_id": "C1", "points": 1}])
+        with pytest.raises(DuplicateKeyError) as caught:
+            async with session.begin_nested():
+                await copy_lines(
+                    session,
+                    "bulk_ledger",
+                    ("key", "customer_id", "points"),
+                    ["k0\tC1\t2\n", "k1\tC2\t3\n"],
+                )
+        assert (
+            caught.value.constraint == "bulk_ledger_key_key"
+        )  # this plain MetaData names no constraints
+        # The savepoint is undone, the transaction goes on.
         await session.commit()
-        assert (await session.execute(text("SELECT count(*) FROM bulk_stage"))).scalar() == 0
+        rows = (await session.execute(select(ledger.c.key, ledger.c.points))).all()
+    assert rows == [("k1", Decimal(1))]

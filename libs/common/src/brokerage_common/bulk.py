@@ -9,6 +9,7 @@ On SQLite the same statement shape runs as an executemany.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -142,31 +143,52 @@ def _exact_sum(column: Any, excluded: Any) -> Any:
     )
 
 
-async def copy_to_stage(
-    session: AsyncSession,
-    stage: str,
-    columns: Sequence[tuple[str, str]],
-    records: Iterable[Sequence[Any]],
-) -> None:
-    """PostgreSQL only: COPY ``records`` into the temporary table ``stage``, in the session's
-    transaction; the table (``columns``: name, SQL type) is made on first use on each
-    connection and empties itself at commit or rollback.
+class DuplicateKeyError(Exception):
+    """A COPY met a unique constraint (``constraint``: its name); nothing of it was written."""
 
-    For the hottest batch writes: asyncpg encodes a COPY row for a third of what the same
-    values cost as ``unnest`` arrays, whose encoder runs two ABC ``isinstance`` checks per
-    element. The caller then writes from the stage with one INSERT ... SELECT.
+    def __init__(self, constraint: str | None) -> None:
+        super().__init__(f"duplicate key for {constraint}")
+        self.constraint = constraint
+
+
+_COPY_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(value: str) -> str:
+    """``value`` as one field of COPY's text format (backslash, tab, newline, CR escaped).
+
+    Letters and digits, the usual case for identifiers, are returned as they are.
     """
-    cols = ", ".join(f"{name} {sql_type}" for name, sql_type in columns)
-    # Identifiers and types come from the caller's code, never from input. Made again
-    # (IF NOT EXISTS) in every transaction: a stage made in one that rolled back is gone.
-    await session.execute(
-        text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ({cols}) ON COMMIT DELETE ROWS")
-    )
+    return value if value.isalnum() else value.translate(_COPY_TEXT_ESCAPES)
+
+
+async def copy_lines(
+    session: AsyncSession, table: str, columns: Sequence[str], lines: Iterable[str]
+) -> None:
+    """PostgreSQL only: COPY rows given as lines of COPY's text format into ``table``, in the
+    session's transaction. Every field of a line must already be escaped (``copy_text``),
+    unless its alphabet cannot need it (digits, dates, validated identifiers).
+
+    For the hottest appends: the server parses the text (NUMERIC, dates) far cheaper than
+    asyncpg encodes the same values in binary (~1.5 µs a NUMERIC), and a COPY is written
+    with batched heap inserts. A unique violation raises :class:`DuplicateKeyError`; the
+    caller's transaction (or savepoint) is then aborted and must be rolled back.
+    """
+    import asyncpg  # PostgreSQL only
+
+    payload = "".join(lines).encode()
     conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-        stage, records=records, columns=[name for name, _ in columns]
-    )
+    raw = (await conn.get_raw_connection()).driver_connection
+    if not raw.is_in_transaction():  # type: ignore[union-attr]
+        # SQLAlchemy's asyncpg adapter begins its transaction at the first statement; a COPY
+        # on the bare connection before it would commit on its own.
+        await session.execute(text("SELECT 1"))
+    try:
+        await raw.copy_to_table(  # type: ignore[union-attr]
+            table, source=io.BytesIO(payload), columns=list(columns), format="text"
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise DuplicateKeyError(exc.constraint_name) from None
 
 
 def rows_by_keys(

@@ -15,14 +15,16 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Envelope, Outbox, today_cst
 from brokerage_common import events as ev
 from brokerage_common.bulk import (
-    copy_to_stage,
+    DuplicateKeyError,
+    copy_lines,
+    copy_text,
     insert_rows,
     is_postgres,
     rows_by_keys,
@@ -373,16 +375,14 @@ async def _award(
     for (c, m), value in (await _load_commissions(session, states, since)).items():
         by_month[c][m] = value
 
-    # One column per field, in trade order: an upgrade by one trade applies to the
-    # customer's next trade, in this batch too. NUMERIC columns as text (bulk.py).
-    col_customer: list[str] = []
-    col_points: list[str] = []
-    col_key: list[str] = []
-    col_ref: list[str] = []
-    col_reason: list[str] = []
-    col_tier: list[str] = []
-    col_commission: list[str] = []
-    col_settled: list[date] = []
+    # One ledger line per trade, in trade order (ids follow it): an upgrade by one trade
+    # applies to the customer's next trade, in this batch too.
+    now = datetime.now(UTC).isoformat()
+    lines: list[str] = []
+    pg = is_postgres(session)
+    entries: list[tuple[str, Decimal, str, str, Tier, Decimal, date]] | None = None if pg else []
+    balance_deltas: dict[str, Decimal] = {}
+    commission_deltas: dict[tuple[str, str], Decimal] = {}
     thresholds = policy.thresholds
     months: dict[date, str] = {}
     # Per customer: [tier, month, trailing-12-month commission up to that month, the
@@ -402,15 +402,19 @@ async def _award(
         if run is None:
             run = running[cid] = [Tier(states[cid].row["tier"]), None, _ZERO, None]
         tier: Tier = run[0]
-        commission_text = str(commission)
-        col_customer.append(cid)
-        col_points.append(str(rules.points_for_trade(commission, tier)))
-        col_key.append(key)
-        col_ref.append(t.trade_id)
-        col_reason.append(_REASON_OF_TIER[tier] % commission_text)
-        col_tier.append(tier.value)
-        col_commission.append(commission_text)
-        col_settled.append(settled_on)
+        points = rules.points_for_trade(commission, tier)
+        balance_deltas[cid] = balance_deltas.get(cid, _ZERO) + points
+        cm = (cid, month)
+        commission_deltas[cm] = commission_deltas.get(cm, _ZERO) + commission
+        if entries is None:
+            # COPY text format: customer ids are [A-Za-z0-9_-] (the contract's pattern),
+            # money and dates are digits; only the trade id is free text.
+            ref = copy_text(t.trade_id)
+            lines.append(
+                _TRADE_LINE[tier] % (cid, points, ref, ref, commission, commission, settled_on, now)
+            )
+        else:
+            entries.append((cid, points, key, t.trade_id, tier, commission, settled_on))
         if run[1] == month:
             total = run[2] = run[2] + commission
             if run[3] is None or total < run[3]:
@@ -430,20 +434,39 @@ async def _award(
             run[0] = Tier(state.row["tier"])
         mark = _NEXT_COMMISSION_THRESHOLD.get(run[0])
         run[3] = getattr(thresholds, mark) if mark else None
-    await _insert_trade_entries(
-        session,
-        on_conflict=_AlreadyInLedger if optimistic else RetryBatch,
-        customer_id=col_customer,
-        points=col_points,
-        business_key=col_key,
-        source_ref=col_ref,
-        reason=col_reason,
-        tier=col_tier,
-        commission=col_commission,
-        settled_on=col_settled,
-    )
+    on_conflict = _AlreadyInLedger if optimistic else RetryBatch
+    if entries is None:
+        try:
+            await copy_lines(session, "points_entry", _TRADE_LINE_COLUMNS, lines)
+        except DuplicateKeyError as exc:
+            raise on_conflict(f"a trade in the ledger already ({exc.constraint})") from None
+    else:
+        await _insert_trade_entries_sqlite(session, entries, on_conflict=on_conflict)
+    await _add_to_balances(session, balance_deltas)
+    await _add_to_commissions(session, commission_deltas)
     await _save_states(session, states, outbox=outbox)
-    return len(col_key)
+    return len(new)
+
+
+_TRADE_LINE_COLUMNS = (
+    "customer_id",
+    "points",
+    "kind",
+    "business_key",
+    "source_ref",
+    "reason",
+    "actor",
+    "tier",
+    "commission",
+    "settled_on",
+    "created_at",
+)
+# One points_entry line in COPY's text format per tier: the reason reads
+# "commission 117.42 x 1.1 (silver)".
+_TRADE_LINE = {
+    tier: "%s\t%s\ttrade\ttrade:%s\t%s\t" + reason + f"\t{SYSTEM}\t{tier.value}\t%s\t%s\t%s\n"
+    for tier, reason in _REASON_OF_TIER.items()
+}
 
 
 async def _existing_keys(session: AsyncSession, keys: list[str]) -> set[str]:
@@ -452,106 +475,29 @@ async def _existing_keys(session: AsyncSession, keys: list[str]) -> set[str]:
     return {r["business_key"] for r in rows.mappings()}
 
 
-_TRADE_STAGE = "trade_award_stage"
-_TRADE_STAGE_COLUMNS = (
-    ("n", "INTEGER"),
-    ("customer_id", "TEXT"),
-    ("points", "TEXT"),
-    ("business_key", "TEXT"),
-    ("source_ref", "TEXT"),
-    ("reason", "TEXT"),
-    ("tier", "TEXT"),
-    ("commission", "TEXT"),
-    ("settled_on", "DATE"),
-)
-_TRADE_ENTRIES_PG = text(
-    f"""
-WITH ins AS (
-    INSERT INTO points_entry (customer_id, points, kind, business_key, source_ref, reason,
-                              actor, tier, commission, settled_on, created_at)
-    SELECT customer_id, CAST(points AS NUMERIC), 'trade', business_key, source_ref, reason,
-           :actor, tier, CAST(commission AS NUMERIC), settled_on, :now
-    FROM {_TRADE_STAGE}
-    ORDER BY n
-    ON CONFLICT (business_key) DO NOTHING
-    RETURNING customer_id, points, commission, settled_on
-), balances AS (
-    INSERT INTO points_balance (customer_id, balance)
-    SELECT customer_id, sum(points) FROM ins GROUP BY customer_id
-    ON CONFLICT (customer_id) DO UPDATE SET balance = points_balance.balance + EXCLUDED.balance
-), months AS (
-    INSERT INTO monthly_commission (customer_id, month, commission)
-    SELECT customer_id, to_char(settled_on, 'YYYY-MM'), sum(commission) FROM ins GROUP BY 1, 2
-    ON CONFLICT (customer_id, month)
-    DO UPDATE SET commission = monthly_commission.commission + EXCLUDED.commission
-)
-SELECT count(*) FROM ins
-"""  # noqa: S608 - the stage's name is a constant
-)
-
-
-async def _insert_trade_entries(
+async def _insert_trade_entries_sqlite(
     session: AsyncSession,
+    entries: list[tuple[str, Decimal, str, str, Tier, Decimal, date]],
     *,
     on_conflict: type[Exception],
-    customer_id: list[str],
-    points: list[str],
-    business_key: list[str],
-    source_ref: list[str],
-    reason: list[str],
-    tier: list[str],
-    commission: list[str],
-    settled_on: list[date],
 ) -> None:
-    """Append the trades' ledger entries and add them to balances and monthly commission.
-
-    On PostgreSQL one statement does all three, and the balances and commissions are
-    summed from the rows the insert actually wrote, so they cannot drift from the
-    ledger. If one of the trades is in the ledger already, ``on_conflict`` is raised: the
-    optimistic first try is then redone, and if it happens after the ledger was read
-    (another consumer wrote it meanwhile: a rebalance overlap), the whole batch is
-    retried from scratch (:class:`RetryBatch`).
-    """
+    """SQLite's append of trade entries (PostgreSQL COPYs them, see ``_award``)."""
     now = datetime.now(UTC)
-    entries = zip(
-        customer_id,
-        points,
-        business_key,
-        source_ref,
-        reason,
-        tier,
-        commission,
-        settled_on,
-        strict=True,
-    )
-    if is_postgres(session):
-        # Rows go in by COPY to a per-connection stage (bulk.copy_to_stage); ids follow n,
-        # the trades' order.
-        await copy_to_stage(
-            session,
-            _TRADE_STAGE,
-            _TRADE_STAGE_COLUMNS,
-            ((n, *entry) for n, entry in enumerate(entries)),
-        )
-        inserted = await session.scalar(_TRADE_ENTRIES_PG, {"actor": SYSTEM, "now": now})
-        if inserted != len(business_key):
-            raise on_conflict(f"{len(business_key) - (inserted or 0)} trades in the ledger already")
-        return
     rows = [
         {
-            "customer_id": c,
-            "points": Decimal(p),
+            "customer_id": cid,
+            "points": points,
             "kind": "trade",
-            "business_key": k,
-            "source_ref": r,
-            "reason": why,
+            "business_key": key,
+            "source_ref": trade_id,
+            "reason": _REASON_OF_TIER[tier] % commission,
             "actor": SYSTEM,
-            "tier": t,
-            "commission": Decimal(cm),
-            "settled_on": d,
+            "tier": tier.value,
+            "commission": commission,
+            "settled_on": settled_on,
             "created_at": now,
         }
-        for c, p, k, r, why, t, cm, d in entries
+        for cid, points, key, trade_id, tier, commission, settled_on in entries
     ]
     written = await upsert_rows(
         session,
@@ -562,13 +508,6 @@ async def _insert_trade_entries(
     )
     if len(written) != len(rows):
         raise on_conflict(f"{len(rows) - len(written)} trades in the ledger already")
-    balance_deltas: dict[str, Decimal] = defaultdict(Decimal)
-    commission_deltas: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for c, p, cm, d in zip(customer_id, points, commission, settled_on, strict=True):
-        balance_deltas[c] += Decimal(p)
-        commission_deltas[(c, _month(d))] += Decimal(cm)
-    await _add_to_balances(session, balance_deltas)
-    await _add_to_commissions(session, commission_deltas)
 
 
 async def reverse_trade_points(
