@@ -14,6 +14,7 @@ from brokerage_common.bulk import (
     copy_text,
     insert_rows,
     rows_by_keys,
+    upsert_columns,
     upsert_rows,
 )
 
@@ -90,7 +91,7 @@ async def test_rows_by_keys_looks_each_key_up_in_the_index_even_without_statisti
         plan = "\n".join(
             r[0]
             for r in await raw.fetch(  # type: ignore[union-attr]
-                f"EXPLAIN {compiled}", keys
+                f"EXPLAIN {compiled}", *(compiled.params[p] for p in compiled.positiontup or ())
             )
         )
         found = (await session.execute(stmt)).mappings().all()
@@ -135,3 +136,39 @@ async def test_copy_lines_refuses_a_known_key_and_writes_nothing_of_the_copy(mak
         await session.commit()
         rows = (await session.execute(select(ledger.c.key, ledger.c.points))).all()
     assert rows == [("k1", Decimal(1))]
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        ["a", "b", "c"],  # joined into one text parameter
+        ["a,b", "c", ""],  # a comma or an empty key: an array parameter instead
+        [""],
+    ],
+)
+async def test_text_values_round_trip_whichever_way_they_travel(make_database, keys) -> None:
+    db = await make_database(metadata)
+    async with db.sessionmaker() as session:
+        await insert_rows(
+            session,
+            ledger,
+            [{"key": k, "customer_id": "C1", "points": Decimal("0.05")} for k in keys],
+        )
+        await upsert_columns(
+            session,
+            ledger,
+            {
+                "key": keys,
+                "customer_id": ["C2"] * len(keys),
+                "points": [Decimal("1.10")] * len(keys),
+            },
+            conflict=["key"],
+            add=["points"],
+        )
+        await session.commit()
+        found = (await session.execute(rows_by_keys(session, ledger, "key", keys))).mappings()
+        assert sorted((r["key"], r["points"]) for r in found) == sorted(
+            (k, Decimal("1.15")) for k in keys
+        )
+        none = rows_by_keys(session, ledger, "key", ["a,", "zz"])
+        assert (await session.execute(none)).all() == []

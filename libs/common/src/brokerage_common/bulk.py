@@ -10,7 +10,7 @@ On SQLite the same statement shape runs as an executemany.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Numeric,
     Select,
+    String,
     Table,
     any_,
     bindparam,
@@ -44,12 +45,60 @@ def _is_numeric(table: Table, column: str) -> bool:
     return isinstance(table.c[column].type, Numeric)
 
 
-def _pg_array(table: Table, column: str, param: str) -> str:
-    """The bound array of one column; NUMERIC arrives as text (see the module docstring)."""
+def _is_text(table: Table, column: str) -> bool:
+    return isinstance(table.c[column].type, String)
+
+
+_SEP = ","
+
+
+def _pg_column(table: Table, column: str, param: str, values: Sequence[Any]) -> tuple[str, Any]:
+    """One column's values as an SQL array expression and its parameter.
+
+    Text and NUMERIC values go as *one* comma-joined text split by the server
+    (``string_to_array``) when none holds a comma or is NULL: asyncpg encodes an array
+    element by element, with two ABC ``isinstance`` checks each (~1 µs), where one joined
+    string costs one ``str.join``. Otherwise, and for other types, an array parameter;
+    NUMERIC as text either way (module docstring).
+    """
     pg_type = _pg_type(table, column)
-    if _is_numeric(table, column):
-        return f"CAST(CAST(:{param} AS TEXT[]) AS {pg_type}[])"
-    return f"CAST(:{param} AS {pg_type}[])"
+    numeric = _is_numeric(table, column)
+    if numeric or _is_text(table, column):
+        joined = _joined(values, numeric=numeric)
+        if joined is not None:
+            return f"CAST(string_to_array(:{param}, '{_SEP}') AS {pg_type}[])", joined
+        if numeric:
+            texts = [None if v is None else str(v) for v in values]
+            return f"CAST(CAST(:{param} AS TEXT[]) AS {pg_type}[])", texts
+    return f"CAST(:{param} AS {pg_type}[])", list(values)
+
+
+def _joined(values: Sequence[Any], *, numeric: bool) -> str | None:
+    """The values joined by ``_SEP``, or None if that would not split back into them."""
+    if None in values:
+        return None
+    try:
+        joined = _SEP.join(map(str, values) if numeric else values)
+    except TypeError:  # not all str (an Enum column's members, say)
+        return None
+    if not joined or joined.count(_SEP) != len(values) - 1:
+        return None
+    return joined
+
+
+def _pg_columns(
+    table: Table, columns: Mapping[str, Sequence[Any]]
+) -> tuple[str, str, dict[str, Any]]:
+    """Quoted column names, the ``unnest(...)`` argument list and the parameters."""
+    arrays, params = [], {}
+    for i, (name, values) in enumerate(columns.items()):
+        sql, params[f"c{i}"] = _pg_column(table, name, f"c{i}", values)
+        arrays.append(sql)
+    return ", ".join(f'"{c}"' for c in columns), ", ".join(arrays), params
+
+
+def _by_column(rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {c: [r[c] for r in rows] for c in rows[0]}
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -59,23 +108,10 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
     if not is_postgres(session):
         await session.execute(table.insert(), list(rows))
         return
-    columns = list(rows[0])
-    arrays = ", ".join(_pg_array(table, c, f"c{i}") for i, c in enumerate(columns))
-    names = ", ".join(f'"{c}"' for c in columns)
+    names, arrays, params = _pg_columns(table, _by_column(rows))
     # Identifiers come from the table definition, never from input; values are parameters.
     sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
-    await session.execute(text(sql), _column_params(table, columns, rows))
-
-
-def _column_params(
-    table: Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]
-) -> dict[str, list[Any]]:
-    return {
-        f"c{i}": [r[c] for r in rows]
-        if not _is_numeric(table, c)
-        else [None if r[c] is None else str(r[c]) for r in rows]
-        for i, c in enumerate(columns)
-    }
+    await session.execute(text(sql), params)
 
 
 async def upsert_rows(
@@ -96,22 +132,17 @@ async def upsert_rows(
     """
     if not rows:
         return []
-    columns = list(rows[0])
-    add, replace = list(add), list(replace)
     if is_postgres(session):
-        arrays = ", ".join(_pg_array(table, c, f"c{i}") for i, c in enumerate(columns))
-        sets = [f'"{c}" = {table.name}."{c}" + EXCLUDED."{c}"' for c in add]
-        sets += [f'"{c}" = EXCLUDED."{c}"' for c in replace]
-        action = f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING"
-        # Identifiers come from the table definition, never from input; values are parameters.
-        names = ", ".join(f'"{c}"' for c in columns)
-        keys = ", ".join(f'"{c}"' for c in conflict)
-        sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) "  # noqa: S608
-        sql += f"ON CONFLICT ({keys}) {action}"
-        if returning:
-            sql += f' RETURNING "{returning}"'
-        result = await session.execute(text(sql), _column_params(table, columns, rows))
-        return list(result.scalars()) if returning else []
+        return await upsert_columns(
+            session,
+            table,
+            _by_column(rows),
+            conflict=conflict,
+            add=add,
+            replace=replace,
+            returning=returning,
+        )
+    add, replace = list(add), list(replace)
     ins = sqlite.insert(table)
     if add or replace:
         # SQLite does NUMERIC arithmetic in binary floating point: round to the column's
@@ -131,6 +162,42 @@ async def upsert_rows(
         return out
     await session.execute(stmt, list(rows))
     return []
+
+
+async def upsert_columns(
+    session: AsyncSession,
+    table: Table,
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    conflict: Sequence[str],
+    add: Iterable[str] = (),
+    replace: Iterable[str] = (),
+    returning: str | None = None,
+) -> list[Any]:
+    """``upsert_rows`` for values already held by column (equal lengths), as hot paths do."""
+    first = next(iter(columns.values()), ())
+    if not first:
+        return []
+    if not is_postgres(session):
+        rows = [
+            dict(zip(columns, values, strict=True))
+            for values in zip(*columns.values(), strict=True)
+        ]
+        return await upsert_rows(
+            session, table, rows, conflict=conflict, add=add, replace=replace, returning=returning
+        )
+    names, arrays, params = _pg_columns(table, columns)
+    sets = [f'"{c}" = {table.name}."{c}" + EXCLUDED."{c}"' for c in add]
+    sets += [f'"{c}" = EXCLUDED."{c}"' for c in replace]
+    action = f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING"
+    # Identifiers come from the table definition, never from input; values are parameters.
+    keys = ", ".join(f'"{c}"' for c in conflict)
+    sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+    sql += f"ON CONFLICT ({keys}) {action}"
+    if returning:
+        sql += f' RETURNING "{returning}"'
+    result = await session.execute(text(sql), params)
+    return list(result.scalars()) if returning else []
 
 
 def _exact_sum(column: Any, excluded: Any) -> Any:
@@ -157,9 +224,12 @@ _COPY_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r"
 def copy_text(value: str) -> str:
     """``value`` as one field of COPY's text format (backslash, tab, newline, CR escaped).
 
-    Letters and digits, the usual case for identifiers, are returned as they are.
+    Text without a backslash or a control character, the usual case, is returned as it is
+    (two C-level scans, against ~0.5 µs for ``translate``).
     """
-    return value if value.isalnum() else value.translate(_COPY_TEXT_ESCAPES)
+    if value.isprintable() and "\\" not in value:
+        return value
+    return value.translate(_COPY_TEXT_ESCAPES)
 
 
 async def copy_lines(
@@ -211,11 +281,14 @@ def rows_by_keys(
     col = table.c[column]
     if not is_postgres(session):
         return select(table).where(col.in_(list(keys)), *where)
-    k = (
-        func.unnest(bindparam(f"{column}_keys", list(keys), type_=ARRAY(col.type)))
-        .table_valued("v")
-        .render_derived(name="k")
+    param = f"{column}_keys"
+    joined = _joined(keys, numeric=False) if isinstance(col.type, String) else None
+    array: Any = (
+        func.string_to_array(bindparam(param, joined, type_=col.type), literal_column(f"'{_SEP}'"))
+        if joined is not None  # one text instead of an array parameter (see _pg_column)
+        else bindparam(param, list(keys), type_=ARRAY(col.type))
     )
+    k = func.unnest(array).table_valued("v").render_derived(name="k")
     # OFFSET 0 keeps the subquery from being flattened into a plain join, which the
     # planner would be free to run as a hash join over a sequential scan again.
     one = select(table).where(col == k.c.v, *where).offset(literal_column("0")).lateral("t")

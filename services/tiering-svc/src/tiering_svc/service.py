@@ -28,6 +28,7 @@ from brokerage_common.bulk import (
     insert_rows,
     is_postgres,
     rows_by_keys,
+    upsert_columns,
     upsert_rows,
 )
 from brokerage_common.consumer import RetryBatch
@@ -269,22 +270,30 @@ async def _save_states(session: AsyncSession, states: dict[str, _State], *, outb
 
 
 async def _add_to_balances(session: AsyncSession, deltas: dict[str, Decimal]) -> None:
-    rows = [{"customer_id": c, "balance": d} for c, d in sorted(deltas.items())]
-    await upsert_rows(
-        session, PointsBalance.__table__, rows, conflict=["customer_id"], add=["balance"]
-    )  # type: ignore[attr-defined]
+    customers = sorted(deltas)  # one lock order for every writer
+    await upsert_columns(
+        session,
+        PointsBalance.__table__,  # type: ignore[attr-defined]
+        {"customer_id": customers, "balance": [deltas[c] for c in customers]},
+        conflict=["customer_id"],
+        add=["balance"],
+    )
 
 
 async def _add_to_commissions(
     session: AsyncSession, deltas: dict[tuple[str, str], Decimal]
 ) -> None:
-    rows = [{"customer_id": c, "month": m, "commission": d} for (c, m), d in sorted(deltas.items())]
-    await upsert_rows(
+    keys = sorted(deltas)  # one lock order for every writer
+    await upsert_columns(
         session,
-        MonthlyCommission.__table__,
-        rows,
+        MonthlyCommission.__table__,  # type: ignore[attr-defined]
+        {
+            "customer_id": [c for c, _ in keys],
+            "month": [m for _, m in keys],
+            "commission": [deltas[k] for k in keys],
+        },
         conflict=["customer_id", "month"],
-        add=["commission"],  # type: ignore[attr-defined]
+        add=["commission"],
     )
 
 
