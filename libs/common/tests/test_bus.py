@@ -706,6 +706,56 @@ async def test_outbox_rows_of_a_customer_are_consumed_in_id_order(
         assert len(expected[c]) >= 15
 
 
+async def test_the_relay_batches_on_the_partition_send_would_choose_in_id_order(
+    db: Database, bootstrap: str, producer: AIOKafkaProducer
+) -> None:
+    run = uid()
+    customers = [f"P{run}{c}" for c in range(6)]
+    outbox = Outbox(toy.tables, source="toy-svc")
+    async with db.sessionmaker() as session:
+        for n in range(40):
+            await outbox.add(session, trade(customers[n * 5 % 6], n, commission_for(n)))
+        await session.commit()
+    # Batches of ~one message: every batch fills, so full batches are sent mid-relay.
+    small = make_producer(bootstrap, client_id="bus-test-small", max_batch_size=600)
+    await small.start()
+    relay = OutboxRelay(
+        db=db, tables=toy.tables, bootstrap=bootstrap, service=f"toy-{run}", producer=small
+    )
+    try:
+        assert await relay.relay_once() == 40
+    finally:
+        await relay.close()
+        await small.stop()
+
+    # Where a plain send() puts each key, on a topic of as many partitions.
+    scratch = f"test.toy.partitions.{run}"
+    count = len(await producer.partitions_for(TRADE_SETTLED.name))
+    await ensure_topics(bootstrap, {scratch: count})
+    send_partition = {
+        c: (await producer.send_and_wait(scratch, key=c.encode(), value=b"-")).partition
+        for c in customers
+    }
+    assert len(set(send_partition.values())) > 1  # the keys spread: the check can fail
+
+    o = toy.tables.outbox
+    async with db.sessionmaker() as session:
+        rows = (await session.execute(select(o.c.key, o.c.payload).order_by(o.c.id))).all()
+    expected = {
+        c: [orjson.loads(r.payload)["data"]["trade_id"] for r in rows if r.key == c]
+        for c in customers
+    }
+    got: dict[str, list[str]] = {c: [] for c in customers}
+    for record in sorted(
+        await read_topic(bootstrap, TRADE_SETTLED.name), key=lambda r: (r.partition, r.offset)
+    ):
+        key = record.key.decode()
+        if key in got:
+            assert record.partition == send_partition[key], key
+            got[key].append(orjson.loads(record.value)["data"]["trade_id"])
+    assert got == expected
+
+
 # --------------------------------------------------------------------- g) one transaction per batch
 
 

@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import logging
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -168,10 +169,7 @@ class OutboxRelay:
             metrics.OUTBOX_BACKLOG.labels(self.service).set(0)
             return 0
         producer = await self._ensure_producer()
-        futures = [
-            await producer.send(r.topic, key=r.key.encode(), value=r.payload.encode()) for r in rows
-        ]
-        results = await asyncio.gather(*futures, return_exceptions=True)
+        results = await self._publish(producer, rows)
         now = datetime.now(UTC)
         ok_ids = [
             r.id for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)
@@ -198,12 +196,11 @@ class OutboxRelay:
                     )
                 )
             await session.commit()
+        latency = metrics.OUTBOX_PUBLISH_LATENCY.labels(self.service)
         for r, res in zip(rows, results, strict=True):
             if not isinstance(res, BaseException):
                 created = r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC)
-                metrics.OUTBOX_PUBLISH_LATENCY.labels(self.service).observe(
-                    (now - created).total_seconds()
-                )
+                latency.observe((now - created).total_seconds())
         metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(ok_ids))
         if failed:
             # A producer that lost batches may hold a stale sequence state: start afresh.
@@ -211,6 +208,42 @@ class OutboxRelay:
             await self._reset_producer()
             raise OutboxPublishError(f"{len(failed)} of {len(rows)} outbox rows not acknowledged")
         return len(ok_ids)
+
+    async def _publish(self, producer: AIOKafkaProducer, rows: Sequence[Any]) -> list[Any]:
+        """Send the rows in order; one result per row: its batch's metadata or exception.
+
+        Rows go out in batches built per topic and partition (``create_batch``/
+        ``send_batch``): a ``send`` per message costs ~12 µs of its futures and bookkeeping,
+        and an upgrade-heavy settlement day relays tens of thousands of ``TierChanged``.
+        The partition is the one ``send`` would choose (the default partitioner over the
+        key), so a customer's events stay on one partition, in id order.
+        """
+        partitions: dict[str, list[int]] = {}
+        open_batches: dict[tuple[str, int], Any] = {}
+        batch_of_row: list[Any] = []
+        sent: list[tuple[Any, asyncio.Future[Any]]] = []
+        for r in rows:
+            topic = r.topic
+            if topic not in partitions:
+                partitions[topic] = list(await producer.partitions_for(topic))
+            key = r.key.encode()
+            tp = (topic, _PARTITIONER(key, partitions[topic], partitions[topic]))
+            batch = open_batches.get(tp)
+            if batch is None:
+                batch = open_batches[tp] = producer.create_batch()
+            value = r.payload.encode()
+            if batch.append(key=key, value=value, timestamp=None) is None:
+                # Full: send it (a partition's batches go out in order) and start another.
+                sent.append((batch, await producer.send_batch(batch, tp[0], partition=tp[1])))
+                batch = open_batches[tp] = producer.create_batch()
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    raise OutboxPublishError(f"outbox row {r.id} is larger than a batch")
+            batch_of_row.append(batch)
+        for (topic, partition), batch in open_batches.items():
+            sent.append((batch, await producer.send_batch(batch, topic, partition=partition)))
+        outcomes = await asyncio.gather(*(f for _, f in sent), return_exceptions=True)
+        outcome_of = {id(b): outcome for (b, _), outcome in zip(sent, outcomes, strict=True)}
+        return [outcome_of[id(batch)] for batch in batch_of_row]
 
     async def backlog(self) -> int:
         o = self.table
@@ -263,6 +296,10 @@ class OutboxRelay:
                 await conn.close()  # ends the session, which releases the advisory lock
             except Exception:  # noqa: BLE001 - a broken connection holds no lock any more
                 log.debug("outbox lock connection did not close cleanly")
+
+
+_PARTITIONER = DefaultPartitioner()
+"""The partitioner ``AIOKafkaProducer.send`` uses by default (murmur2 of the key)."""
 
 
 class OutboxPublishError(RuntimeError):
