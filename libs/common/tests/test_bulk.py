@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Numeric, String, Table, func, select, text
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    func,
+    select,
+    text,
+)
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from brokerage_common.bulk import (
     DuplicateKeyError,
+    _pg_column,
     copy_lines,
     copy_text,
     insert_rows,
@@ -172,3 +187,78 @@ async def test_text_values_round_trip_whichever_way_they_travel(make_database, k
         )
         none = rows_by_keys(session, ledger, "key", ["a,", "zz"])
         assert (await session.execute(none)).all() == []
+
+
+typed = Table(
+    "bulk_typed",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("label", String(16), nullable=True),
+    Column("on", Date, nullable=True),
+    Column("at", DateTime(timezone=True), nullable=True),
+    Column("at_utc", UTCDateTime, nullable=True),
+    Column("naive", DateTime, nullable=True),
+    Column("amount", Numeric(18, 2), nullable=True),
+)
+_SH = timezone(timedelta(hours=8))
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # every column joined into one text
+        [
+            (1, "a", date(2026, 11, 23), datetime(2026, 11, 23, 9, 30, 0, 1, _SH), Decimal("1.10")),
+            (2, "b", date(1999, 1, 2), datetime(2026, 1, 1, tzinfo=UTC), Decimal("-0.01")),
+        ],
+        # NULLs among values, text with a comma, an all-NULL column: other encodings
+        [
+            (1, None, date(2026, 11, 23), None, None),
+            (2, "x,y", None, None, Decimal("7")),
+        ],
+    ],
+)
+async def test_typed_columns_round_trip_whichever_way_they_travel(make_database, rows) -> None:
+    db = await make_database(metadata)
+    full = [
+        {"id": i, "label": lbl, "on": d, "at": t, "at_utc": t, "naive": None, "amount": a}
+        for i, lbl, d, t, a in rows
+    ]
+    async with db.sessionmaker() as session:
+        await insert_rows(session, typed, full)
+        await session.commit()
+        got = (await session.execute(select(typed).order_by(typed.c.id))).all()
+    for row, want in zip(got, full, strict=True):
+        assert row._mapping["label"] == want["label"]
+        assert row._mapping["on"] == want["on"]
+        assert row._mapping["amount"] == want["amount"]
+        assert row._mapping["naive"] is None
+        for col in ("at", "at_utc"):
+            value = row._mapping[col]
+            if want[col] is None:
+                assert value is None
+            else:  # the same instant (SQLite hands back what it was given, naive or not)
+                assert (value if value.tzinfo else value.replace(tzinfo=UTC)) == want[col] or (
+                    value == want[col].replace(tzinfo=None)
+                )
+
+
+def test_sqlmodel_columns_travel_as_one_text_where_exact() -> None:
+    # AutoString and UTCDateTime are TypeDecorators: they must not fall back to arrays,
+    # which asyncpg encodes element by element (the hot path's cost).
+    from sqlmodel import Field, SQLModel
+
+    class BulkProbe(SQLModel, table=True):
+        __tablename__ = "bulk_probe"
+        id: str = Field(primary_key=True, max_length=32)
+        at: datetime = Field(sa_type=UTCDateTime)
+
+    table = BulkProbe.__table__  # type: ignore[attr-defined]
+    sql, param = _pg_column(table, "id", "c0", ["C1", "C2"])
+    assert (sql, param) == ("CAST(string_to_array(:c0, ',') AS VARCHAR(32)[])", "C1,C2")
+    at = datetime(2026, 11, 23, 9, 30, tzinfo=_SH)
+    sql, param = _pg_column(table, "at", "c1", [at])
+    assert sql == "CAST(string_to_array(:c1, ',') AS TIMESTAMP WITH TIME ZONE[])"
+    assert param == "2026-11-23 01:30:00+00:00"  # after UTCDateTime's own bind step
+    sql, param = _pg_column(table, "id", "c0", ["C,1", "C2"])
+    assert (sql, param) == ("CAST(:c0 AS VARCHAR(32)[])", ["C,1", "C2"])

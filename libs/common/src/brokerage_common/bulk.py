@@ -1,9 +1,10 @@
 """Set-based writes for hot paths: one statement per batch, whatever its size.
 
-On PostgreSQL rows travel as one array per column through ``unnest`` (asyncpg encodes
-them in binary; the statement text is the same for every batch, so it is prepared
-once). NUMERIC columns travel as decimal text and are cast by the server: asyncpg's
-binary NUMERIC encoding costs ~0.9 µs a value, ``str(Decimal)`` and a text array ~0.3.
+On PostgreSQL rows travel as one array per column through ``unnest`` (the statement
+text is the same for every batch, so it is prepared once): where exact, a column is
+one comma-joined text the server splits and casts (``_pg_column``), else an array
+asyncpg encodes in binary. NUMERIC columns travel as decimal text either way: asyncpg's
+binary NUMERIC encoding costs ~0.9 µs a value, ``str(Decimal)`` ~0.3.
 On SQLite the same statement shape runs as an executemany.
 """
 
@@ -11,11 +12,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    Date,
+    DateTime,
+    Integer,
     Numeric,
     Select,
     String,
@@ -30,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeDecorator
 
 
 def is_postgres(session: AsyncSession) -> bool:
@@ -37,16 +43,11 @@ def is_postgres(session: AsyncSession) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+_PG_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
 def _pg_type(table: Table, column: str) -> str:
-    return str(table.c[column].type.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
-
-
-def _is_numeric(table: Table, column: str) -> bool:
-    return isinstance(table.c[column].type, Numeric)
-
-
-def _is_text(table: Table, column: str) -> bool:
-    return isinstance(table.c[column].type, String)
+    return str(table.c[column].type.compile(dialect=_PG_DIALECT))
 
 
 _SEP = ","
@@ -55,32 +56,65 @@ _SEP = ","
 def _pg_column(table: Table, column: str, param: str, values: Sequence[Any]) -> tuple[str, Any]:
     """One column's values as an SQL array expression and its parameter.
 
-    Text and NUMERIC values go as *one* comma-joined text split by the server
-    (``string_to_array``) when none holds a comma or is NULL: asyncpg encodes an array
-    element by element, with two ABC ``isinstance`` checks each (~1 µs), where one joined
-    string costs one ``str.join``. Otherwise, and for other types, an array parameter;
-    NUMERIC as text either way (module docstring).
+    asyncpg encodes an array element by element, with two ABC ``isinstance`` checks each
+    (~1 µs). So where it is exact, a column goes as *one* comma-joined text that the
+    server splits (``string_to_array``) and casts: text, NUMERIC, integers, dates and
+    aware timestamps, none of them NULL and no text holding a comma. A column of only
+    NULLs is ``array_fill``. Anything else goes as an array parameter, NUMERIC as text
+    (module docstring).
     """
     pg_type = _pg_type(table, column)
-    numeric = _is_numeric(table, column)
-    if numeric or _is_text(table, column):
-        joined = _joined(values, numeric=numeric)
-        if joined is not None:
-            return f"CAST(string_to_array(:{param}, '{_SEP}') AS {pg_type}[])", joined
-        if numeric:
-            texts = [None if v is None else str(v) for v in values]
-            return f"CAST(CAST(:{param} AS TEXT[]) AS {pg_type}[])", texts
+    sql_type, values = _undecorated(table.c[column].type, values)
+    if all(v is None for v in values):
+        fill = f"array_fill(CAST(NULL AS {pg_type}), ARRAY[CAST(:{param} AS INTEGER)])"
+        return fill, len(values)
+    joined = _joined(sql_type, values)
+    if joined is not None:
+        return f"CAST(string_to_array(:{param}, '{_SEP}') AS {pg_type}[])", joined
+    if isinstance(sql_type, Numeric):
+        texts = [None if v is None else str(v) for v in values]
+        return f"CAST(CAST(:{param} AS TEXT[]) AS {pg_type}[])", texts
     return f"CAST(:{param} AS {pg_type}[])", list(values)
 
 
-def _joined(values: Sequence[Any], *, numeric: bool) -> str | None:
-    """The values joined by ``_SEP``, or None if that would not split back into them."""
+def _undecorated(sql_type: Any, values: Sequence[Any]) -> tuple[Any, Sequence[Any]]:
+    """A TypeDecorator's (sqlmodel's AutoString, UTCDateTime) own type, and the values after
+    its bind step, if it has one."""
+    if isinstance(sql_type, TypeDecorator):
+        if type(sql_type).process_bind_param is not TypeDecorator.process_bind_param:
+            values = [sql_type.process_bind_param(v, _PG_DIALECT) for v in values]
+        return sql_type.impl_instance, values
+    return sql_type, values
+
+
+def _joined(sql_type: Any, values: Sequence[Any]) -> str | None:
+    """The values as one ``_SEP``-joined text, or None if it would not split back into them."""
     if None in values:
         return None
-    try:
-        joined = _SEP.join(map(str, values) if numeric else values)
-    except TypeError:  # not all str (an Enum column's members, say)
+    texts: Iterable[str]
+    if isinstance(sql_type, String):
+        if not all(type(v) is str for v in values):  # an Enum column's members, say
+            return None
+        texts = values
+    elif isinstance(sql_type, Numeric):
+        texts = map(str, values)
+    elif isinstance(sql_type, Integer):
+        if not all(type(v) is int for v in values):  # bool is an int, and prints True
+            return None
+        texts = map(str, values)
+    elif isinstance(sql_type, DateTime):
+        if not (
+            sql_type.timezone and all(type(v) is datetime and v.tzinfo is not None for v in values)
+        ):
+            return None
+        texts = map(str, values)  # 2026-11-23 09:30:00.000001+08:00
+    elif isinstance(sql_type, Date):
+        if not all(type(v) is date for v in values):
+            return None
+        texts = map(str, values)
+    else:
         return None
+    joined = _SEP.join(texts)
     if not joined or joined.count(_SEP) != len(values) - 1:
         return None
     return joined
@@ -282,7 +316,7 @@ def rows_by_keys(
     if not is_postgres(session):
         return select(table).where(col.in_(list(keys)), *where)
     param = f"{column}_keys"
-    joined = _joined(keys, numeric=False) if isinstance(col.type, String) else None
+    joined = _joined(*_undecorated(col.type, keys))
     array: Any = (
         func.string_to_array(bindparam(param, joined, type_=col.type), literal_column(f"'{_SEP}'"))
         if joined is not None  # one text instead of an array parameter (see _pg_column)
