@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import pytest
 import pytest_asyncio
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Database, Envelope, Outbox, new_envelope
@@ -25,9 +25,8 @@ from tiering_svc.config import Settings
 from tiering_svc.handlers import Handlers
 from tiering_svc.models import (
     PLATFORM,
+    CustomerMonth,
     CustomerTier,
-    MonthlyCommission,
-    PointsBalance,
     PointsEntry,
     Redemption,
     TierHistory,
@@ -124,10 +123,13 @@ class Harness:
         async with self.db.sessionmaker() as session:
             value = (
                 await session.execute(
-                    select(PointsBalance.balance).where(PointsBalance.customer_id == customer_id)
+                    select(func.sum(CustomerMonth.points)).where(
+                        CustomerMonth.customer_id == customer_id
+                    )
                 )
             ).scalar_one_or_none()
-        return value if value is not None else Decimal("0.00")
+        # The balance is the points booked over all months (SQLite sums in floating point).
+        return Decimal(value).quantize(Decimal("0.01")) if value is not None else Decimal("0.00")
 
     async def ledger(self, customer_id: str) -> list[PointsEntry]:
         async with self.db.sessionmaker() as session:
@@ -169,8 +171,8 @@ class Harness:
         async with self.db.sessionmaker() as session:
             rows = (
                 await session.execute(
-                    select(MonthlyCommission.month, MonthlyCommission.commission).where(
-                        MonthlyCommission.customer_id == customer_id
+                    select(CustomerMonth.month, CustomerMonth.commission).where(
+                        CustomerMonth.customer_id == customer_id, CustomerMonth.commission != 0
                     )
                 )
             ).all()

@@ -34,14 +34,22 @@ class CustomerTier(Base, table=True):
     updated_at: datetime
 
 
-class MonthlyCommission(Base, table=True):
-    """Commission per customer and month (YYYY-MM): the trailing-12-month sum reads 12 rows."""
+class CustomerMonth(Base, table=True):
+    """Per customer and month (YYYY-MM): the commission, and the points booked to it.
 
-    __tablename__ = "monthly_commission"
+    The trailing-12-month commission reads 12 rows; the spendable balance is the sum of
+    ``points`` over all of a customer's months. A trade and its reversal are booked to
+    the trade's settlement month, every other ledger entry to the month (China time)
+    it was made. Both move with the ledger in the same transaction, and a settlement
+    batch writes one row per customer and month, not one per table.
+    """
+
+    __tablename__ = "customer_month"
 
     customer_id: str = Field(primary_key=True, max_length=32)
     month: str = Field(primary_key=True, max_length=7)
     commission: Decimal = Field(default=Decimal(0), sa_type=POINTS)
+    points: Decimal = Field(default=Decimal(0), sa_type=POINTS)
 
 
 class PointsEntry(Base, table=True):
@@ -65,15 +73,6 @@ class PointsEntry(Base, table=True):
     commission: Decimal | None = Field(default=None, sa_type=POINTS)
     settled_on: date | None = None
     created_at: datetime
-
-
-class PointsBalance(Base, table=True):
-    """The spendable balance, kept in step with the ledger in the same transaction."""
-
-    __tablename__ = "points_balance"
-
-    customer_id: str = Field(primary_key=True, max_length=32)
-    balance: Decimal = Field(default=Decimal(0), sa_type=POINTS)
 
 
 class TierHistory(Base, table=True):

@@ -38,9 +38,8 @@ from .config import Settings
 from .exceptions import InsufficientPoints, InvalidRedemption, NotFound
 from .models import (
     ConfigValue,
+    CustomerMonth,
     CustomerTier,
-    MonthlyCommission,
-    PointsBalance,
     PointsEntry,
     Redemption,
     TierHistory,
@@ -197,7 +196,7 @@ async def _load_states(
 async def _load_commissions(
     session: AsyncSession, customer_ids: Iterable[str], since_month: str
 ) -> dict[tuple[str, str], Decimal]:
-    table = MonthlyCommission.__table__  # type: ignore[attr-defined]
+    table = CustomerMonth.__table__  # type: ignore[attr-defined]
     stmt = rows_by_keys(
         session, table, "customer_id", list(customer_ids), table.c.month >= since_month
     )
@@ -269,31 +268,27 @@ async def _save_states(session: AsyncSession, states: dict[str, _State], *, outb
     await insert_rows(session, TierHistory.__table__, history_rows)  # type: ignore[attr-defined]
 
 
-async def _add_to_balances(session: AsyncSession, deltas: dict[str, Decimal]) -> None:
-    customers = sorted(deltas)  # one lock order for every writer
-    await upsert_columns(
-        session,
-        PointsBalance.__table__,  # type: ignore[attr-defined]
-        {"customer_id": customers, "balance": [deltas[c] for c in customers]},
-        conflict=["customer_id"],
-        add=["balance"],
-    )
-
-
-async def _add_to_commissions(
-    session: AsyncSession, deltas: dict[tuple[str, str], Decimal]
+async def _add_to_months(
+    session: AsyncSession,
+    *,
+    commission: Mapping[tuple[str, str], Decimal] | None = None,
+    points: Mapping[tuple[str, str], Decimal] | None = None,
 ) -> None:
-    keys = sorted(deltas)  # one lock order for every writer
+    """Add to customers' commission and booked points, by (customer id, YYYY-MM): one row each."""
+    commission = commission or {}
+    points = points or {}
+    keys = sorted(commission.keys() | points.keys())  # one lock order for every writer
     await upsert_columns(
         session,
-        MonthlyCommission.__table__,  # type: ignore[attr-defined]
+        CustomerMonth.__table__,  # type: ignore[attr-defined]
         {
             "customer_id": [c for c, _ in keys],
             "month": [m for _, m in keys],
-            "commission": [deltas[k] for k in keys],
+            "commission": [commission.get(k, _ZERO) for k in keys],
+            "points": [points.get(k, _ZERO) for k in keys],
         },
         conflict=["customer_id", "month"],
-        add=["commission"],
+        add=["commission", "points"],
     )
 
 
@@ -390,7 +385,7 @@ async def _award(
     lines: list[str] = []
     pg = is_postgres(session)
     entries: list[tuple[str, Decimal, str, str, Tier, Decimal, date]] | None = None if pg else []
-    balance_deltas: dict[str, Decimal] = {}
+    points_deltas: dict[tuple[str, str], Decimal] = {}
     commission_deltas: dict[tuple[str, str], Decimal] = {}
     thresholds = policy.thresholds
     months: dict[date, str] = {}
@@ -412,8 +407,8 @@ async def _award(
             run = running[cid] = [Tier(states[cid].row["tier"]), None, _ZERO, None]
         tier: Tier = run[0]
         points = rules.points_for_trade(commission, tier)
-        balance_deltas[cid] = balance_deltas.get(cid, _ZERO) + points
         cm = (cid, month)
+        points_deltas[cm] = points_deltas.get(cm, _ZERO) + points
         commission_deltas[cm] = commission_deltas.get(cm, _ZERO) + commission
         if entries is None:
             # COPY text format: customer ids are [A-Za-z0-9_-] (the contract's pattern),
@@ -451,9 +446,9 @@ async def _award(
             raise on_conflict(f"a trade in the ledger already ({exc.constraint})") from None
     else:
         await _insert_trade_entries_sqlite(session, entries, on_conflict=on_conflict)
-    await _add_to_balances(session, balance_deltas)
-    await _add_to_commissions(session, commission_deltas)
+    # Tier rows before month rows, as redemptions lock them (no deadlock between the two).
     await _save_states(session, states, outbox=outbox)
+    await _add_to_months(session, commission=commission_deltas, points=points_deltas)
     return len(new)
 
 
@@ -539,6 +534,8 @@ async def reverse_trade_points(
     reason = f"trade {cancel.trade_id} cancelled: {cancel.reason}"[:400]
     if amount < original.points:
         reason += f" (reversed {amount} of {original.points}; the rest was already spent)"
+    # Booked to the trade's own month, its commission too: it no longer counts for the tier.
+    month = _month(original.settled_on) if original.settled_on else None
     inserted = await _insert_entry(
         session,
         customer_id=cancel.customer_id,
@@ -548,13 +545,11 @@ async def reverse_trade_points(
         source_ref=cancel.trade_id,
         reason=reason,
         actor=SYSTEM,
+        month=month,
+        commission=-(original.commission or _ZERO),
     )
     if not inserted:
         return None
-    if original.commission and original.settled_on:
-        await _add_to_commissions(
-            session, {(cancel.customer_id, _month(original.settled_on)): -original.commission}
-        )
     await outbox.add(
         session,
         ev.PointsAwarded(
@@ -571,23 +566,32 @@ async def reverse_trade_points(
 async def _lock_balance(session: AsyncSession, customer_id: str) -> Decimal:
     """The customer's balance, locked until the transaction ends: whatever spends points queues.
 
-    PostgreSQL locks the row; SQLite has no row locks, so a no-op write takes the
-    database's write lock for the rest of the transaction instead. Either way, what
-    is read after this call cannot be changed by a concurrent spender before commit.
+    The lock is the customer's tier row's (every customer with points has one). PostgreSQL
+    locks the row; SQLite has no row locks, so a no-op write takes the database's write
+    lock for the rest of the transaction instead. Either way, no concurrent spender can
+    change the balance read after this call before commit; settlement only adds to it.
     """
-    table = PointsBalance.__table__  # type: ignore[attr-defined]
-    stmt: Any
+    tiers = CustomerTier.__table__  # type: ignore[attr-defined]
+    lock: Any
     if session.bind.dialect.name == "postgresql":
-        stmt = select(table.c.balance).where(table.c.customer_id == customer_id).with_for_update()
-    else:
-        stmt = (
-            update(table)
-            .where(table.c.customer_id == customer_id)
-            .values(balance=table.c.balance)
-            .returning(table.c.balance)
+        lock = (
+            select(tiers.c.customer_id).where(tiers.c.customer_id == customer_id).with_for_update()
         )
-    value = (await session.execute(stmt)).scalar_one_or_none()
-    return value if value is not None else Decimal("0.00")
+    else:
+        lock = update(tiers).where(tiers.c.customer_id == customer_id).values(tier=tiers.c.tier)
+    await session.execute(lock)
+    return await _balance(session, customer_id)
+
+
+async def _balance(session: AsyncSession, customer_id: str) -> Decimal:
+    months = CustomerMonth.__table__  # type: ignore[attr-defined]
+    total = (
+        await session.execute(
+            select(func.sum(months.c.points)).where(months.c.customer_id == customer_id)
+        )
+    ).scalar_one_or_none()
+    # SQLite sums NUMERIC in floating point: back to the column's scale.
+    return Decimal(total).quantize(rules.CENT) if total is not None else Decimal("0.00")
 
 
 async def _insert_entry(
@@ -601,8 +605,11 @@ async def _insert_entry(
     reason: str,
     actor: str,
     tier: str | None = None,
+    month: str | None = None,
+    commission: Decimal = _ZERO,
 ) -> int | None:
-    """Append one ledger entry and move the balance with it; None if the business key was used."""
+    """Append one ledger entry and book its points (and ``commission``) to ``month`` (default:
+    this month, China time); None if the business key was used."""
     table = PointsEntry.__table__  # type: ignore[attr-defined]
     stmt = (
         _insert(session)(table)
@@ -622,7 +629,8 @@ async def _insert_entry(
     )
     entry_id = (await session.execute(stmt)).scalar_one_or_none()
     if entry_id is not None:
-        await _add_to_balances(session, {customer_id: points})
+        key = (customer_id, month or _month(today_cst()))
+        await _add_to_months(session, commission={key: commission}, points={key: points})
     return entry_id
 
 
@@ -773,6 +781,7 @@ async def credit_bonus(
     outbox: Outbox,
     actor: str = SYSTEM,
 ) -> int | None:
+    await _ensure_customer(session, customer_id)  # tier row first: the lock order (_lock_balance)
     entry_id = await _insert_entry(
         session,
         customer_id=customer_id,
@@ -784,7 +793,6 @@ async def credit_bonus(
         actor=actor,
     )
     if entry_id is not None:
-        await _ensure_customer(session, customer_id)
         await outbox.add(
             session,
             ev.PointsAwarded(
@@ -946,12 +954,7 @@ async def redeem(
         valid_until = rules.add_months(on, months) - timedelta(days=1)
     if not rules.can_spend(balance, cost):
         raise InsufficientPoints(f"balance {balance} is less than the {cost} points required")
-    balances = PointsBalance.__table__  # type: ignore[attr-defined]
-    await session.execute(
-        update(balances)
-        .where(balances.c.customer_id == customer_id)
-        .values(balance=func.round(balances.c.balance - cost, 2))
-    )
+    await _add_to_months(session, points={(customer_id, _month(on)): -cost})
     redemption_id = str(uuid.uuid4())
     await session.execute(
         PointsEntry.__table__.insert().values(  # type: ignore[attr-defined]
@@ -1017,12 +1020,7 @@ async def get_state(session: AsyncSession, *, customer_id: str) -> tuple[Custome
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"customer {customer_id} is not known to tiering")
-    balance = (
-        await session.execute(
-            select(PointsBalance.balance).where(PointsBalance.customer_id == customer_id)
-        )
-    ).scalar_one_or_none()
-    return row, balance if balance is not None else Decimal(0)
+    return row, await _balance(session, customer_id)
 
 
 async def ledger_page(

@@ -27,8 +27,8 @@ from brokerage_common.kafka import make_producer
 from tiering_svc.config import Settings
 from tiering_svc.models import (
     PLATFORM,
+    CustomerMonth,
     CustomerTier,
-    PointsBalance,
     PointsEntry,
     TierHistory,
     metadata,
@@ -188,9 +188,9 @@ async def _ledger_of(db: Any, customers: list[str]) -> dict[str, Any]:
         balances = dict(
             (
                 await session.execute(
-                    select(PointsBalance.customer_id, PointsBalance.balance).where(
-                        PointsBalance.customer_id.in_(customers)  # type: ignore[attr-defined]
-                    )
+                    select(CustomerMonth.customer_id, func.sum(CustomerMonth.points))
+                    .where(CustomerMonth.customer_id.in_(customers))  # type: ignore[attr-defined]
+                    .group_by(CustomerMonth.customer_id)
                 )
             ).all()
         )

@@ -203,3 +203,37 @@ async def test_tiering_bonuses_follow_configured_amounts(tiering):
     )
     await tiering.register("C100051", referrer_id="C100050")
     assert await tiering.balance("C100050") == D("650.00")
+
+
+async def test_tiering_points_are_booked_by_month_and_the_balance_is_their_sum(tiering, build):
+    from sqlalchemy import select
+
+    from tiering_svc import rules
+    from tiering_svc.models import CustomerMonth
+
+    cid = "C100030"
+    await tiering.settle(
+        build.trade(cid, "100.00", trade_id="T-MON-10", settled_on=date(2026, 10, 30))
+    )
+    await tiering.settle(build.trade(cid, "50.00", trade_id="T-MON-11"))  # 2026-11-20
+    cost = rules.sms_subscription_cost(products=1, months=1)
+    await tiering.redeem(
+        cid, kind="sms_months", sms_product="SMS1", months=1, on=date(2026, 11, 20)
+    )
+    # The October trade is cancelled in November: points and commission leave October.
+    assert await tiering.cancel(cid, "T-MON-10") == D("100.00")
+
+    async with tiering.db.sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(CustomerMonth.month, CustomerMonth.commission, CustomerMonth.points)
+                .where(CustomerMonth.customer_id == cid)
+                .order_by(CustomerMonth.month)
+            )
+        ).all()
+    assert [(m, D(c).quantize(D("0.01")), D(p).quantize(D("0.01"))) for m, c, p in rows] == [
+        ("2026-10", D("0.00"), D("0.00")),
+        ("2026-11", D("50.00"), D("50.00") - cost),
+    ]
+    assert await tiering.balance(cid) == D("50.00") - cost == await tiering.ledger_total(cid)
+    assert await tiering.commissions(cid) == {"2026-11": D("50.00")}
