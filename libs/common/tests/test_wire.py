@@ -597,6 +597,10 @@ CASES = [
     case("customer_id 33 chars", message(data={"customer_id": "C" * 33}), False, False),
     case("customer_id empty", message(data={"customer_id": ""}), False, False),
     case("customer_id -_", message(data={"customer_id": "-_"}), True, True),
+    # the four patterned fields are matched joined by NUL: a NUL inside one must not pass
+    case("customer_id with NUL", message(data={"customer_id": "C1\u00001.00"}), False, False),
+    case("price with NUL", message(data={"price": "1\u00002"}), False, False),
+    case("commission with NUL", message(data={"commission": "1.00\u00001"}), False, False),
     case("trade_id 64 CJK", message(data={"trade_id": "中" * 64}), True, True),
     case("trade_id 65 CJK", message(data={"trade_id": "中" * 65}), False, False),
     case("trade_id 64 emoji", message(data={"trade_id": "😀" * 64}), True, True),

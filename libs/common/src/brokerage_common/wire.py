@@ -31,6 +31,7 @@ Where msgspec and the contract's parsers (jiter and speedate; orjson in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -41,28 +42,32 @@ from msgspec.structs import force_setattr
 
 from . import events as ev
 
-_MONEY = msgspec.Meta(pattern=r"^[0-9]{1,16}(\.[0-9]{1,2})?\Z")
-_PRICE = msgspec.Meta(pattern=r"^[0-9]{1,14}(\.[0-9]{1,4})?\Z")
+_MONEY_RE = r"[0-9]{1,16}(?:\.[0-9]{1,2})?"
+_PRICE_RE = r"[0-9]{1,14}(?:\.[0-9]{1,4})?"
+_CUSTOMER_ID_RE = r"[A-Za-z0-9_-]+"
+_MONEY = msgspec.Meta(pattern=rf"^{_MONEY_RE}\Z")
 _I64_MAX = 2**63 - 1
 """Largest quantity (msgspec bounds must fit an int64): orjson, in ``events.parse_envelope``
 and the consumer's fallback, reads an integer past 2**64 - 1 as a float."""
-_RFC3339 = msgspec.Meta(
-    pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
-    r"(?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])\Z"
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 )
+# The trade's patterned fields, checked in one match (one call instead of four, ~0.4 µs
+# each): joined by NUL, which none of the sub-patterns admits, each still matches whole.
+_TRADE_TEXT = re.compile(f"{_CUSTOMER_ID_RE}\x00{_PRICE_RE}\x00{_MONEY_RE}\x00{_MONEY_RE}")
 
 if TYPE_CHECKING:
     _WireTime = datetime
 else:
-    # Decoded as text, made an aware datetime by _WireEnvelope.__post_init__.
-    _WireTime = Annotated[str, _RFC3339]
+    # Decoded as text, checked and made an aware datetime by _WireEnvelope.__post_init__.
+    _WireTime = str
 _fromisoformat: Callable[[Any], datetime] = datetime.fromisoformat
 
 WireMoney = Annotated[str, _MONEY]
 """A non-negative amount to the fen, as its decimal string (``Decimal(value)`` is exact)."""
-CustomerIdText = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+\Z")
-]
+CustomerIdText = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+"""Its pattern (``_CUSTOMER_ID_RE``) is checked by the struct holding it, in one match."""
 Text16 = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
 Text32 = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
 Text64 = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -85,11 +90,22 @@ class TradeSettledWire(msgspec.Struct, frozen=True, gc=False):
     security_code: Text16
     side: Literal["B", "S"]
     quantity: Annotated[int, msgspec.Meta(gt=0, le=_I64_MAX)]
-    price_text: Annotated[str, _PRICE] = msgspec.field(name="price")
-    amount_text: WireMoney = msgspec.field(name="amount")
-    commission_text: WireMoney = msgspec.field(name="commission")
+    # Patterns checked in __post_init__ (_TRADE_TEXT): customer_id, price, amount, commission.
+    price_text: str = msgspec.field(name="price")
+    amount_text: str = msgspec.field(name="amount")
+    commission_text: str = msgspec.field(name="commission")
     trade_date: date
     settled_on: date
+
+    def __post_init__(self) -> None:
+        # A ValueError here reaches the caller as a msgspec.ValidationError.
+        if (
+            _TRADE_TEXT.fullmatch(
+                f"{self.customer_id}\x00{self.price_text}\x00{self.amount_text}\x00{self.commission_text}"
+            )
+            is None
+        ):
+            raise ValueError("customer_id, price, amount or commission does not match its pattern")
 
     @property
     def price(self) -> Decimal:
@@ -117,9 +133,12 @@ class _WireEnvelope(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag_fie
 
     def __post_init__(self) -> None:
         # Not msgspec's datetime: it rounds a 7th fraction digit, the contract truncates it.
-        # The pattern admits at most six digits and needs an offset; fromisoformat's
-        # ValueError (30 February) reaches the caller as a msgspec.ValidationError.
+        # The pattern admits at most six digits and needs an offset; a ValueError (the
+        # pattern's, or fromisoformat's for 30 February) reaches the caller as a
+        # msgspec.ValidationError.
         if isinstance(self.time, str):
+            if _RFC3339.fullmatch(self.time) is None:
+                raise ValueError("time is not an RFC 3339 date-time with an offset")
             force_setattr(self, "time", _fromisoformat(self.time))
 
 
