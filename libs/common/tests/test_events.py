@@ -276,6 +276,22 @@ def test_round_trip_to_json_and_back_is_equal(event_type: str, data: dict[str, A
     assert again.to_json() == env.to_json()
 
 
+@pytest.mark.parametrize(
+    ("event_type", "data"),
+    [
+        ("TradeSettled", TRADE_SETTLED),
+        ("TradeCancelled", {**TRADE_CANCELLED, "reason": '更正 "error" \\ é 😀'}),
+        ("AssetSnapshotTaken", ASSET_SNAPSHOT),
+        ("CustomerTransferRequested", TRANSFER_REQUESTED),
+    ],
+)
+def test_to_json_writes_the_bytes_orjson_wrote_from_the_json_dump(
+    event_type: str, data: dict[str, Any]
+) -> None:
+    env = parse_envelope(wrap(event_type, data))
+    assert env.to_json() == orjson.dumps(env.model_dump(mode="json"))
+
+
 def test_new_envelope_round_trip() -> None:
     event = TradeSettled.model_validate(TRADE_SETTLED)
     env = new_envelope(event, source="settlement-system")

@@ -93,25 +93,30 @@ def _joined(sql_type: Any, values: Sequence[Any]) -> str | None:
         return None
     texts: Iterable[str]
     if isinstance(sql_type, String):
-        if not all(type(v) is str for v in values):  # an Enum column's members, say
+        if set(map(type, values)) != {str}:  # not an Enum column's members, say
             return None
         texts = values
     elif isinstance(sql_type, Numeric):
         texts = map(str, values)
     elif isinstance(sql_type, Integer):
-        if not all(type(v) is int for v in values):  # bool is an int, and prints True
+        if set(map(type, values)) != {int}:  # not bool, an int that prints True
             return None
         texts = map(str, values)
     elif isinstance(sql_type, DateTime):
+        distinct = set(values)  # a batch's timestamps are mostly one "now": str() each once
         if not (
-            sql_type.timezone and all(type(v) is datetime and v.tzinfo is not None for v in values)
+            sql_type.timezone
+            and all(type(v) is datetime and v.tzinfo is not None for v in distinct)
         ):
             return None
-        texts = map(str, values)  # 2026-11-23 09:30:00.000001+08:00
+        text_of = {v: str(v) for v in distinct}  # 2026-11-23 09:30:00.000001+08:00
+        texts = map(text_of.__getitem__, values)
     elif isinstance(sql_type, Date):
-        if not all(type(v) is date for v in values):
+        distinct = set(values)  # a batch's dates are a few days
+        if not all(type(v) is date for v in distinct):
             return None
-        texts = map(str, values)
+        text_of = {v: str(v) for v in distinct}
+        texts = map(text_of.__getitem__, values)
     else:
         return None
     joined = _SEP.join(texts)

@@ -49,18 +49,19 @@ class Outbox:
 
     async def add_many(self, session: AsyncSession, events: Iterable[Event]) -> int:
         """Stage many events in one statement (a batch's upgrades, say)."""
-        rows = [self._row(self.envelope(e)) for e in events]
+        now = datetime.now(UTC)
+        rows = [self._row(self.envelope(e), now) for e in events]
         await insert_rows(session, self.table, rows)
         return len(rows)
 
-    def _row(self, env: Envelope[Any]) -> dict[str, Any]:
+    def _row(self, env: Envelope[Any], now: datetime | None = None) -> dict[str, Any]:
         return {
             "event_id": env.id,
             "topic": env.data.TOPIC.name,
             "key": env.data.key,
             "event_type": env.type,
-            "payload": env.to_json().decode(),
-            "created_at": datetime.now(UTC),
+            "payload": env.model_dump_json(),
+            "created_at": now or datetime.now(UTC),
             "attempts": 0,
         }
 

@@ -388,7 +388,7 @@ async def _award(
     points_deltas: dict[tuple[str, str], Decimal] = {}
     commission_deltas: dict[tuple[str, str], Decimal] = {}
     thresholds = policy.thresholds
-    months: dict[date, str] = {}
+    days: dict[date, tuple[str, str]] = {}  # settlement day -> (YYYY-MM, YYYY-MM-DD)
     # Per customer: [tier, month, trailing-12-month commission up to that month, the
     # commission at which the tier could rise]. Commission only grows within a batch,
     # so the tier needs re-qualifying only when that mark is reached.
@@ -397,9 +397,10 @@ async def _award(
         cid = t.customer_id
         commission = t.commission
         settled_on = t.settled_on
-        month = months.get(settled_on)
-        if month is None:
-            month = months[settled_on] = _month(settled_on)
+        day = days.get(settled_on)
+        if day is None:
+            day = days[settled_on] = (_month(settled_on), str(settled_on))
+        month, day_text = day
         months_of = by_month[cid]
         months_of[month] = months_of.get(month, _ZERO) + commission
         run = running.get(cid)
@@ -414,9 +415,8 @@ async def _award(
             # COPY text format: customer ids are [A-Za-z0-9_-] (the contract's pattern),
             # money and dates are digits; only the trade id is free text.
             ref = copy_text(t.trade_id)
-            lines.append(
-                _TRADE_LINE[tier] % (cid, points, ref, ref, commission, commission, settled_on, now)
-            )
+            amount = str(commission)
+            lines.append(_TRADE_LINE[tier] % (cid, points, ref, ref, amount, amount, day_text, now))
         else:
             entries.append((cid, points, key, t.trade_id, tier, commission, settled_on))
         if run[1] == month:
