@@ -35,6 +35,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
@@ -137,9 +138,17 @@ class _WireEnvelope(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag_fie
         # pattern's, or fromisoformat's for 30 February) reaches the caller as a
         # msgspec.ValidationError.
         if isinstance(self.time, str):
-            if _RFC3339.fullmatch(self.time) is None:
-                raise ValueError("time is not an RFC 3339 date-time with an offset")
-            force_setattr(self, "time", _fromisoformat(self.time))
+            force_setattr(self, "time", _event_time(self.time))
+
+
+@lru_cache(maxsize=4096)
+def _event_time(text: str) -> datetime:
+    """An envelope's ``time`` as an aware datetime; ValueError if it is not RFC 3339 with an
+    offset and at most six fraction digits. Cached: a settlement run stamps thousands of
+    events with the same second."""
+    if _RFC3339.fullmatch(text) is None:
+        raise ValueError("time is not an RFC 3339 date-time with an offset")
+    return _fromisoformat(text)
 
 
 class TradeSettledEnvelope(_WireEnvelope, frozen=True, gc=False, tag="TradeSettled"):
