@@ -113,3 +113,17 @@ def auth_header(token: str) -> dict[str, str]:
 
 def pytest_configure(config: Any) -> None:
     config.addinivalue_line("markers", "bus: talks to a real Kafka-protocol broker")
+
+
+async def table_names(database_url: str) -> set[str]:
+    """The names of the tables in that database (migration tests compare them to the models)."""
+    from sqlalchemy import inspect
+
+    from .db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()

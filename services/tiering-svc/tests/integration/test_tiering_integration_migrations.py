@@ -10,9 +10,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from brokerage_common import make_engine, today_cst
+from brokerage_common.testing import table_names
 from tiering_svc.models import metadata
 
 INI = Path(__file__).resolve().parents[2] / "alembic.ini"
@@ -34,15 +35,6 @@ async def _run(database_url: str, *statements: str) -> list[tuple[object, ...]]:
                 if result.returns_rows:
                     rows = [tuple(r) for r in result]
             return rows
-    finally:
-        await engine.dispose()
-
-
-async def _tables(database_url: str) -> set[str]:
-    engine = make_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-            return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
     finally:
         await engine.dispose()
 
@@ -75,7 +67,7 @@ async def test_upgrade_matches_the_models_and_carries_balances_and_commissions(
         "VALUES ('C1', '2026-09', 1200.50), ('C1', '2026-10', 99.99), ('C3', '2026-10', 5.00)",
     )
     await asyncio.to_thread(command.upgrade, config, "head")
-    assert await _tables(database_url) == set(metadata.tables) | {"alembic_version"}
+    assert await table_names(database_url) == set(metadata.tables) | {"alembic_version"}
     await asyncio.to_thread(command.check, config)  # raises when the models and migrations differ
 
     month = f"{today_cst():%Y-%m}"
@@ -112,4 +104,4 @@ async def test_upgrade_matches_the_models_and_carries_balances_and_commissions(
         ("C3", "2026-10", Decimal("5.00")),
     ]
     await asyncio.to_thread(command.downgrade, config, "base")
-    assert await _tables(database_url) == {"alembic_version"}
+    assert await table_names(database_url) == {"alembic_version"}
