@@ -185,6 +185,8 @@ async def test_text_values_round_trip_whichever_way_they_travel(make_database, k
         assert sorted((r["key"], r["points"]) for r in found) == sorted(
             (k, Decimal("1.15")) for k in keys
         )
+        only = rows_by_keys(session, ledger, "key", keys, only=["key"])
+        assert sorted(tuple(r) for r in await session.execute(only)) == sorted((k,) for k in keys)
         none = rows_by_keys(session, ledger, "key", ["a,", "zz"])
         assert (await session.execute(none)).all() == []
 

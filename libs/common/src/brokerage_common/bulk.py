@@ -306,8 +306,10 @@ def rows_by_keys(
     column: str,
     keys: Sequence[Any],
     *where: ColumnElement[bool],
+    only: Sequence[str] | None = None,
 ) -> Select[Any]:
-    """``SELECT * FROM table WHERE column IN keys [AND where]``, planned the same at any size.
+    """``SELECT * FROM table WHERE column IN keys [AND where]``, planned the same at any size;
+    with ``only``, just those columns (fewer values to send and decode).
 
     On PostgreSQL each key is looked up on its own (``unnest`` joined LATERAL to an
     equality on ``column``, fenced with ``OFFSET 0``): the planner can only choose an
@@ -318,8 +320,9 @@ def rows_by_keys(
     ingest's database time (bench/ingest.py).
     """
     col = table.c[column]
+    source: Any = [table.c[c] for c in only] if only else [table]
     if not is_postgres(session):
-        return select(table).where(col.in_(list(keys)), *where)
+        return select(*source).where(col.in_(list(keys)), *where)
     param = f"{column}_keys"
     joined = _joined(*_undecorated(col.type, keys))
     array: Any = (
@@ -330,7 +333,7 @@ def rows_by_keys(
     k = func.unnest(array).table_valued("v").render_derived(name="k")
     # OFFSET 0 keeps the subquery from being flattened into a plain join, which the
     # planner would be free to run as a hash join over a sequential scan again.
-    one = select(table).where(col == k.c.v, *where).offset(literal_column("0")).lateral("t")
+    one = select(*source).where(col == k.c.v, *where).offset(literal_column("0")).lateral("t")
     return select(one).select_from(k).join(one, true())
 
 

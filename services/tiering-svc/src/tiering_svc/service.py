@@ -475,7 +475,8 @@ _TRADE_LINE = {
 
 async def _existing_keys(session: AsyncSession, keys: list[str]) -> set[str]:
     table = PointsEntry.__table__  # type: ignore[attr-defined]
-    rows = await session.execute(rows_by_keys(session, table, "business_key", keys))
+    stmt = rows_by_keys(session, table, "business_key", keys, only=["business_key"])
+    rows = await session.execute(stmt)
     return {r["business_key"] for r in rows.mappings()}
 
 
