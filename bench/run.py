@@ -27,6 +27,10 @@ def main() -> None:
     events = 100_000 if args.quick else args.events
     seconds = "10" if args.quick else "30"
     run(
+        "the issue's yardstick: bare asyncpg dedupe-and-upsert, one connection (~50,000 events/s)",
+        [str(HERE / "reference_asyncpg.py"), "--events", str(events)],
+    )
+    run(
         "tiering ingest, one worker (target >= 40,000 events/s)",
         [str(HERE / "ingest.py"), "--events", str(events), "--workers", "1"],
     )
