@@ -126,14 +126,6 @@ async def wait_processed(name: str, target: int, timeout_s: float) -> tuple[floa
     raise TimeoutError(f"only part of {target} processed after {timeout_s}s")
 
 
-def speed_check_ms() -> float:
-    """A fixed pure-Python workload: this shared machine's speed varies from run to run, and
-    this says whether a slow result is the code or the machine (~100 ms when it is quick)."""
-    started = time.perf_counter()
-    sum(i * i for i in range(2_000_000))
-    return round((time.perf_counter() - started) * 1000, 1)
-
-
 def run(events: int, workers: int, log_dir: Path) -> dict[str, object]:
     log_dir.mkdir(parents=True, exist_ok=True)
     customers = max(1, events // 5)
@@ -155,7 +147,6 @@ def run(events: int, workers: int, log_dir: Path) -> dict[str, object]:
         "events": events,
         "workers": workers,
         "lanes_per_worker": int(os.environ.get("CONSUMER_LANES", str(max(1, 2 // workers)))),
-        "speed_check_ms": speed_check_ms(),
     }
     try:
         t0 = time.perf_counter()
