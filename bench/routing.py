@@ -90,8 +90,12 @@ end
 
 def parse_wrk(out: str) -> dict[str, float | str]:
     def ms(v: str) -> float:
-        num, unit = re.match(r"([\d.]+)(us|ms|s)", v).groups()  # type: ignore[union-attr]
-        return float(num) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+        found = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", v)
+        if found is None:
+            raise ValueError(f"unreadable wrk latency {v!r} in:\n{out}")
+        num, unit = found.groups()
+        scale = {"us": 0.001, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+        return float(num) * scale[unit]
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
