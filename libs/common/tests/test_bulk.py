@@ -27,6 +27,7 @@ from brokerage_common.bulk import (
     _pg_column,
     copy_lines,
     copy_text,
+    in_values,
     insert_rows,
     rows_by_keys,
     upsert_columns,
@@ -264,3 +265,16 @@ def test_sqlmodel_columns_travel_as_one_text_where_exact() -> None:
     assert param == "2026-11-23 01:30:00+00:00"  # after UTCDateTime's own bind step
     sql, param = _pg_column(table, "id", "c0", ["C,1", "C2"])
     assert (sql, param) == ("CAST(:c0 AS VARCHAR(32)[])", ["C,1", "C2"])
+
+
+async def test_in_values_matches_integer_and_text_keys(make_database) -> None:
+    db = await make_database(metadata)
+    rows = [{"key": k, "customer_id": "C1", "points": Decimal(1)} for k in ("a", "b,c", "d")]
+    async with db.sessionmaker() as session:
+        await insert_rows(session, ledger, rows)
+        ids = (await session.execute(select(ledger.c.id).order_by(ledger.c.id))).scalars().all()
+        by_id = select(ledger.c.key).where(in_values(session, ledger.c.id, ids[:2], "ids"))
+        assert sorted((await session.execute(by_id)).scalars()) == ["a", "b,c"]
+        for keys in (["a", "d"], ["b,c", "d"]):  # joined text, then an array (a comma)
+            by_key = select(ledger.c.key).where(in_values(session, ledger.c.key, keys, "keys"))
+            assert sorted((await session.execute(by_key)).scalars()) == keys

@@ -25,8 +25,10 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
     any_,
     bindparam,
+    cast,
     func,
     literal_column,
     select,
@@ -65,7 +67,7 @@ def _pg_column(table: Table, column: str, param: str, values: Sequence[Any]) -> 
     """
     pg_type = _pg_type(table, column)
     sql_type, values = _undecorated(table.c[column].type, values)
-    if all(v is None for v in values):
+    if values.count(None) == len(values):
         fill = f"array_fill(CAST(NULL AS {pg_type}), ARRAY[CAST(:{param} AS INTEGER)])"
         return fill, len(values)
     joined = _joined(sql_type, values)
@@ -323,14 +325,11 @@ def rows_by_keys(
     source: Any = [table.c[c] for c in only] if only else [table]
     if not is_postgres(session):
         return select(*source).where(col.in_(list(keys)), *where)
-    param = f"{column}_keys"
-    joined = _joined(*_undecorated(col.type, keys))
-    array: Any = (
-        func.string_to_array(bindparam(param, joined, type_=col.type), literal_column(f"'{_SEP}'"))
-        if joined is not None  # one text instead of an array parameter (see _pg_column)
-        else bindparam(param, list(keys), type_=ARRAY(col.type))
+    k = (
+        func.unnest(_key_array(col, f"{column}_keys", keys))
+        .table_valued("v")
+        .render_derived(name="k")
     )
-    k = func.unnest(array).table_valued("v").render_derived(name="k")
     # OFFSET 0 keeps the subquery from being flattened into a plain join, which the
     # planner would be free to run as a hash join over a sequential scan again.
     one = select(*source).where(col == k.c.v, *where).offset(literal_column("0")).lateral("t")
@@ -342,5 +341,17 @@ def in_values(
 ) -> ColumnElement[bool]:
     """``column IN values`` as one array parameter on PostgreSQL (no per-value placeholders)."""
     if is_postgres(session):
-        return column == any_(bindparam(name, list(values), type_=ARRAY(column.type)))
+        return column == any_(_key_array(column, name, values))
     return column.in_(list(values))
+
+
+def _key_array(column: ColumnElement[Any], name: str, values: Sequence[Any]) -> Any:
+    """PostgreSQL: ``values`` as an array bound to ``name``: one joined text split by the
+    server where that is exact (see ``_pg_column``), else an array parameter."""
+    joined = _joined(*_undecorated(column.type, values))
+    if joined is not None:
+        split = func.string_to_array(
+            bindparam(name, joined, type_=Text()), literal_column(f"'{_SEP}'")
+        )
+        return cast(split, ARRAY(column.type))
+    return bindparam(name, list(values), type_=ARRAY(column.type))
