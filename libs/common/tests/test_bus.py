@@ -95,6 +95,15 @@ def envelope(event: TradeSettled) -> Envelope[Any]:
     return new_envelope(event, source="settlement-system")
 
 
+def trades_of(customers: list[str], each: int) -> list[Envelope[Any]]:
+    """``each`` trades per customer, customer by customer, with varied commissions."""
+    return [
+        envelope(trade(c, i, commission_for(i + k)))
+        for k, c in enumerate(customers)
+        for i in range(each)
+    ]
+
+
 async def send(producer: AIOKafkaProducer, topic: str, env: Envelope[Any]) -> None:
     await producer.send(topic, key=env.data.key.encode(), value=env.to_json())
 
@@ -238,11 +247,7 @@ async def test_duplicates_are_applied_once(
 ) -> None:
     run = uid()
     customers = [f"D{run}{c}" for c in range(5)]
-    envs = [
-        envelope(trade(c, i, commission_for(i + k)))
-        for k, c in enumerate(customers)
-        for i in range(40)
-    ]
+    envs = trades_of(customers, 40)
     expected = {c: (0, 0) for c in customers}
     for e in envs:
         total, n = expected[e.data.customer_id]
@@ -967,11 +972,7 @@ async def test_lanes_apply_each_customer_in_order_and_a_failed_part_is_retried_o
 ) -> None:
     run = uid()
     customers = [f"L{run}{c}" for c in range(8)]
-    envs = [
-        envelope(trade(c, i, commission_for(i + k)))
-        for k, c in enumerate(customers)
-        for i in range(6)
-    ]
+    envs = trades_of(customers, 6)
     flaky = envs[9].data.trade_id
     failures: list[str] = []
 

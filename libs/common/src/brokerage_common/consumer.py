@@ -419,7 +419,7 @@ class IdempotentConsumer:
                 handler = self.handlers[run[0].type]
                 if getattr(handler, "__batch__", False):
                     applied = await handler(session, run)  # type: ignore[arg-type]
-                    if getattr(handler, "__dedupes_by_key__", False) and isinstance(applied, int):
+                    if run[0].type in self._self_deduping and isinstance(applied, int):
                         skipped[run[0].type] = skipped.get(run[0].type, 0) + len(run) - applied
                 else:
                     for env in run:

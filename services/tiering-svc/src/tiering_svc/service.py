@@ -310,6 +310,8 @@ class SettledTrade(Protocol):
 
 
 _ZERO = Decimal(0)
+_TRADE_KEY = "trade:"
+"""A trade entry's business key is this and the trade id: one entry per trade, ever."""
 # A trade entry's reason, "commission 117.42 x 1.1 (silver)", per tier.
 _REASON_OF_TIER = {
     tier: f"commission %s x {rules.MULTIPLIERS[tier]} ({tier.value})" for tier in Tier
@@ -338,7 +340,7 @@ async def award_trade_points(
     for env in envelopes:
         data = env.data
         trades.setdefault(data.trade_id, data)
-    keys = ["trade:" + trade_id for trade_id in trades]
+    keys = [_TRADE_KEY + trade_id for trade_id in trades]
     pairs = list(zip(keys, trades.values(), strict=True))
     if is_postgres(session):
         # Optimistic: on a settlement day nearly every trade is new, and the insert's own
@@ -468,7 +470,9 @@ _TRADE_LINE_COLUMNS = (
 # One points_entry line in COPY's text format per tier: the reason reads
 # "commission 117.42 x 1.1 (silver)".
 _TRADE_LINE = {
-    tier: "%s\t%s\ttrade\ttrade:%s\t%s\t" + reason + f"\t{SYSTEM}\t{tier.value}\t%s\t%s\t%s\n"
+    tier: f"%s\t%s\ttrade\t{_TRADE_KEY}%s\t%s\t"
+    + reason
+    + f"\t{SYSTEM}\t{tier.value}\t%s\t%s\t%s\n"
     for tier, reason in _REASON_OF_TIER.items()
 }
 
@@ -525,7 +529,7 @@ async def reverse_trade_points(
     """
     original = (
         await session.execute(
-            select(PointsEntry).where(PointsEntry.business_key == f"trade:{cancel.trade_id}")
+            select(PointsEntry).where(PointsEntry.business_key == _TRADE_KEY + cancel.trade_id)
         )
     ).scalar_one_or_none()
     if original is None or original.customer_id != cancel.customer_id:
