@@ -10,7 +10,6 @@ On SQLite the same statement shape runs as an executemany.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -295,8 +294,10 @@ async def copy_lines(
         # on the bare connection before it would commit on its own.
         await session.execute(text("SELECT 1"))
     try:
+        # A buffer, not a file: asyncpg reads a file-like source on its executor thread (two
+        # thread handoffs per COPY for data already in memory), and takes bytes for a path.
         await raw.copy_to_table(  # type: ignore[union-attr]
-            table, source=io.BytesIO(payload), columns=list(columns), format="text"
+            table, source=memoryview(payload), columns=list(columns), format="text"
         )
     except asyncpg.UniqueViolationError as exc:
         raise DuplicateKeyError(exc.constraint_name) from None
