@@ -31,6 +31,14 @@ def main() -> None:
         [str(HERE / "reference_asyncpg.py"), "--events", str(events)],
     )
     run(
+        "the same yardstick, two connections (what two cores give two bare writers)",
+        [str(HERE / "reference_asyncpg.py"), "--events", str(events), "--connections", "2"],
+    )
+    run(
+        "the ingest's CPU floors: consume + decode, the ledger COPY alone",
+        [str(HERE / "floors.py"), "--events", str(events)],
+    )
+    run(
         "tiering ingest, one worker (target >= 40,000 events/s)",
         [str(HERE / "ingest.py"), "--events", str(events), "--workers", "1"],
     )
