@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from datetime import date
+
+from pydantic import Field, field_validator, model_validator
 
 from brokerage_common import CommonSettings
 
@@ -58,12 +60,22 @@ class Settings(CommonSettings):
     pending_timeout_h: float = 24.0
     # Sends for a reminder go out at this Beijing time on the reminder day.
     reminder_hour: int = Field(default=9, ge=0, le=23)
+    # The Shanghai exchange's announced closures (休市安排) for years exchange_calendars
+    # does not cover yet, e.g. '["2027-01-01", ...]'; weekend days may be listed (ignored).
+    xshg_announced_closures: tuple[date, ...] = ()
+    # Warn (log and notify_trading_calendar_days_left) this many days before it ends.
+    calendar_warn_days: int = Field(default=30, ge=0)
 
     # Pacing of the worker loops
     sender_idle_s: float = 0.2
     housekeeping_interval_s: float = 1.0
     campaign_chunk: int = Field(default=20000, ge=1)
     daily_jobs_interval_s: float = 3600.0
+
+    @field_validator("xshg_announced_closures")
+    @classmethod
+    def _check_closures(cls, days: tuple[date, ...]) -> tuple[date, ...]:
+        return rules.check_announced_closures(days)
 
     @model_validator(mode="after")
     def _refuse_dev_gateway_key(self) -> Settings:

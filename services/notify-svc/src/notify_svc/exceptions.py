@@ -17,3 +17,9 @@ class Conflict(NotifyError):
 
 class Invalid(NotifyError):
     status_code = 422
+
+
+class CalendarUnavailable(NotifyError):
+    """The request is fine; the trading calendar does not reach its days yet."""
+
+    status_code = 503

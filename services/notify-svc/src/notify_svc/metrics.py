@@ -22,6 +22,10 @@ CIRCUIT_OPENED = Counter(
 DELIVERY_REPORTS = Counter(
     "notify_delivery_reports_total", "Delivery reports by what became of them", ["result"]
 )
+TRADING_CALENDAR_DAYS_LEFT = Gauge(
+    "notify_trading_calendar_days_left",
+    "Days until the trading calendar's known closures end (XSHG_ANNOUNCED_CLOSURES extends it)",
+)
 OPT_OUTS = Counter("notify_opt_outs_total", "Opt-out replies (T / TD / 退订) recorded")
 
 CIRCUIT_LEVELS = {"closed": 0, "half_open": 1, "open": 2}

@@ -19,7 +19,7 @@ from brokerage_common import (
     ensure_can_access_customer,
     require_scope,
 )
-from brokerage_common.web import SessionDep
+from brokerage_common.web import ErrorBody, SessionDep
 
 from . import delivery, metrics, rules, service
 from .config import Settings
@@ -311,6 +311,13 @@ async def read_campaign(
     response_model=ReminderRead,
     status_code=status.HTTP_201_CREATED,
     tags=["reminders"],
+    responses={
+        503: {
+            "model": ErrorBody,
+            "description": "a reminder day lies past the trading calendar's known closures "
+            "(next year's not announced or not loaded yet); nothing was planned",
+        }
+    },
 )
 async def create_reminders(
     body: ReminderCreate,

@@ -12,7 +12,7 @@ import json
 import string
 import unicodedata
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -454,72 +454,157 @@ def _params_key(params: Mapping[str, Any]) -> str:
 # --- trading days (交易日), Shanghai Stock Exchange calendar ------------------------------
 
 
-@functools.cache
-def _xshg() -> ExchangeCalendar:
-    # Imported lazily: exchange_calendars pulls in pandas, which most callers never need.
-    import exchange_calendars
+class CalendarNotCovered(ValueError):
+    """A day beyond the trading calendar's known closures (the exchange announces each
+    year's in December; exchange_calendars ships them some weeks later)."""
 
+
+def _xshg_class() -> Any:
+    # Imported lazily: exchange_calendars pulls in pandas, which most callers never need.
+    from exchange_calendars.exchange_calendar_xshg import XSHGExchangeCalendar
+
+    return XSHGExchangeCalendar
+
+
+@functools.cache
+def library_closures() -> frozenset[date]:
+    """The weekdays exchange_calendars' own XSHG data has the exchange closed."""
+    return frozenset(ts.date() for ts in _xshg_class().precomputed_holidays())
+
+
+def check_announced_closures(days: Iterable[date]) -> tuple[date, ...]:
+    """The exchange's announced closures (休市安排) for years exchange_calendars does not
+    cover yet, as configured: sorted weekdays. Weekend days are dropped (the exchange never
+    trades on a weekend, make-up workdays (调休) included). Refuses a weekday closure in a
+    year the library covers that the library does not have (that would rewrite known
+    history), and a gap: every year up to the last one given needs its closures, or it
+    would pass for a year without holidays."""
+    known = library_closures()
+    last_known_year = max(known).year
+    weekdays = sorted({d for d in days if d.weekday() < 5})
+    for d in weekdays:
+        if d.year <= last_known_year and d not in known:
+            raise ValueError(
+                f"{d} is not a closure in exchange_calendars' XSHG data, which covers "
+                f"{last_known_year} and earlier; only later years can be added"
+            )
+    years = {d.year for d in weekdays if d.year > last_known_year}
+    if years:
+        missing = sorted(set(range(last_known_year + 1, max(years) + 1)) - years)
+        if missing:
+            raise ValueError(f"no closures given for {', '.join(map(str, missing))}")
+    return tuple(d for d in weekdays if d.year > last_known_year)
+
+
+@functools.cache
+def trading_calendar(announced: tuple[date, ...] = ()) -> ExchangeCalendar:
+    """The Shanghai Stock Exchange calendar (XSHG): exchange_calendars' data plus the
+    announced closures of later years (``check_announced_closures``); it ends on the last
+    day of the last year whose closures are known."""
+    import pandas as pd
+
+    base = _xshg_class()
+    extra = pd.DatetimeIndex(sorted(announced))
+    holidays = base.precomputed_holidays().union(extra) if len(extra) else None
+    cls = (
+        type(
+            "XSHGWithAnnouncedClosures",
+            (base,),
+            {"precomputed_holidays": classmethod(lambda _cls: holidays)},
+        )
+        if holidays is not None
+        else base
+    )
     with warnings.catch_warnings():
         # Building the calendar trips pandas deprecation warnings inside exchange_calendars.
         warnings.simplefilter("ignore", DeprecationWarning)
-        return exchange_calendars.get_calendar("XSHG")
+        calendar: ExchangeCalendar = cls(end=cls.bound_max())
+    return calendar
 
 
-def is_trading_day(day: date) -> bool:
+def trading_calendar_ends(announced: tuple[date, ...] = ()) -> date:
+    """The last day whose trading status is known."""
+    return date(max(library_closures() | set(announced)).year, 12, 31)
+
+
+def _not_covered(year: int, announced: tuple[date, ...]) -> CalendarNotCovered:
+    return CalendarNotCovered(
+        f"the trading calendar ends on {trading_calendar_ends(announced)}: the exchange's "
+        f"closures for {year} are not loaded yet (XSHG_ANNOUNCED_CLOSURES, or a newer "
+        "exchange_calendars)"
+    )
+
+
+def _covered(day: date, announced: tuple[date, ...]) -> ExchangeCalendar:
+    calendar = trading_calendar(announced)
+    if day > trading_calendar_ends(announced):
+        raise _not_covered(day.year, announced)
+    return calendar
+
+
+def is_trading_day(day: date, announced: tuple[date, ...] = ()) -> bool:
     """True when the Shanghai Stock Exchange trades that day.
 
-    Raises ``ValueError`` (exchange_calendars' DateOutOfBounds) beyond the installed
-    calendar's data; upgrade exchange_calendars each December for next year's holidays.
+    Raises ``CalendarNotCovered`` (a ValueError) beyond the calendar's known closures.
     """
-    return bool(_xshg().is_session(day))
+    return bool(_covered(day, announced).is_session(day))
 
 
-def trading_day_offset(day: date, n: int) -> date:
+def trading_day_offset(day: date, n: int, announced: tuple[date, ...] = ()) -> date:
     """T+n in trading days. T is ``day``, or the next trading day when ``day`` is not one."""
     if n < 0:
         raise ValueError("n must be >= 0")
-    calendar = _xshg()
-    t = calendar.date_to_session(day, direction="next")
-    session: date = calendar.session_offset(t, n).date()
+    calendar = _covered(day, announced)
+    if day < calendar.first_session.date():
+        raise ValueError(f"the trading calendar starts on {calendar.first_session.date()}")
+    try:
+        t = calendar.date_to_session(day, direction="next")
+        session: date = calendar.session_offset(t, n).date()
+    except ValueError:  # exchange_calendars: T (or T+n) is past the calendar's last session
+        raise _not_covered(day.year + 1, announced) from None
     return session
 
 
-def trading_day_before(day: date, n: int) -> date:
+def trading_day_before(day: date, n: int, announced: tuple[date, ...] = ()) -> date:
     """T-n in trading days. T is ``day``, or the previous trading day when ``day`` is not one."""
     if n < 0:
         raise ValueError("n must be >= 0")
-    calendar = _xshg()
+    calendar = _covered(day, announced)
     t = calendar.date_to_session(day, direction="previous")
     session: date = calendar.session_offset(t, -n).date()
     return session
 
 
-def warrant_reminder_days(last_exercise_day: date, days_before: int) -> dict[str, date]:
+def warrant_reminder_days(
+    last_exercise_day: date, days_before: int, announced: tuple[date, ...] = ()
+) -> dict[str, date]:
     """Days for the exercise reminders (权证行权提示) so a warrant does not expire worthless.
 
     ``days_before`` trading days ahead of the last exercise day (行权截止日), and on the day
     itself; the last exercise day must be a trading day.
     """
-    if not is_trading_day(last_exercise_day):
+    if not is_trading_day(last_exercise_day, announced):
         raise ValueError("the last exercise day is a trading day")
     days = {"last_day": last_exercise_day}
     if days_before > 0:
-        days["ahead"] = trading_day_before(last_exercise_day, days_before)
+        days["ahead"] = trading_day_before(last_exercise_day, days_before, announced)
     return days
 
 
-def ipo_reminder_days(subscription_day: date, listing_day: date | None = None) -> dict[str, date]:
+def ipo_reminder_days(
+    subscription_day: date, listing_day: date | None = None, announced: tuple[date, ...] = ()
+) -> dict[str, date]:
     """Days for the IPO reminders (新股申购/中签/上市提醒).
 
     subscription T (申购日); allotment T+2, the day the allotment result (中签结果) is published
     and payment is due (缴款) -- an unpaid allotment is forfeited; listing (上市日) only when
     given, because the exchange announces it separately.
     """
-    if not is_trading_day(subscription_day):
+    if not is_trading_day(subscription_day, announced):
         raise ValueError("an IPO subscription day is a trading day")
     days = {
         "subscription": subscription_day,
-        "allotment": trading_day_offset(subscription_day, 2),
+        "allotment": trading_day_offset(subscription_day, 2, announced),
     }
     if listing_day is not None:
         if listing_day <= days["allotment"]:

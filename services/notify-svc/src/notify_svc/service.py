@@ -44,7 +44,7 @@ from brokerage_common import events as ev
 
 from . import catalog, rules
 from .config import Settings
-from .exceptions import Conflict, Invalid, NotFound
+from .exceptions import CalendarUnavailable, Conflict, Invalid, NotFound
 from .models import (
     AdvisoryAgreement,
     Campaign,
@@ -1157,16 +1157,19 @@ async def schedule_reminders(
 ) -> list[ReminderStage]:
     """Reminders on trading days (XSHG): IPO subscription T, allotment T+2, listing; warrant
     exercise some trading days ahead of and on the last exercise day. Service notices."""
+    announced = settings.xshg_announced_closures
     try:
         if kind == "ipo":
             if subscription_on is None:
                 raise Invalid("subscription_on is required for an IPO reminder")
-            days = rules.ipo_reminder_days(subscription_on, listing_on)
+            days = rules.ipo_reminder_days(subscription_on, listing_on, announced)
         else:
             if last_exercise_on is None:
                 raise Invalid("last_exercise_on is required for a warrant reminder")
-            days = rules.warrant_reminder_days(last_exercise_on, days_before)
-    except ValueError as exc:  # not a trading day, beyond the installed calendar, ...
+            days = rules.warrant_reminder_days(last_exercise_on, days_before, announced)
+    except rules.CalendarNotCovered as exc:
+        raise CalendarUnavailable(str(exc)) from exc
+    except ValueError as exc:  # not a trading day, listing before allotment, ...
         raise Invalid(str(exc)) from exc
     today = rules.beijing_date(now)
     params = {"security_code": security_code, "security_name": security_name}

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from tenacity import (
     AsyncRetrying,
@@ -35,7 +35,7 @@ from brokerage_common import (
     run_until_stopped,
 )
 
-from . import delivery, rules, service
+from . import delivery, metrics, rules, service
 from .channels import ChannelSender, ImWebhook, SendResult, SmsGateway, SmtpMailer, StatusResult
 from .config import Settings
 from .handlers import TOPICS, Handlers
@@ -293,14 +293,30 @@ class Notifier:
         return True
 
     async def daily_once(self, *, now: datetime | None = None) -> list[str]:
-        """Birthday and holiday greetings for today (Beijing); idempotent."""
+        """Birthday and holiday greetings for today (Beijing); idempotent. Also checks how
+        long the trading calendar lasts."""
         at = now or self.clock()
+        self.check_calendar(rules.beijing_date(at))
         async with self.db.sessionmaker() as session:
             created = await service.plan_daily_greetings(
                 session, today=rules.beijing_date(at), now=at
             )
             await session.commit()
         return created
+
+    def check_calendar(self, today: date) -> int:
+        """Days the trading calendar has left, as a gauge; a warning when they run short
+        (the exchange announces a year's closures in December)."""
+        ends = rules.trading_calendar_ends(self.settings.xshg_announced_closures)
+        left = (ends - today).days
+        metrics.TRADING_CALENDAR_DAYS_LEFT.set(left)
+        if left <= self.settings.calendar_warn_days:
+            log.warning(
+                "trading calendar ends soon: reminders past its end are refused; "
+                "set XSHG_ANNOUNCED_CLOSURES to the exchange's announced closures",
+                extra={"calendar_ends": ends.isoformat(), "days_left": left},
+            )
+        return left
 
     # ------------------------------------------------------------------ loops
 

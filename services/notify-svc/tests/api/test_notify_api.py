@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from notify_testkit import FakeClock, add_customer, messages, phone_of, service_
 from brokerage_common import Database
 from notify_svc.config import Settings
 from notify_svc.main import create_app
+from notify_svc.rules import check_announced_closures, library_closures, trading_day_before
 
 Token = Callable[..., str]
 
@@ -266,6 +268,52 @@ async def test_reminders_are_scheduled_in_trading_days_for_the_own_branch(
     ):
         r = await client.post("/v1/reminders", json=bad, headers=scheduler)
         assert r.status_code == 422, (bad, r.text)
+
+
+async def test_reminders_past_the_trading_calendar_wait_for_the_announced_closures(
+    settings: Settings, db: Database, staff: dict[str, str]
+) -> None:
+    """T+2 of the library's last trading day lies in a year whose closures are not known:
+    503 with the reason, nothing planned; with the exchange's announcement loaded, 201."""
+    last_year = max(library_closures()).year
+    last_session = trading_day_before(date(last_year, 12, 31), 0)
+    await add_customer(db, "C0001")
+    body = {
+        "kind": "ipo",
+        "customer_ids": ["C0001"],
+        "security_code": "732999",
+        "security_name": "某某股份",
+        "subscription_on": last_session.isoformat(),
+    }
+    app = create_app(settings, clock=FakeClock())
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://notify"
+    ) as c:
+        r = await c.post("/v1/reminders", json=body, headers=staff)
+    await app.state.db.dispose()
+    assert r.status_code == 503, r.text
+    assert f"closures for {last_year + 1} are not loaded" in r.json()["detail"]
+    assert await messages(db) == []
+
+    # Announced: closed 1-5 January; the allotment is the second weekday from 6 January.
+    new_year = [date(last_year + 1, 1, d) for d in range(1, 6)]
+    after = [date(last_year + 1, 1, 6) + timedelta(n) for n in range(7)]
+    allotment = [d for d in after if d.weekday() < 5][1]
+    announced = settings.model_copy(
+        update={"xshg_announced_closures": check_announced_closures(new_year)}
+    )
+    app = create_app(announced, clock=FakeClock())
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://notify"
+    ) as c:
+        r = await c.post("/v1/reminders", json=body, headers=staff)
+    await app.state.db.dispose()
+    assert r.status_code == 201, r.text
+    assert [(s["stage"], s["on"]) for s in r.json()["stages"]] == [
+        ("subscription", last_session.isoformat()),
+        ("allotment", allotment.isoformat()),
+    ]
+    assert len(await messages(db)) == 2
 
 
 async def test_messages_are_read_with_the_address_masked(

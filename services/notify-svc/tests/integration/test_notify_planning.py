@@ -4,9 +4,12 @@ reminders, waiting for the recipient, consent order, expiry, and the outcome eve
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+import logging
+from datetime import date, datetime, time, timedelta
 
+import pytest
 from notify_testkit import FakeClock, add_customer, messages
+from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
 from brokerage_common import Database, new_envelope
@@ -79,6 +82,24 @@ async def test_birthday_and_holiday_greetings_are_planned_once_for_the_morning(
 async def test_a_29_february_birthday_is_greeted_on_28_february_in_other_years() -> None:
     assert rules.birthday_month_days(date(2027, 2, 28)) == ["02-28", "02-29"]
     assert rules.birthday_month_days(date(2028, 2, 28)) == ["02-28"]
+
+
+async def test_the_daily_job_warns_while_the_trading_calendar_runs_out(
+    notifier: Notifier, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    ends = rules.trading_calendar_ends(notifier.settings.xshg_announced_closures)
+    days_left = notifier.settings.calendar_warn_days  # the last day it still warns
+    clock.set(datetime.combine(ends - timedelta(days_left), time(8), tzinfo=BEIJING))
+    with caplog.at_level(logging.WARNING, logger="notify_svc.worker"):
+        await notifier.daily_once()
+    assert REGISTRY.get_sample_value("notify_trading_calendar_days_left") == days_left
+    assert "trading calendar ends soon" in caplog.text
+    caplog.clear()
+    clock.set(datetime.combine(ends - timedelta(days_left + 1), time(8), tzinfo=BEIJING))
+    with caplog.at_level(logging.WARNING, logger="notify_svc.worker"):
+        await notifier.daily_once()
+    assert REGISTRY.get_sample_value("notify_trading_calendar_days_left") == days_left + 1
+    assert "trading calendar" not in caplog.text
 
 
 async def test_marketing_and_advisory_count_against_the_daily_cap_service_does_not(
