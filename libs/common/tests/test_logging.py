@@ -172,3 +172,23 @@ def test_configure_logging_sets_the_level(capsys: pytest.CaptureFixture[str]) ->
     err = capsys.readouterr().err
     assert "hidden" not in err
     assert "shown" in err
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_an_access_log_switched_off_stays_off(capsys: pytest.CaptureFixture[str]) -> None:
+    """uvicorn --no-access-log leaves uvicorn.access with no handler and no propagation;
+    routed to the root again, uvicorn would build every request's access-log line."""
+    access = logging.getLogger("uvicorn.access")
+    saved = access.handlers[:], access.propagate
+    try:
+        access.handlers, access.propagate = [], False  # what --no-access-log does
+        configure_logging(service="test-svc")
+        assert access.propagate is False
+        assert not access.hasHandlers()  # uvicorn's test for logging requests at all
+        access.propagate = True  # uvicorn's default: the access log is on, and masked
+        configure_logging(service="test-svc")
+        assert access.hasHandlers()
+        access.info('GET /v1/routing?phone=%s HTTP/1.1" 200', PHONE)
+        assert "138****1234" in capsys.readouterr().err
+    finally:
+        access.handlers, access.propagate = saved

@@ -86,6 +86,11 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "aiokafka", "sqlalchemy", "alembic"):
         lg = logging.getLogger(name)
+        if not lg.propagate and not lg.handlers:
+            # Switched off on purpose (uvicorn --no-access-log): a logger with nowhere to
+            # write costs uvicorn nothing per request; routed here, every request would
+            # build its access-log arguments, even below the level.
+            continue
         lg.handlers = []
         lg.propagate = True
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
