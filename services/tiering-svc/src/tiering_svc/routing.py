@@ -28,6 +28,20 @@ from .models import CustomerTier
 log = logging.getLogger(__name__)
 
 UNKNOWN = {"customer_id": None, "tier": None, "queue": "general", "priority": False}
+_UNKNOWN_JSON = orjson.dumps(UNKNOWN)
+_HEAD = b'{"customer_id":'
+
+
+def _tail(tier: rules.Tier) -> bytes:
+    route = rules.route_for(tier)
+    whole = orjson.dumps(
+        {"customer_id": "", "tier": tier.value, "queue": route.queue, "priority": route.priority}
+    )
+    return whole[len(_HEAD) + 2 :]  # what follows the (empty) customer id
+
+
+# A known caller's answer after the customer id, per tier: ',"tier":"gold",...}'.
+_TAILS = {tier.value: _tail(tier) for tier in rules.Tier}
 
 
 class RoutingModel:
@@ -45,6 +59,21 @@ class RoutingModel:
         tier = self.tier_by_customer.get(cid, "standard")
         route = rules.route_for(rules.Tier(tier))
         return {"customer_id": cid, "tier": tier, "queue": route.queue, "priority": route.priority}
+
+    def answer_json(self, *, phone: str | None = None, customer_id: str | None = None) -> bytes:
+        """``orjson.dumps(self.answer(...))``, built from the tier's precomputed bytes."""
+        cid = customer_id if customer_id is not None else self.customer_by_phone.get(phone or "")
+        if cid is None:
+            return _UNKNOWN_JSON
+        tier = self.tier_by_customer.get(cid)
+        if tier is None:
+            if customer_id is not None:
+                return _UNKNOWN_JSON
+            tier = "standard"
+        tail = _TAILS.get(tier)
+        if tail is None:  # not a tier: answer() says what is wrong with it
+            return orjson.dumps(self.answer(phone=phone, customer_id=customer_id))
+        return _HEAD + orjson.dumps(cid) + tail
 
     def set_tier(self, customer_id: str, tier: str) -> None:
         self.tier_by_customer[customer_id] = tier
