@@ -51,6 +51,8 @@ async def test_tiering_routing_by_phone_and_by_customer_id_for_each_tier(
                 r = await client.get("/v1/routing", params=params, headers=call_center)
                 assert r.status_code == 200, r.text
                 assert r.headers["content-type"].startswith("application/json")
+                # Its length given, so the server need not frame the body in chunks.
+                assert r.headers["content-length"] == str(len(r.content))
                 assert r.json() == expected, params
 
 
