@@ -98,8 +98,9 @@ def parse_wrk(out: str) -> dict[str, float | str]:
         return float(num) * scale[unit]
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    # The distribution's own lines: "77.50%" in the thread stats must not pass for "50%".
+    p50 = ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
         "requests_per_s": round(rps),
@@ -109,6 +110,27 @@ def parse_wrk(out: str) -> dict[str, float | str]:
     }
 
 
+def drive(
+    port: int, script: str, *, connections: int, seconds: int, threads: int
+) -> dict[str, float | str]:
+    """A 2-second warm-up, then wrk with ``connections`` for ``seconds``; its numbers."""
+    base = ["wrk", "-c", str(connections), "-s", script]
+    url = f"http://127.0.0.1:{port}"
+    subprocess.run([*base, "-t1", "-d2s", url], capture_output=True, check=False)
+    out = subprocess.run(
+        [*base, f"-t{threads}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return parse_wrk(out)
+
+
+def ensure_wrk() -> None:
+    if shutil.which("wrk") is None:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=200_000)
@@ -116,8 +138,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--wrk-threads", type=int, default=1)
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False)
+    ensure_wrk()
     log_dir = ROOT / "data" / "bench"
     log_dir.mkdir(parents=True, exist_ok=True)
     broker = LocalBroker(log_path=log_dir / "broker-routing.log").start()
@@ -172,37 +193,13 @@ def main() -> None:
             time.sleep(0.5)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
             f.write(LUA.format(n=args.customers, token=token))
-        subprocess.run(
-            [
-                "wrk",
-                "-t1",
-                "-c",
-                str(args.connections),
-                "-d2s",
-                "-s",
-                f.name,
-                f"http://127.0.0.1:{port}",
-            ],
-            capture_output=True,
-            check=False,
-        )  # warm-up
-        out = subprocess.run(
-            [
-                "wrk",
-                f"-t{args.wrk_threads}",
-                "-c",
-                str(args.connections),
-                f"-d{args.seconds}s",
-                "--latency",
-                "-s",
-                f.name,
-                f"http://127.0.0.1:{port}",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        result = parse_wrk(out)
+        result = drive(
+            port,
+            f.name,
+            connections=args.connections,
+            seconds=args.seconds,
+            threads=args.wrk_threads,
+        )
         result.update(customers=args.customers, connections=args.connections, seconds=args.seconds)
         print(result)
     finally:

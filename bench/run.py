@@ -47,6 +47,10 @@ def main() -> None:
         [str(HERE / "ingest.py"), "--events", str(events), "--workers", "2"],
     )
     run(
+        "the routing target's yardsticks: bare FastAPI and bare Starlette routes (~10,000 and ~25,000)",
+        [str(HERE / "routing_reference.py"), "--seconds", seconds],
+    )
+    run(
         "call-center routing, 32 connections, one API worker (target >= 12,000 req/s, p99 < 5 ms)",
         [str(HERE / "routing.py"), "--seconds", seconds],
     )
