@@ -27,42 +27,24 @@ from pathlib import Path
 import asyncpg
 import orjson
 from confluent_kafka import Consumer
+from ingest import bench_day
 
 from brokerage_common import Database, topics
 from brokerage_common.broker import LocalBroker
 from brokerage_common.kafka import make_consumer
 from brokerage_common.wire import fast_decoder
 from tiering_svc.models import metadata
-from trading_sim import DayConfig, generate_day, publish
+from tiering_svc.service import _TRADE_LINE_COLUMNS
+from trading_sim import generate_day, publish
 
+LEDGER_COLUMNS = list(_TRADE_LINE_COLUMNS)  # the worker's own ledger lines
 PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 LOG_DIR = Path(__file__).resolve().parent.parent / "data" / "bench"
 POLL = 10_000
-LEDGER_COLUMNS = [
-    "customer_id",
-    "points",
-    "kind",
-    "business_key",
-    "source_ref",
-    "reason",
-    "actor",
-    "tier",
-    "commission",
-    "settled_on",
-    "created_at",
-]
 
 
 def day(events: int) -> list[tuple[str, str, bytes]]:
-    cfg = DayConfig(
-        customers=max(1, events // 5),
-        trades_per_customer=5,
-        cancel_rate=0,
-        transfers=0,
-        snapshots=False,
-        seed=4242,
-    )
-    return list(generate_day(cfg))
+    return list(generate_day(bench_day(events)))
 
 
 async def consume_aiokafka(bootstrap: str, n: int) -> dict[str, object]:

@@ -126,18 +126,21 @@ async def wait_processed(name: str, target: int, timeout_s: float) -> tuple[floa
     raise TimeoutError(f"only part of {target} processed after {timeout_s}s")
 
 
-def run(events: int, workers: int, log_dir: Path) -> dict[str, object]:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    customers = max(1, events // 5)
-    cfg = DayConfig(
-        customers=customers,
+def bench_day(events: int) -> DayConfig:
+    """The benchmarks' settlement day: ``events`` trades, five per customer, none cancelled."""
+    return DayConfig(
+        customers=max(1, events // 5),
         trades_per_customer=5,
         cancel_rate=0,
         transfers=0,
         snapshots=False,
         seed=4242,
     )
-    messages = list(generate_day(cfg))
+
+
+def run(events: int, workers: int, log_dir: Path) -> dict[str, object]:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    messages = list(generate_day(bench_day(events)))
     assert len(messages) == events, len(messages)
     broker = LocalBroker(log_path=log_dir / "broker.log").start()
     broker.create_topics()

@@ -29,22 +29,16 @@ from typing import Any
 
 import asyncpg
 import orjson
+from ingest import bench_day
 
-from trading_sim import DayConfig, generate_day
+from trading_sim import generate_day
 
 PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 BATCH = 10_000
 
 
 def _messages(events: int, part: int, parts: int) -> list[bytes]:
-    cfg = DayConfig(
-        customers=max(1, events // 5),
-        trades_per_customer=5,
-        cancel_rate=0,
-        transfers=0,
-        snapshots=False,
-        seed=4242,
-    )
+    cfg = bench_day(events)
     return [
         value
         for _topic, key, value in generate_day(cfg)

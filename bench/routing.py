@@ -126,6 +126,17 @@ def drive(
     return parse_wrk(out)
 
 
+def call_center_token() -> str:
+    """The call center's service token (scope routing:read), for an hour."""
+    return issue_token(
+        secret=DEV_JWT_SECRET,
+        sub="call-center",
+        role="service",
+        scopes=["routing:read"],
+        ttl_s=3600,
+    )
+
+
 def ensure_wrk() -> None:
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False)
@@ -170,13 +181,7 @@ def main() -> None:
         stdout=open(log_dir / "routing-api.log", "wb"),  # noqa: SIM115 - the server keeps it
         stderr=subprocess.STDOUT,
     )
-    token = issue_token(
-        secret=DEV_JWT_SECRET,
-        sub="call-center",
-        role="service",
-        scopes=["routing:read"],
-        ttl_s=3600,
-    )
+    token = call_center_token()
     try:
         probe = urllib.request.Request(
             f"http://127.0.0.1:{port}/v1/routing?customer_id=C{args.customers:07d}",

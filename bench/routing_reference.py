@@ -20,15 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from routing import LUA, drive, ensure_wrk
+from routing import LUA, call_center_token, drive, ensure_wrk
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from brokerage_common.auth import issue_token
 from brokerage_common.broker import free_port
-from brokerage_common.settings import DEV_JWT_SECRET
 
 HERE = Path(__file__).resolve().parent
 ANSWER = {"customer_id": "C0000001", "tier": "gold", "queue": "vip", "priority": "high"}
@@ -87,14 +85,9 @@ def measure(app: str, *, seconds: int, connections: int) -> dict[str, float | st
                     raise
                 time.sleep(0.2)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-            token = issue_token(
-                secret=DEV_JWT_SECRET,
-                sub="call-center",
-                role="service",
-                scopes=["routing:read"],
-                ttl_s=3600,
-            )
-            f.write(LUA.format(n=200_000, token=token))  # the same requests, headers included
+            f.write(
+                LUA.format(n=200_000, token=call_center_token())
+            )  # the same requests, headers included
         return drive(port, f.name, connections=connections, seconds=seconds, threads=1)
     finally:
         server.terminate()

@@ -237,18 +237,23 @@ async def test_advisory_agreements_are_recorded_by_staff_of_the_branch(
     assert (await client.get(path, headers=stranger)).status_code == 403
 
 
+def ipo_reminder(subscription_on: str) -> dict[str, object]:
+    """An IPO reminder for customer C0001 (branch B001)."""
+    return {
+        "kind": "ipo",
+        "customer_ids": ["C0001"],
+        "security_code": "732999",
+        "security_name": "某某股份",
+        "subscription_on": subscription_on,
+    }
+
+
 async def test_reminders_are_scheduled_in_trading_days_for_the_own_branch(
     client: httpx.AsyncClient, db: Database, staff: dict[str, str], make_token: Token
 ) -> None:
     await add_customer(db, "C0001")
     await add_customer(db, "C0002", branch_id="B002")
-    body = {
-        "kind": "ipo",
-        "customer_ids": ["C0001"],
-        "security_code": "732999",
-        "security_name": "某某股份",
-        "subscription_on": "2026-11-20",
-    }
+    body = ipo_reminder("2026-11-20")
     r = await client.post("/v1/reminders", json=body, headers=staff)
     assert r.status_code == 201, r.text
     assert [(s["stage"], s["on"]) for s in r.json()["stages"]] == [
@@ -270,6 +275,18 @@ async def test_reminders_are_scheduled_in_trading_days_for_the_own_branch(
         assert r.status_code == 422, (bad, r.text)
 
 
+async def post_with(
+    settings: Settings, path: str, body: dict[str, object], headers: dict[str, str]
+) -> httpx.Response:
+    """One request to an app made with these settings (the client fixture's are fixed)."""
+    app = create_app(settings, clock=FakeClock())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://notify") as c:
+        r = await c.post(path, json=body, headers=headers)
+    await app.state.db.dispose()
+    return r
+
+
 async def test_reminders_past_the_trading_calendar_wait_for_the_announced_closures(
     settings: Settings, db: Database, staff: dict[str, str]
 ) -> None:
@@ -278,19 +295,8 @@ async def test_reminders_past_the_trading_calendar_wait_for_the_announced_closur
     last_year = max(library_closures()).year
     last_session = trading_day_before(date(last_year, 12, 31), 0)
     await add_customer(db, "C0001")
-    body = {
-        "kind": "ipo",
-        "customer_ids": ["C0001"],
-        "security_code": "732999",
-        "security_name": "某某股份",
-        "subscription_on": last_session.isoformat(),
-    }
-    app = create_app(settings, clock=FakeClock())
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://notify"
-    ) as c:
-        r = await c.post("/v1/reminders", json=body, headers=staff)
-    await app.state.db.dispose()
+    body = ipo_reminder(last_session.isoformat())
+    r = await post_with(settings, "/v1/reminders", body, staff)
     assert r.status_code == 503, r.text
     assert f"closures for {last_year + 1} are not loaded" in r.json()["detail"]
     assert await messages(db) == []
@@ -302,12 +308,7 @@ async def test_reminders_past_the_trading_calendar_wait_for_the_announced_closur
     announced = settings.model_copy(
         update={"xshg_announced_closures": check_announced_closures(new_year)}
     )
-    app = create_app(announced, clock=FakeClock())
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://notify"
-    ) as c:
-        r = await c.post("/v1/reminders", json=body, headers=staff)
-    await app.state.db.dispose()
+    r = await post_with(announced, "/v1/reminders", body, staff)
     assert r.status_code == 201, r.text
     assert [(s["stage"], s["on"]) for s in r.json()["stages"]] == [
         ("subscription", last_session.isoformat()),
@@ -320,13 +321,7 @@ async def test_messages_are_read_with_the_address_masked(
     client: httpx.AsyncClient, db: Database, staff: dict[str, str], make_token: Token
 ) -> None:
     await add_customer(db, "C0001")
-    body = {
-        "kind": "ipo",
-        "customer_ids": ["C0001"],
-        "security_code": "732999",
-        "security_name": "某某股份",
-        "subscription_on": "2026-11-20",
-    }
+    body = ipo_reminder("2026-11-20")
     await client.post("/v1/reminders", json=body, headers=staff)
     (first, *_) = await messages(db)
     customer = bearer(make_token("customer", sub="C0001"))
