@@ -162,7 +162,7 @@ def main() -> None:
         **os.environ,
         "DATABASE_URL": url,
         "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "INFO",  # as deployed (deploy/k8s), access log off as there
     }
     api = subprocess.Popen(
         [
@@ -174,8 +174,6 @@ def main() -> None:
             "--port",
             str(port),
             "--no-access-log",
-            "--log-level",
-            "warning",
         ],
         env=env,
         stdout=open(log_dir / "routing-api.log", "wb"),  # noqa: SIM115 - the server keeps it
