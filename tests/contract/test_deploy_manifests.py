@@ -131,11 +131,16 @@ def database(svc: str) -> str:
     return svc.removesuffix("-svc").replace("-", "_")
 
 
+# APIs that run without uvicorn's access log: a line per call-center lookup would cost
+# more than the lookup (ADR 0006).
+NO_ACCESS_LOG = {"tiering-svc"}
+
+
 def api_command(svc: str) -> list[str]:
     return [
         "uvicorn", "--factory", f"{package(svc)}.main:create_app",
         "--host", "0.0.0.0", "--port", str(PORTS[svc]),
-    ]  # fmt: skip
+    ] + (["--no-access-log"] if svc in NO_ACCESS_LOG else [])  # fmt: skip
 
 
 def worker_command(svc: str) -> list[str]:
