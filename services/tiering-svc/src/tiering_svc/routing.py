@@ -51,28 +51,36 @@ class RoutingModel:
         self.phone_by_customer: dict[str, str] = {}
         self.loaded = False
 
+    def _caller(self, phone: str | None, customer_id: str | None) -> tuple[str, str] | None:
+        """(customer id, tier) of a caller; None for an unknown one. A phone whose customer
+        has no tier yet is a standard customer; an id the model has no tier for is unknown."""
+        cid = customer_id if customer_id is not None else self.customer_by_phone.get(phone or "")
+        if cid is None:
+            return None
+        tier = self.tier_by_customer.get(cid)
+        if tier is None:
+            if customer_id is not None:
+                return None
+            tier = "standard"
+        return cid, tier
+
     def answer(self, *, phone: str | None = None, customer_id: str | None = None) -> dict[str, Any]:
         """The routing answer for a caller; an unknown caller gets the general queue."""
-        cid = customer_id if customer_id is not None else self.customer_by_phone.get(phone or "")
-        if cid is None or (customer_id is not None and cid not in self.tier_by_customer):
+        caller = self._caller(phone, customer_id)
+        if caller is None:
             return UNKNOWN
-        tier = self.tier_by_customer.get(cid, "standard")
+        cid, tier = caller
         route = rules.route_for(rules.Tier(tier))
         return {"customer_id": cid, "tier": tier, "queue": route.queue, "priority": route.priority}
 
     def answer_json(self, *, phone: str | None = None, customer_id: str | None = None) -> bytes:
         """``orjson.dumps(self.answer(...))``, built from the tier's precomputed bytes."""
-        cid = customer_id if customer_id is not None else self.customer_by_phone.get(phone or "")
-        if cid is None:
+        caller = self._caller(phone, customer_id)
+        if caller is None:
             return _UNKNOWN_JSON
-        tier = self.tier_by_customer.get(cid)
-        if tier is None:
-            if customer_id is not None:
-                return _UNKNOWN_JSON
-            tier = "standard"
-        tail = _TAILS.get(tier)
-        if tail is None:  # not a tier: answer() says what is wrong with it
-            return orjson.dumps(self.answer(phone=phone, customer_id=customer_id))
+        cid, tier = caller
+        # Not a tier: rules.Tier says what is wrong with it, as in answer().
+        tail = _TAILS.get(tier) or _tail(rules.Tier(tier))
         return _HEAD + orjson.dumps(cid) + tail
 
     def set_tier(self, customer_id: str, tier: str) -> None:
