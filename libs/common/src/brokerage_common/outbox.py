@@ -73,36 +73,20 @@ class Outbox:
         and the customer id, whose pattern ([A-Za-z0-9_-]) JSON writes as it is."""
         at = _TIME.dump_json(now_cst()).decode()
         head = f'{{"specversion":"1.0","id":"%s","type":"%s","source":"{self.source}","time":{at}'
-        rows = []
-        for event, event_id in zip(events, _uuid4s(len(events)), strict=True):
-            payload = (
+        return [
+            _outbox_row(
+                event,
+                event_id,
                 head % (event_id, event.TYPE)
                 + f',"subject":"{event.customer_id}","datacontenttype":"application/json"'
-                + f',"data":{event.model_dump_json()}}}'
+                + f',"data":{event.model_dump_json()}}}',
+                now,
             )
-            rows.append(
-                {
-                    "event_id": event_id,
-                    "topic": event.TOPIC.name,
-                    "key": event.key,
-                    "event_type": event.TYPE,
-                    "payload": payload,
-                    "created_at": now,
-                    "attempts": 0,
-                }
-            )
-        return rows
+            for event, event_id in zip(events, _uuid4s(len(events)), strict=True)
+        ]
 
     def _row(self, env: Envelope[Any], now: datetime | None = None) -> dict[str, Any]:
-        return {
-            "event_id": env.id,
-            "topic": env.data.TOPIC.name,
-            "key": env.data.key,
-            "event_type": env.type,
-            "payload": env.model_dump_json(),
-            "created_at": now or datetime.now(UTC),
-            "attempts": 0,
-        }
+        return _outbox_row(env.data, env.id, env.model_dump_json(), now or datetime.now(UTC))
 
 
 class OutboxRelay:
@@ -336,6 +320,19 @@ class OutboxRelay:
                 await conn.close()  # ends the session, which releases the advisory lock
             except Exception:  # noqa: BLE001 - a broken connection holds no lock any more
                 log.debug("outbox lock connection did not close cleanly")
+
+
+def _outbox_row(event: Event, event_id: str, payload: str, now: datetime) -> dict[str, Any]:
+    """An outbox row: the event's envelope as ``payload``, keyed and routed by the event."""
+    return {
+        "event_id": event_id,
+        "topic": event.TOPIC.name,
+        "key": event.key,
+        "event_type": event.TYPE,
+        "payload": payload,
+        "created_at": now,
+        "attempts": 0,
+    }
 
 
 _PLAIN_TEXT = re.compile(r"[A-Za-z0-9_.:/-]{1,100}")
