@@ -472,6 +472,11 @@ def library_closures() -> frozenset[date]:
     return frozenset(ts.date() for ts in _xshg_class().precomputed_holidays())
 
 
+@functools.cache
+def _library_last_year() -> int:
+    return max(library_closures()).year
+
+
 def check_announced_closures(days: Iterable[date]) -> tuple[date, ...]:
     """The exchange's announced closures (休市安排) for years exchange_calendars does not
     cover yet, as configured: sorted weekdays. Weekend days are dropped (the exchange never
@@ -480,7 +485,7 @@ def check_announced_closures(days: Iterable[date]) -> tuple[date, ...]:
     history), and a gap: every year up to the last one given needs its closures, or it
     would pass for a year without holidays."""
     known = library_closures()
-    last_known_year = max(known).year
+    last_known_year = _library_last_year()
     weekdays = sorted({d for d in days if d.weekday() < 5})
     for d in weekdays:
         if d.year <= last_known_year and d not in known:
@@ -503,18 +508,14 @@ def trading_calendar(announced: tuple[date, ...] = ()) -> ExchangeCalendar:
     day of the last year whose closures are known."""
     import pandas as pd
 
-    base = _xshg_class()
-    extra = pd.DatetimeIndex(sorted(announced))
-    holidays = base.precomputed_holidays().union(extra) if len(extra) else None
-    cls = (
-        type(
+    cls = _xshg_class()
+    if announced:
+        holidays = cls.precomputed_holidays().union(pd.DatetimeIndex(sorted(announced)))
+        cls = type(
             "XSHGWithAnnouncedClosures",
-            (base,),
+            (cls,),
             {"precomputed_holidays": classmethod(lambda _cls: holidays)},
         )
-        if holidays is not None
-        else base
-    )
     with warnings.catch_warnings():
         # Building the calendar trips pandas deprecation warnings inside exchange_calendars.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -524,7 +525,7 @@ def trading_calendar(announced: tuple[date, ...] = ()) -> ExchangeCalendar:
 
 def trading_calendar_ends(announced: tuple[date, ...] = ()) -> date:
     """The last day whose trading status is known."""
-    return date(max(library_closures() | set(announced)).year, 12, 31)
+    return date(max([_library_last_year(), *(d.year for d in announced)]), 12, 31)
 
 
 def _not_covered(year: int, announced: tuple[date, ...]) -> CalendarNotCovered:

@@ -296,11 +296,10 @@ class Notifier:
         """Birthday and holiday greetings for today (Beijing); idempotent. Also checks how
         long the trading calendar lasts."""
         at = now or self.clock()
-        self.check_calendar(rules.beijing_date(at))
+        today = rules.beijing_date(at)
+        self.check_calendar(today)
         async with self.db.sessionmaker() as session:
-            created = await service.plan_daily_greetings(
-                session, today=rules.beijing_date(at), now=at
-            )
+            created = await service.plan_daily_greetings(session, today=today, now=at)
             await session.commit()
         return created
 
