@@ -1,5 +1,6 @@
 """Shared spine of the branch customer-service platform."""
 
+from . import dialect
 from .auth import (
     CurrentPrincipal,
     Principal,
@@ -28,7 +29,14 @@ from .settings import CommonSettings
 from .tables import PlatformTables, platform_tables
 from .timeutil import CST, now_cst, today_cst
 from .topics import ALL_TOPICS, Topic, all_topic_specs
-from .web import ERROR_RESPONSES, install_platform
+from .web import (
+    ERROR_RESPONSES,
+    OutboxDep,
+    SessionDep,
+    get_outbox,
+    get_settings,
+    install_platform,
+)
 from .worker import run_main, run_until_stopped
 
 __all__ = [
@@ -46,17 +54,22 @@ __all__ = [
     "Money",
     "NonNegativeMoney",
     "Outbox",
+    "OutboxDep",
     "OutboxRelay",
     "PermanentEventError",
     "PlatformTables",
     "Principal",
+    "SessionDep",
     "TokenVerifier",
     "Topic",
     "all_topic_specs",
     "batch_handler",
     "configure_logging",
     "current_principal",
+    "dialect",
     "ensure_can_access_customer",
+    "get_outbox",
+    "get_settings",
     "install_platform",
     "is_transient",
     "issue_token",

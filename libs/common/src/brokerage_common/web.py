@@ -20,6 +20,7 @@ from . import metrics
 from .auth import TokenVerifier
 from .errors import DomainError
 from .logging import mask_pii
+from .outbox import Outbox
 from .settings import CommonSettings
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
@@ -35,6 +36,24 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def get_settings(request: Request) -> Any:
+    """FastAPI dependency: the app's settings (``app.state.settings``, set by ``create_app``).
+
+    A service narrows the type with its own alias:
+    ``SettingsDep = Annotated[Settings, Depends(get_settings)]``.
+    """
+    return request.app.state.settings
+
+
+def get_outbox(request: Request) -> Outbox:
+    """FastAPI dependency: the app's outbox (``app.state.outbox``, set by ``install_platform``)."""
+    outbox: Outbox = request.app.state.outbox
+    return outbox
+
+
+OutboxDep = Annotated[Outbox, Depends(get_outbox)]
 
 
 class ErrorBody(BaseModel):
@@ -111,8 +130,16 @@ def install_platform(
     settings: CommonSettings,
     readiness: list[ReadinessCheck],
     readiness_timeout_s: float = 2.0,
+    outbox: Outbox | None = None,
 ) -> None:
-    """Add /healthz, /readyz, /metrics, request metrics, JSON 4xx errors and the token verifier."""
+    """Add /healthz, /readyz, /metrics, request metrics, JSON 4xx errors and the token verifier.
+
+    Also keeps ``settings`` (``get_settings``) and, when given, the service's ``outbox``
+    (``OutboxDep``) on the app for the routes' dependencies.
+    """
+    app.state.settings = settings
+    if outbox is not None:
+        app.state.outbox = outbox
     app.state.token_verifier = TokenVerifier(
         secret=settings.auth_jwt_secret if not settings.auth_jwt_public_key else None,
         public_key=settings.auth_jwt_public_key,
