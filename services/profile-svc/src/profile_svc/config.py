@@ -8,7 +8,8 @@ from pydantic import Field, model_validator
 
 from brokerage_common import CommonSettings
 
-from .rules import ASSESSMENT_VALIDITY_YEARS, SegmentThresholds
+from .risk.rules import ASSESSMENT_VALIDITY_YEARS
+from .segments.rules import SegmentThresholds
 
 # Local runs and tests only: in production the API refuses to start without ID_NUMBER_HASH_KEY.
 DEV_ID_NUMBER_HASH_KEY = "local-dev-id-number-hash-key-change-me-0123456789"
