@@ -85,6 +85,13 @@ PROBES = [
         "profile_svc.transfers.service is not allowed to import profile_svc.customers.router",
     ),
     (
+        "profile-below-use-cases",
+        "profile_svc",
+        "segments/schemas.py",
+        "from profile_svc.customers.service import get_customer",
+        "profile_svc.segments.schemas is not allowed to import profile_svc.customers.service",
+    ),
+    (
         "pure-rules",
         "profile_svc",
         "risk/rules.py",
