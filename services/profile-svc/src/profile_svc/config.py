@@ -18,6 +18,7 @@ MIN_HASH_KEY_LENGTH = 32
 
 class Settings(CommonSettings):
     service_name: str = "profile-svc"
+    # The zero-setup default of `make run` and the tests; production is PostgreSQL only (ADR 0009).
     database_url: str = "sqlite+aiosqlite:///./data/profile.db"
     # HMAC-SHA256 key of the ID-number hash that enforces "one customer per ID number"
     # (docs/decisions/0005-personal-data-in-events.md). Changing it means re-hashing every row.
