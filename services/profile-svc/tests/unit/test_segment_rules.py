@@ -26,6 +26,7 @@ from profile_svc.segments.rules import (
     segment_kind,
     turnover_class,
     value_segment,
+    window_figures,
 )
 
 # --- value segment (资金实力 x 资金周转率) -------------------------------------------------------
@@ -287,3 +288,99 @@ def test_life_stage_birth_range_edges() -> None:
 )
 def test_segment_kind(segment: str, kind: str | None) -> None:
     assert segment_kind(segment) == kind
+
+
+NOV_1, NOV_30 = date(2026, 11, 1), date(2026, 11, 30)
+
+
+def test_window_figures_of_a_month_of_flat_assets_and_one_large_trade() -> None:
+    snapshots = [(NOV_1 + timedelta(days=d), Decimal(2000000)) for d in range(30)]
+    figures = window_figures(
+        start=NOV_1,
+        end=NOV_30,
+        known_assets=Decimal(0),
+        known_as_of=None,
+        snapshots=snapshots,
+        trades=[(date(2026, 11, 10), Decimal(2500000), Decimal("625.00"))],
+    )
+    assert figures.total_assets == Decimal(2000000)
+    assert figures.assets_as_of == NOV_30
+    assert figures.average_assets == Decimal("2000000.00")
+    assert figures.traded_amount == Decimal(2500000)
+    assert figures.commission == Decimal("625.00")
+    # 2,500,000 / 2,000,000 = 1.25 >= 1.0 short-term; 2,000,000 >= 1,000,000 large.
+    assert figures.segment.turnover == Decimal("1.25")
+    assert figures.segment.value_segment == "short_term_large"
+
+
+def test_window_figures_count_only_the_window() -> None:
+    figures = window_figures(
+        start=NOV_1,
+        end=NOV_30,
+        known_assets=Decimal(0),
+        known_as_of=None,
+        snapshots=[
+            (date(2026, 10, 31), Decimal(1000000)),  # the day before the window
+            (NOV_1, Decimal(200000)),
+            (NOV_30, Decimal(400000)),
+        ],
+        trades=[
+            (date(2026, 10, 31), Decimal(5000000), Decimal(50)),  # the day before the window
+            (date(2026, 11, 15), Decimal(30000), Decimal("7.50")),
+        ],
+    )
+    assert figures.average_assets == Decimal("300000.00")  # (200,000 + 400,000) / 2
+    assert (figures.total_assets, figures.assets_as_of) == (Decimal(400000), NOV_30)
+    assert figures.traded_amount == Decimal(30000)
+    assert figures.commission == Decimal("7.50")
+    # 30,000 / 300,000 = 0.1: not below 0.1, so stable; 400,000 is medium.
+    assert figures.segment.value_segment == "stable_medium"
+
+
+def test_window_figures_keep_known_assets_newer_than_the_snapshots() -> None:
+    figures = window_figures(
+        start=NOV_1,
+        end=NOV_30,
+        known_assets=Decimal(5000000),
+        known_as_of=date(2026, 12, 2),
+        snapshots=[(NOV_30, Decimal(100))],
+        trades=[],
+    )
+    assert (figures.total_assets, figures.assets_as_of) == (Decimal(5000000), date(2026, 12, 2))
+    assert figures.segment.asset_size == AssetSize.LARGE
+
+
+def test_window_figures_without_any_figures_are_static_small() -> None:
+    figures = window_figures(
+        start=NOV_1, end=NOV_30, known_assets=Decimal(0), known_as_of=None, snapshots=[], trades=[]
+    )
+    assert (figures.total_assets, figures.assets_as_of) == (Decimal(0), None)
+    assert figures.average_assets == Decimal(0)
+    assert figures.segment.turnover == Decimal(0)
+    assert figures.segment.value_segment == "static_small"
+
+
+def test_window_average_is_in_cents_and_trading_without_assets_is_short_term() -> None:
+    averaged = window_figures(
+        start=NOV_1,
+        end=NOV_30,
+        known_assets=Decimal(0),
+        known_as_of=None,
+        snapshots=[
+            (NOV_1, Decimal("100.00")),
+            (date(2026, 11, 2), Decimal("100.01")),
+            (date(2026, 11, 3), Decimal("100.01")),
+        ],
+        trades=[],
+    )
+    assert averaged.average_assets == Decimal("100.01")  # 300.02 / 3 = 100.0066...
+    no_assets = window_figures(
+        start=NOV_1,
+        end=NOV_30,
+        known_assets=Decimal(0),
+        known_as_of=None,
+        snapshots=[],
+        trades=[(NOV_30, Decimal(1000), Decimal(1))],
+    )
+    assert no_assets.segment.turnover is None  # infinite: traded without average assets
+    assert no_assets.segment.value_segment == "short_term_small"

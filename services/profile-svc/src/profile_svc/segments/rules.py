@@ -3,7 +3,7 @@ life stages by age, the family life cycle."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,6 +25,7 @@ __all__ = [
     "SegmentKind",
     "SegmentThresholds",
     "Turnover",
+    "WindowFigures",
     "asset_size",
     "born_on_or_before",
     "classify_segment",
@@ -34,6 +35,7 @@ __all__ = [
     "segment_kind",
     "turnover_class",
     "value_segment",
+    "window_figures",
 ]
 
 
@@ -250,3 +252,60 @@ def segment_kind(segment: str) -> SegmentKind | None:
     if segment in {s.value for s in FamilyLifeCycle}:
         return "family_life_cycle"
     return None
+
+
+_CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class WindowFigures:
+    """A customer's figures over the trailing window (资金实力 and 资金周转率) and the segment
+    they give."""
+
+    total_assets: Decimal
+    assets_as_of: date | None
+    average_assets: Decimal
+    traded_amount: Decimal
+    commission: Decimal
+    segment: Segment
+
+
+def window_figures(
+    *,
+    start: date,
+    end: date,
+    known_assets: Decimal,
+    known_as_of: date | None,
+    snapshots: Sequence[tuple[date, Decimal]],
+    trades: Sequence[tuple[date, Decimal, Decimal]],
+    t: SegmentThresholds = DEFAULT_THRESHOLDS,
+) -> WindowFigures:
+    """Figures of the window ``start``..``end`` (inclusive) and the value segment they give.
+
+    Size comes from the latest end-of-day assets: the newest snapshot given, unless the
+    assets already known (``known_assets`` as of ``known_as_of``) are newer. Turnover is the
+    window's traded amount over its average daily assets (in cents); commission is the
+    window's contribution. ``snapshots`` are (day, total assets), ``trades`` (day, amount,
+    commission); those outside the window do not count.
+    """
+    total_assets, assets_as_of = known_assets, known_as_of
+    if snapshots:
+        day, value = max(snapshots)
+        if assets_as_of is None or day >= assets_as_of:
+            total_assets, assets_as_of = value, day
+    in_window = [v for d, v in snapshots if start <= d <= end]
+    average = (
+        (sum(in_window, Decimal(0)) / len(in_window)).quantize(_CENT) if in_window else Decimal(0)
+    )
+    traded = sum((a for d, a, _ in trades if start <= d <= end), Decimal(0))
+    commission = sum((c for d, _, c in trades if start <= d <= end), Decimal(0))
+    return WindowFigures(
+        total_assets=total_assets,
+        assets_as_of=assets_as_of,
+        average_assets=average,
+        traded_amount=traded,
+        commission=commission,
+        segment=classify_segment(
+            total_assets=total_assets, average_assets=average, traded_amount=traded, t=t
+        ),
+    )

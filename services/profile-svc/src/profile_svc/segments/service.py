@@ -27,7 +27,6 @@ from . import rules
 from .models import AssetSnapshot, CustomerSegment, SettledTrade
 
 _CHUNK = 2000
-_CENT = Decimal("0.01")
 _RATIO = Decimal("0.0001")
 
 # Core tables: segments are computed set-wise, many customers per statement.
@@ -194,29 +193,24 @@ def _segment_row(
     policy: SegmentPolicy,
     now: datetime,
 ) -> dict[str, Any]:
-    total_assets = previous["total_assets"] if previous is not None else Decimal(0)
-    assets_as_of = previous["assets_as_of"] if previous is not None else None
-    if snaps:
-        day, value = max(snaps)
-        if assets_as_of is None or day >= assets_as_of:
-            total_assets, assets_as_of = value, day
-    in_window = [v for d, v in snaps if start <= d <= ref]
-    average = (
-        (sum(in_window, Decimal(0)) / len(in_window)).quantize(_CENT) if in_window else Decimal(0)
+    figures = rules.window_figures(
+        start=start,
+        end=ref,
+        known_assets=previous["total_assets"] if previous is not None else Decimal(0),
+        known_as_of=previous["assets_as_of"] if previous is not None else None,
+        snapshots=snaps,
+        trades=trades,
+        t=policy.thresholds,
     )
-    traded = sum((a for d, a, _ in trades if start <= d <= ref), Decimal(0))
-    commission = sum((c for d, _, c in trades if start <= d <= ref), Decimal(0))
-    seg = rules.classify_segment(
-        total_assets=total_assets, average_assets=average, traded_amount=traded, t=policy.thresholds
-    )
+    seg = figures.segment
     return {
         "customer_id": cid,
         "as_of": ref,
-        "total_assets": total_assets,
-        "assets_as_of": assets_as_of,
-        "average_assets": average,
-        "traded_amount": traded,
-        "commission": commission,
+        "total_assets": figures.total_assets,
+        "assets_as_of": figures.assets_as_of,
+        "average_assets": figures.average_assets,
+        "traded_amount": figures.traded_amount,
+        "commission": figures.commission,
         "turnover": seg.turnover.quantize(_RATIO) if seg.turnover is not None else None,
         "asset_size": seg.asset_size.value,
         "turnover_class": seg.turnover_class.value,
