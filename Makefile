@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 # Every installable package of the repository: libs/common, each service, each tool.
 PACKAGES := libs/common $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml tools/*/pyproject.toml))
 PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+# Source trees `make lint` type-checks with mypy --strict (the [tool.mypy] of pyproject.toml).
+# Every service belongs here: a service joins with one `TYPED += services/<name>-svc/src` line.
+TYPED := libs/common/src
+TYPED += services/profile-svc/src
 
 .PHONY: install run stop test test-pg lint bench clean help
 
@@ -13,7 +17,7 @@ help:
 	@echo "make stop    stop exactly what make run started"
 	@echo "make test    the whole test suite (SQLite + the embedded broker)"
 	@echo "make test-pg the same suite against PostgreSQL ($(PG_URL))"
-	@echo "make lint    ruff, ruff format --check, mypy on libs/common, import-linter"
+	@echo "make lint    ruff, ruff format --check, mypy --strict on $(TYPED), import-linter"
 	@echo "make bench   benchmarks (minutes; not part of CI)"
 
 $(VENV)/.installed: requirements-dev.txt $(wildcard libs/common/pyproject.toml services/*/pyproject.toml tools/*/pyproject.toml)
@@ -39,7 +43,7 @@ test-pg: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy libs/common/src
+	$(BIN)/mypy $(TYPED)
 	$(BIN)/lint-imports
 
 bench: install

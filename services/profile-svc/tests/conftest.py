@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from sqlalchemy import MetaData, select
 
 from brokerage_common import Database
-from profile_svc import rules
 from profile_svc.config import Settings
+from profile_svc.customers import rules
+from profile_svc.dependencies import get_today
 from profile_svc.main import create_app
 from profile_svc.models import PLATFORM, metadata
-from profile_svc.router import get_today
 
 TODAY = date(2026, 11, 22)  # the day of the api.md example
 BRANCH = "B001"

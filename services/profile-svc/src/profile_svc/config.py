@@ -8,7 +8,8 @@ from pydantic import Field, model_validator
 
 from brokerage_common import CommonSettings
 
-from .rules import ASSESSMENT_VALIDITY_YEARS, SegmentThresholds
+from .risk.rules import ASSESSMENT_VALIDITY_YEARS
+from .segments.rules import SegmentThresholds
 
 # Local runs and tests only: in production the API refuses to start without ID_NUMBER_HASH_KEY.
 DEV_ID_NUMBER_HASH_KEY = "local-dev-id-number-hash-key-change-me-0123456789"
@@ -17,6 +18,7 @@ MIN_HASH_KEY_LENGTH = 32
 
 class Settings(CommonSettings):
     service_name: str = "profile-svc"
+    # The zero-setup default of `make run` and the tests; production is PostgreSQL only (ADR 0009).
     database_url: str = "sqlite+aiosqlite:///./data/profile.db"
     # HMAC-SHA256 key of the ID-number hash that enforces "one customer per ID number"
     # (docs/decisions/0005-personal-data-in-events.md). Changing it means re-hashing every row.

@@ -7,11 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from brokerage_common import Database, configure_logging, install_platform
+from brokerage_common import Database, Outbox, configure_logging, install_platform
 from brokerage_common.kafka import broker_reachable
 
 from .config import Settings
 from .router import router
+from .tables import PLATFORM
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,12 +40,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         lifespan=lifespan,
     )
-    app.state.settings = settings
     app.state.db = db
     install_platform(
         app,
         settings=settings,
         readiness=[db.ping, lambda: broker_reachable(settings.kafka_bootstrap_servers)],
+        outbox=Outbox(PLATFORM, source=settings.service_name),
     )
 
     app.include_router(router)

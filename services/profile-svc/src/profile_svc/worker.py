@@ -12,15 +12,15 @@ from brokerage_common import (
 )
 
 from .config import Settings
-from .handlers import TOPICS, Handlers
-from .models import PLATFORM
+from .handlers import TOPICS, registry
+from .tables import PLATFORM
 
 
 def build_consumer(
     settings: Settings, db: Database, *, group_id: str | None = None
 ) -> IdempotentConsumer:
     return IdempotentConsumer.from_settings(
-        settings, db, PLATFORM, topics=TOPICS, handlers=Handlers(settings).registry(), name=group_id
+        settings, db, PLATFORM, topics=TOPICS, handlers=registry(settings), name=group_id
     )
 
 

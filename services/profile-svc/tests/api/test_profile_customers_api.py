@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from profile_svc import rules
+from profile_svc.customers import rules
 
 Auth = Callable[..., dict[str, str]]
 Builder = Callable[..., dict[str, Any]]

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from profile_svc.router import get_today
+from profile_svc.dependencies import get_today
 
 Auth = Callable[..., dict[str, str]]
 Create = Callable[..., Awaitable[dict[str, Any]]]

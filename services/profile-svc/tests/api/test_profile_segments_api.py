@@ -14,7 +14,7 @@ import pytest
 from brokerage_common import Database, new_envelope
 from brokerage_common import events as ev
 from profile_svc.config import Settings
-from profile_svc.handlers import Handlers
+from profile_svc.handlers import registry as handler_registry
 
 Auth = Callable[..., dict[str, str]]
 Create = Callable[..., Awaitable[dict[str, Any]]]
@@ -24,7 +24,7 @@ _trade_ids = itertools.count(1)
 
 async def apply_events(db: Database, settings: Settings, events: list[ev.Event]) -> None:
     """Run events through the worker's handlers, in order, in one transaction (no broker)."""
-    registry = Handlers(settings).registry()
+    registry = handler_registry(settings)
     async with db.sessionmaker() as session:
         for _, run in itertools.groupby(events, key=lambda e: e.TYPE):
             envelopes = [new_envelope(e, source="settlement-system") for e in run]

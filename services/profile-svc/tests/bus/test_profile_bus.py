@@ -23,9 +23,9 @@ from brokerage_common import Database, new_envelope
 from brokerage_common import events as ev
 from brokerage_common.kafka import make_producer
 from profile_svc.config import Settings
+from profile_svc.dependencies import get_today
 from profile_svc.main import create_app
 from profile_svc.models import PLATFORM, TransferRequest
-from profile_svc.router import get_today
 from profile_svc.worker import build_consumer, build_relay
 
 pytestmark = pytest.mark.bus

@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 
 from brokerage_common import Database, Outbox
 from brokerage_common import events as ev
-from profile_svc import service
 from profile_svc.config import Settings
+from profile_svc.customers import service
+from profile_svc.customers.schemas import CustomerCreate
 from profile_svc.exceptions import Conflict
 from profile_svc.models import PLATFORM, Customer, TransferRequest
-from profile_svc.schemas import CustomerCreate
+from profile_svc.transfers.service import record_transfer_request
 
 TODAY = date(2026, 11, 22)
 
@@ -142,7 +143,7 @@ async def test_a_transfer_request_is_recorded_once_across_channels(
     results = []
     for channel in ("branch-counter", "mobile-app"):
         async with db.sessionmaker() as session:
-            row, created = await service.record_transfer_request(
+            row, created = await record_transfer_request(
                 session,
                 request=request,
                 channel=channel,

@@ -9,8 +9,8 @@ import pytest
 
 from brokerage_common import Database
 from brokerage_common import events as ev
-from profile_svc import rules, service
 from profile_svc.models import CustomerSegment
+from profile_svc.segments import rules, service
 
 POLICY = service.SegmentPolicy(thresholds=rules.DEFAULT_THRESHOLDS, window_days=30)
 DAY = date(2026, 11, 20)

@@ -1,0 +1,1 @@
+"""Segmentation (客户细分): value segments from settlement events, life stages, family stages."""
