@@ -9,11 +9,11 @@ PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 .PHONY: install run stop test test-pg lint bench screenshots clean help
 
 help:
-	@echo "make run     start broker, SMS gateway stand-in, every service (API + worker), demo data"
+	@echo "make run     start broker, SMS gateway stand-in, every service (API + worker), the staff console, demo data"
 	@echo "make stop    stop exactly what make run started"
 	@echo "make test    the whole test suite (SQLite + the embedded broker)"
 	@echo "make test-pg the same suite against PostgreSQL ($(PG_URL))"
-	@echo "make lint    ruff, ruff format --check, mypy on libs/common, import-linter"
+	@echo "make lint    ruff, ruff format --check, mypy on libs/common and the console, import-linter"
 	@echo "make bench   benchmarks (minutes; not part of CI)"
 	@echo "make screenshots  the staff console's browser tests, refreshing docs/screenshots/"
 
