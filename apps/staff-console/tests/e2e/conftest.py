@@ -27,6 +27,8 @@ PROFILE = "http://127.0.0.1:8001"
 
 
 def _missing() -> str | None:
+    if os.environ.get("SKIP_BROWSER_TESTS"):
+        return "SKIP_BROWSER_TESTS is set (they bind make run's ports 8001-8005, 8080, 9092, 9300)"
     if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
         return (
             f"headless Chromium not installed ({CHROMIUM}, {CHROMEDRIVER}):"

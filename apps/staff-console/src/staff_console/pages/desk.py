@@ -38,7 +38,9 @@ COMPLAINT_CATEGORIES = (
 )
 
 
-async def _retention(request: Request, user: StaffUser, *, error: str | None = None) -> Any:
+async def _retention(
+    request: Request, user: StaffUser, *, error: str | None = None
+) -> HTMLResponse:
     cases = await section(clients(request).ops.retention_cases(token=user.token))
     return render(
         request,
@@ -55,8 +57,7 @@ async def _retention(request: Request, user: StaffUser, *, error: str | None = N
 
 @router.get("/retention", response_class=HTMLResponse, include_in_schema=False)
 async def retention(request: Request, user: RetentionUser) -> HTMLResponse:
-    page: HTMLResponse = await _retention(request, user)
-    return page
+    return await _retention(request, user)
 
 
 @router.post("/retention/{case_id}/actions", include_in_schema=False)
@@ -79,8 +80,7 @@ async def act_on_case(
         await clients(request).ops.act_on_case(case_id, token=user.token, body=body)
     except (ServiceRefused, ServiceUnavailable) as exc:
         message = exc.message if isinstance(exc, ServiceRefused) else f"{exc.service}：{exc.reason}"
-        page: Response = await _retention(request, user, error=message)
-        return page
+        return await _retention(request, user, error=message)
     return RedirectResponse("/retention", status_code=status.HTTP_303_SEE_OTHER)
 
 
