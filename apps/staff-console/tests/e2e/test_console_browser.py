@@ -117,3 +117,30 @@ def test_pages_of_absent_services_show_a_panel(browser: Any, stack: str) -> None
         assert "服务暂不可用" in browser.page_source or "服务未提供此内容" in browser.page_source
         assert "ops-assessment-svc" in browser.page_source
     shoot(browser, "07-manager-ops-not-available")
+
+
+def test_form_rules_show_while_filling_in(browser: Any, stack: str) -> None:
+    sign_in(browser, stack, "S001")
+    browser.get(f"{stack}/manager")
+    form = browser.find_element(By.ID, "group-form")
+    ids = form.find_elements(By.NAME, "member_ids")
+    roles = form.find_elements(By.NAME, "member_roles")
+    button = form.find_element(By.TAG_NAME, "button")
+    ids[0].send_keys("S002")
+    assert "现有 1 人" in form.find_element(By.CLASS_NAME, "live-check").text
+    assert not button.is_enabled()
+    ids[1].send_keys("S003")
+    assert "至少一名中后台人员" in form.find_element(By.CLASS_NAME, "live-check").text
+    roles[1].find_element(By.CSS_SELECTOR, "option[value=back_office]").click()
+    assert button.is_enabled()
+    assert not form.find_element(By.CLASS_NAME, "live-check").is_displayed()
+
+    browser.get(f"{stack}/advisers")
+    form = browser.find_element(By.ID, "content-form")
+    form.find_element(By.CSS_SELECTOR, "[name=recommendation] option[value=buy]").click()
+    form.find_element(By.CSS_SELECTOR, "[name=technical_view] option[value=bearish]").click()
+    assert "技术面看空的股票不能推荐买入" in form.find_element(By.CLASS_NAME, "live-check").text
+    assert not form.find_element(By.TAG_NAME, "button").is_enabled()
+    shoot(browser, "08-advisers-bearish-rule")
+    form.find_element(By.CSS_SELECTOR, "[name=technical_view] option[value=neutral]").click()
+    assert form.find_element(By.TAG_NAME, "button").is_enabled()
