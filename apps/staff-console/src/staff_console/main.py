@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -74,6 +75,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # reason to take the whole console out of rotation.
     install_platform(app, settings=settings, readiness=[])
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_input(request: Request, exc: RequestValidationError) -> Response:
+        # A person filled in a form: name the fields, never echo what was typed (it may be a
+        # phone or ID number).
+        fields = sorted({str(e.get("loc", ("", ""))[-1]) for e in exc.errors()})
+        return _error_page(request, 422, "请检查这些输入：" + "、".join(fields))
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(_request: Request, _exc: NotSignedIn) -> Response:

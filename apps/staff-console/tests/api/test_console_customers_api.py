@@ -140,6 +140,7 @@ async def test_a_reveal_without_a_reason_is_refused_before_any_call(
 ) -> None:
     resp = await client.post("/customers/C000001/reveal", data={"reason": "x"})
     assert resp.status_code == 422
+    assert "请检查这些输入：reason" in resp.text
     assert fake.calls == []
 
 

@@ -234,3 +234,20 @@ async def test_weights_must_add_up_to_100(client: httpx.AsyncClient, fake: FakeS
     assert resp.status_code == 422
     assert "权重合计须为 100（现为 90）" in resp.text
     assert (await client.post("/manager/weights/middle", data=kj)).status_code == 422
+
+
+@pytest.mark.usefixtures("manager")
+async def test_bad_form_input_is_an_html_422_that_does_not_echo_it(
+    client: httpx.AsyncClient, fake: FakeServices
+) -> None:
+    typed = "11010119900101123X 13800001234"
+    resp = await client.post(
+        "/complaints", data={"customer_id": typed, "category": "other", "summary": "x"}
+    )
+    assert resp.status_code == 422
+    assert resp.headers["content-type"].startswith("text/html")
+    assert "customer_id" in resp.text
+    assert "summary" in resp.text
+    assert "13800001234" not in resp.text
+    assert "11010119900101123X" not in resp.text
+    assert fake.calls == []
