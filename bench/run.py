@@ -54,6 +54,10 @@ def main() -> None:
         "call-center routing, 32 connections, one API worker (target >= 12,000 req/s, p99 < 5 ms)",
         [str(HERE / "routing.py"), "--seconds", seconds],
     )
+    run(
+        "staff console page render, 8 users, a branch of 50,000 customers (target p95 < 300 ms)",
+        [str(HERE / "console_pages.py"), "--customers", "50000", "--seconds", seconds],
+    )
     campaign = ROOT / "services" / "notify-svc" / "bench" / "bench_campaign.py"
     if campaign.exists():
         run(

@@ -19,6 +19,15 @@ CUSTOMERS = 300
 TTL = 12 * 3600
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚"
+# The staff the console's local sign-in offers (staff_roles as api.md); S101 works at another
+# branch, so opening a B001 customer as S101 shows the branch check.
+STAFF: list[dict[str, object]] = [
+    {"staff_id": "S001", "name": "王经理", "branch_id": BRANCH, "staff_roles": ["manager"]},
+    {"staff_id": "S002", "name": "李敏", "branch_id": BRANCH, "staff_roles": ["account_manager"]},
+    {"staff_id": "S003", "name": "张静", "branch_id": BRANCH, "staff_roles": ["back_office"]},
+    {"staff_id": "S004", "name": "陈涛", "branch_id": BRANCH, "staff_roles": ["adviser"]},
+    {"staff_id": "S101", "name": "赵磊", "branch_id": "B002", "staff_roles": ["account_manager"]},
+]
 
 
 def tokens(secret: str) -> dict[str, str]:

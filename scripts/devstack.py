@@ -1,7 +1,7 @@
 """make run / make stop: the whole platform on one machine.
 
-It starts the broker, the SMS gateway stand-in, every service (API and worker) and
-loads demo data.
+It starts the broker, the SMS gateway stand-in, every service (API and worker), the staff
+console (apps/staff-console, CONSOLE_PORT, default 8080) and loads demo data.
 
 Every process it starts is recorded in data/pids; `stop` stops exactly those.
 Variables already set in the environment win: KAFKA_BOOTSTRAP_SERVERS (then no
@@ -39,6 +39,7 @@ SERVICES = {
 }
 BROKER_PORT = 9092
 STANDIN_PORT = 9300
+CONSOLE_PORT = int(os.environ.get("CONSOLE_PORT", "8080"))
 
 
 def present_services() -> dict[str, tuple[int, int, str]]:
@@ -173,8 +174,9 @@ def run() -> None:
             + ("ready" if ok else f"NOT READY, see data/logs/{name}-api.log")
         )
 
-    from demo_data import load_demo  # type: ignore[import-not-found]
+    from demo_data import STAFF, load_demo  # type: ignore[import-not-found]
 
+    console = start_console(base_env, STAFF)
     tokens = load_demo(services=services, bootstrap=bootstrap, secret=secret)
     print(
         "\nmetrics  /metrics on every API port; workers on "
@@ -186,6 +188,55 @@ def run() -> None:
         print(f"  {role:<22} {token}")
     (DATA / "tokens.json").write_text(json.dumps(tokens, indent=2))
     print("\n(also in data/tokens.json)")
+    if console:
+        print(f"\nstaff console  {console}")
+        print("  sign in as one of the demo staff (local only; no password):")
+        for staff in STAFF:
+            roles = ", ".join(staff["staff_roles"])
+            print(
+                f"    {staff['staff_id']}  {staff['name']}  branch {staff['branch_id']}  ({roles})"
+            )
+
+
+def start_console(base_env: dict[str, str], staff: list[dict[str, object]]) -> str | None:
+    """The staff console over the services' local ports; it has no database or worker."""
+    if not (ROOT / "apps" / "staff-console" / "pyproject.toml").exists():
+        return None
+    env = {
+        **base_env,
+        "SERVICE_NAME": "staff-console",
+        "CONSOLE_DEMO_STAFF": json.dumps(staff, ensure_ascii=False),
+        **{
+            f"{key}_URL": os.environ.get(f"{key}_URL", f"http://127.0.0.1:{port}")
+            for key, port in (
+                ("PROFILE", SERVICES["profile-svc"][0]),
+                ("TIERING", SERVICES["tiering-svc"][0]),
+                ("ADVISORY", SERVICES["advisory-svc"][0]),
+                ("NOTIFY", SERVICES["notify-svc"][0]),
+                ("OPS", SERVICES["ops-assessment-svc"][0]),
+            )
+        },
+    }
+    spawn(
+        "staff-console",
+        [
+            PY,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "staff_console.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(CONSOLE_PORT),
+            "--no-access-log",
+        ],
+        env,
+    )
+    url = f"http://127.0.0.1:{CONSOLE_PORT}/"
+    ok = wait_http(f"{url}readyz")
+    print(f"{'staff-console':<13} {url}  " + ("ready" if ok else "NOT READY, see logs"))
+    return url
 
 
 def stop() -> None:

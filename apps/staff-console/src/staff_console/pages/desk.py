@@ -1,0 +1,161 @@
+"""挽留 and 投诉: the retention queue and complaints, from ops-assessment-svc (api.md).
+
+The retention page offers actions and outcomes only: nothing here can hold, delay or refuse
+the transfer itself (domain.md §6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from .. import charts
+from ..clients import ServiceRefused, ServiceUnavailable
+from ..labels import VALUE_NAMES
+from ..rules import Page
+from ..session import StaffUser, page_user
+from .common import Section, clients, items_of, render, section
+
+router = APIRouter()
+RetentionUser = Annotated[StaffUser, page_user(Page.RETENTION)]
+ComplaintsUser = Annotated[StaffUser, page_user(Page.COMPLAINTS)]
+CaseId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+RETENTION_ACTIONS = ("call", "offer", "outcome")
+OFFERS = ("analyst_hotline", "rate_review", "keep_account_open_second", "service_team", "none")
+OUTCOMES = ("retained", "partially_retained", "left")
+COMPLAINT_CATEGORIES = (
+    "system_failure",
+    "business_error",
+    "data_leak",
+    "cancellation_late",
+    "staff_attitude",
+    "other",
+)
+
+
+async def _retention(
+    request: Request, user: StaffUser, *, error: str | None = None
+) -> HTMLResponse:
+    cases = await section(clients(request).ops.retention_cases(token=user.token))
+    return render(
+        request,
+        "retention.html",
+        user=user,
+        cases=cases,
+        rows=items_of(cases.data, "cases"),
+        offers=OFFERS,
+        outcomes=OUTCOMES,
+        error=error,
+        status_code=200 if error is None else 422,
+    )
+
+
+@router.get("/retention", response_class=HTMLResponse, include_in_schema=False)
+async def retention(request: Request, user: RetentionUser) -> HTMLResponse:
+    return await _retention(request, user)
+
+
+@router.post("/retention/{case_id}/actions", include_in_schema=False)
+async def act_on_case(
+    request: Request,
+    user: RetentionUser,
+    case_id: CaseId,
+    action: Annotated[str, Form(max_length=16)],
+    offer: Annotated[str, Form(max_length=32)] = "",
+    outcome: Annotated[str, Form(max_length=32)] = "",
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    body = {
+        "action": action,
+        "offer": offer or None,
+        "outcome": outcome or None,
+        "note": note or None,
+    }
+    try:
+        await clients(request).ops.act_on_case(case_id, token=user.token, body=body)
+    except (ServiceRefused, ServiceUnavailable) as exc:
+        message = exc.message if isinstance(exc, ServiceRefused) else f"{exc.service}：{exc.reason}"
+        return await _retention(request, user, error=message)
+    return RedirectResponse("/retention", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def analysis_chart(rows: list[dict[str, Any]]) -> Any:
+    """Complaints by month, stacked by category (rows of month, category, count)."""
+    months = sorted({str(r.get("month")) for r in rows if r.get("month")})
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for r in rows:
+        if r.get("month") and r.get("category"):
+            counts[str(r["category"])][str(r["month"])] = int(r.get("count") or 0)
+    if not months:
+        return None
+    series = [
+        (VALUE_NAMES.get(cat, cat), [counts[cat].get(m, 0) for m in months])
+        for cat in COMPLAINT_CATEGORIES
+        if cat in counts
+    ]
+    return charts.stacked_bars("投诉分析：按类别和月份", months, series)
+
+
+async def _complaints(
+    request: Request, user: StaffUser, *, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    ops = clients(request).ops
+    mine, overdue, analysis = await asyncio.gather(
+        section(ops.complaints(token=user.token)),
+        section(ops.complaints(token=user.token, overdue=True)),
+        section(ops.complaint_analysis(token=user.token)),
+    )
+    chart = analysis_chart(items_of(analysis.data, "rows")) if analysis.ok else None
+    return render(
+        request,
+        "complaints.html",
+        user=user,
+        mine=mine,
+        mine_rows=[
+            r for r in items_of(mine.data, "complaints") if r.get("owner") in (None, user.staff_id)
+        ],
+        overdue=overdue,
+        overdue_rows=items_of(overdue.data, "complaints"),
+        analysis=analysis if chart is not None or not analysis.ok else Section(data=[]),
+        chart=chart,
+        categories=COMPLAINT_CATEGORIES,
+        error=error,
+        status_code=status_code,
+    )
+
+
+@router.get("/complaints", response_class=HTMLResponse, include_in_schema=False)
+async def complaints(request: Request, user: ComplaintsUser) -> HTMLResponse:
+    return await _complaints(request, user)
+
+
+@router.post("/complaints", include_in_schema=False)
+async def file_complaint(
+    request: Request,
+    user: ComplaintsUser,
+    customer_id: Annotated[str, Form(pattern=r"^[A-Za-z0-9_-]{1,32}$")],
+    category: Annotated[str, Form(max_length=32)],
+    summary: Annotated[str, Form(min_length=2, max_length=2000)],
+) -> Response:
+    if category not in COMPLAINT_CATEGORIES:
+        return await _complaints(request, user, error="投诉类别不对", status_code=422)
+    body = {
+        "customer_id": customer_id,
+        "category": category,
+        "summary": summary,
+        "channel": "staff",
+    }
+    try:
+        await clients(request).ops.file_complaint(token=user.token, body=body)
+    except ServiceRefused as exc:
+        return await _complaints(request, user, error=exc.message, status_code=exc.status_code)
+    except ServiceUnavailable as exc:
+        return await _complaints(
+            request, user, error=f"未受理：{exc.service} {exc.reason}", status_code=503
+        )
+    return RedirectResponse("/complaints", status_code=status.HTTP_303_SEE_OTHER)

@@ -1,0 +1,133 @@
+"""Pure console rules: who may open which page, and the checks a form shows before it is sent.
+
+The services enforce every rule again; the console repeats the ones a person should see while
+filling in a form (seed 000's bearish-technicals rule, the 2–3 / back-office group rule, weights
+adding up to 100) so nobody learns them from a rejected submit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+STAFF_ROLES: tuple[str, ...] = ("manager", "account_manager", "sales", "back_office", "adviser")
+ROLE_NAMES: Mapping[str, str] = {
+    "manager": "部门经理",
+    "account_manager": "客户经理",
+    "sales": "业务员",
+    "back_office": "中后台人员",
+    "adviser": "咨询人员",
+}
+
+
+class Page(StrEnum):
+    CUSTOMERS = "customers"
+    RETENTION = "retention"
+    COMPLAINTS = "complaints"
+    RANKING = "ranking"
+    ADVISERS = "advisers"
+    MANAGER = "manager"
+
+
+PAGE_TITLES: Mapping[Page, str] = {
+    Page.CUSTOMERS: "客户",
+    Page.RETENTION: "挽留",
+    Page.COMPLAINTS: "投诉",
+    Page.RANKING: "考核排名",
+    Page.ADVISERS: "咨询",
+    Page.MANAGER: "服务小组",
+}
+
+# api.md: a staff token without staff_roles has none of the role rights, so every page needs one.
+# Advisers write picks; the manager edits groups and weights; every role serves customers.
+PAGE_ROLES: Mapping[Page, frozenset[str]] = {
+    Page.CUSTOMERS: frozenset(STAFF_ROLES),
+    Page.RETENTION: frozenset(STAFF_ROLES),
+    Page.COMPLAINTS: frozenset(STAFF_ROLES),
+    Page.RANKING: frozenset(STAFF_ROLES),
+    Page.ADVISERS: frozenset({"adviser", "manager"}),
+    Page.MANAGER: frozenset({"manager"}),
+}
+
+
+def may_open(page: Page, staff_roles: Iterable[str]) -> bool:
+    return not PAGE_ROLES[page].isdisjoint(staff_roles)
+
+
+def pages_for(staff_roles: Iterable[str]) -> list[Page]:
+    roles = frozenset(staff_roles)
+    return [page for page in Page if may_open(page, roles)]
+
+
+# ----------------------------------------------------------------------------- forms
+
+BEARISH_BUY_RULE = "千万不可以出现介绍的股票基本面很好、技术面已经走熊的状况"
+"""Seed 000: a "buy" whose technical view is bearish must not be published."""
+
+
+def pick_problems(*, recommendation: str, technical_view: str) -> list[str]:
+    """Why a stock pick may not be published (empty when it may)."""
+    if recommendation == "buy" and technical_view == "bearish":
+        return [f"技术面看空的股票不能推荐买入（{BEARISH_BUY_RULE}）"]
+    return []
+
+
+GROUP_MIN, GROUP_MAX = 2, 3
+
+
+def group_problems(member_roles: Mapping[str, str]) -> list[str]:
+    """Why a service group's members break domain.md §5 (2–3 staff, one from back office)."""
+    problems = []
+    if not GROUP_MIN <= len(member_roles) <= GROUP_MAX:
+        problems.append(f"每个服务小组 {GROUP_MIN}–{GROUP_MAX} 人（现有 {len(member_roles)} 人）")
+    if "back_office" not in member_roles.values():
+        problems.append("每个服务小组至少一名中后台人员")
+    return problems
+
+
+def weights_problems(weights: Mapping[str, int]) -> list[str]:
+    """Why a phase's weights cannot be saved: each 0–100, together exactly 100."""
+    problems = [f"{name} 的权重须在 0–100 之间" for name, w in weights.items() if not 0 <= w <= 100]
+    total = sum(weights.values())
+    if total != 100:
+        problems.append(f"权重合计须为 100（现为 {total}）")
+    return problems
+
+
+# ----------------------------------------------------------------------------- paging
+
+
+@dataclass(frozen=True)
+class Paging:
+    offset: int
+    limit: int
+    total: int
+
+    @property
+    def page(self) -> int:
+        return self.offset // self.limit + 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.limit))
+
+    @property
+    def previous_offset(self) -> int | None:
+        return max(0, self.offset - self.limit) if self.offset > 0 else None
+
+    @property
+    def next_offset(self) -> int | None:
+        return self.offset + self.limit if self.offset + self.limit < self.total else None
+
+
+def month_of(day: date) -> str:
+    """The month key the assessments use (``2026-11``)."""
+    return f"{day:%Y-%m}"
+
+
+def previous_month(day: date) -> str:
+    """The last finished month: the one a ranking is normally read for."""
+    year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+    return f"{year:04d}-{month:02d}"

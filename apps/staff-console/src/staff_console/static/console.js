@@ -1,0 +1,39 @@
+// Progressive enhancement only: every rule below is checked again by the console on submit
+// and by the service; this shows it while the form is being filled in.
+(function () {
+  "use strict";
+  function problems(form) {
+    var kind = form.dataset.check, out = [];
+    var val = function (n) { var el = form.elements[n]; return el ? el.value : ""; };
+    if (kind === "pick") {
+      if (val("recommendation") === "buy" && val("technical_view") === "bearish") {
+        out.push("技术面看空的股票不能推荐买入（千万不可以出现介绍的股票基本面很好、技术面已经走熊的状况）");
+      }
+    } else if (kind === "group") {
+      var ids = form.querySelectorAll("[name=member_ids]"), roles = form.querySelectorAll("[name=member_roles]");
+      var n = 0, backOffice = false;
+      for (var i = 0; i < ids.length; i++) {
+        if (ids[i].value.trim()) { n++; if (roles[i].value === "back_office") backOffice = true; }
+      }
+      if (n < 2 || n > 3) out.push("每个服务小组 2–3 人（现有 " + n + " 人）");
+      if (!backOffice) out.push("每个服务小组至少一名中后台人员");
+    } else if (kind === "weights") {
+      var total = 0;
+      form.querySelectorAll("input[type=number]").forEach(function (el) { total += parseInt(el.value || "0", 10); });
+      if (total !== 100) out.push("权重合计须为 100（现为 " + total + "）");
+    }
+    return out;
+  }
+  document.querySelectorAll("form[data-check]").forEach(function (form) {
+    var box = form.querySelector(".live-check"), button = form.querySelector("button[type=submit]");
+    var check = function () {
+      var p = problems(form);
+      box.hidden = p.length === 0;
+      box.textContent = p.join("；");
+      button.disabled = p.length > 0;
+    };
+    form.addEventListener("input", check);
+    form.addEventListener("change", check);
+    check();
+  });
+})();
