@@ -53,7 +53,7 @@ bench: install
 
 # Drives make run's stack in headless Chromium (Debian's chromium + chromium-driver).
 screenshots: install
-	$(BIN)/python -m pytest apps/staff-console/tests/e2e -q
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest apps/staff-console/tests/e2e -q
 
 clean:
 	rm -rf data
