@@ -69,6 +69,9 @@ EVENT_TOPICS = {
     "notify.outcomes": 6,
     "ops.cases": 6,
     "advisory.products": 6,
+    "account.commission-rates": 12,
+    "market.closing-prices": 6,
+    "advisory.content": 6,
 }
 DLQ_TOPICS = {f"{topic}.dlq": 1 for topic in EVENT_TOPICS}
 TOPICS = {**EVENT_TOPICS, **DLQ_TOPICS}
