@@ -39,7 +39,7 @@ test-pg: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy libs/common/src
+	$(BIN)/mypy libs/common/src services/advisory-svc/src
 	$(BIN)/lint-imports
 
 bench: install

@@ -1,0 +1,78 @@
+"""GET /v1/customers/{customer_id}/offers: what this customer may buy now, at their price."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from brokerage_common import ERROR_RESPONSES, CurrentPrincipal
+from brokerage_common.web import SessionDep
+
+from ..deps import SettingsDep, TodayDep, ensure_customer_access
+from ..errors import NotFound
+from ..readmodels.service import customer_facts
+from . import service
+from .schemas import OfferRead, OffersRead, PriceRead
+
+router = APIRouter(prefix="/v1", tags=["offers"], responses=ERROR_RESPONSES)
+
+
+@router.get("/customers/{customer_id}/offers", response_model=OffersRead)
+async def get_offers(
+    customer_id: str,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    today: TodayDep,
+    entrusted_amount: Annotated[
+        Decimal | None,
+        Query(gt=0, le=Decimal("1e12"), description="bundle D: the amount to entrust"),
+    ] = None,
+) -> OffersRead:
+    """Each paid product with the customer's own price and its explanation, or the reasons
+    it is not offered, ranked by the customer's preference type (seed 004 一.2)."""
+    facts = await customer_facts(session, customer_id)
+    if facts is None:
+        if principal.is_customer and principal.sub != customer_id:
+            ensure_customer_access(principal, customer_id=customer_id, branch_id=None)
+        raise NotFound("unknown customer (not registered with advisory-svc yet)")
+    ensure_customer_access(principal, customer_id=customer_id, branch_id=facts.branch_id)
+    result = await service.offers_for(
+        session,
+        facts=facts,
+        today=today,
+        prices=settings.prices(),
+        entrusted_amount=entrusted_amount,
+    )
+    return OffersRead(
+        customer_id=customer_id,
+        tier=facts.tier,
+        risk_level=facts.risk_level,
+        professional=facts.professional,
+        preference_type=result.preference,
+        base_rate=result.base_rate,
+        offers=[
+            OfferRead(
+                product_code=o.decision.product.code,
+                name=o.decision.product.name,
+                risk_level=o.decision.product.risk_level,
+                offered=o.decision.offered,
+                reasons=list(o.decision.reasons),
+                suitability=o.decision.suitability.verdict,
+                warning=o.decision.suitability.message
+                if o.decision.suitability.verdict == "mismatch"
+                else None,
+                needs_agreement=o.decision.needs_agreement,
+                price=PriceRead(
+                    commission_rate=o.quote.commission_rate if o.quote else None,
+                    monthly_fee=o.quote.monthly_fee if o.quote else None,
+                    monthly_points=o.quote.monthly_points if o.quote else None,
+                    annual_fee=o.quote.annual_fee if o.quote else None,
+                    explanation=o.quote.explanation if o.quote else "",
+                ),
+            )
+            for o in result.offers
+        ],
+    )
