@@ -8,12 +8,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from brokerage_common import NonNegativeMoney
+
 
 class AgreementCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     risk_disclosure_version: Annotated[str, Field(min_length=1, max_length=32)] | None = None
-    fee_paid: Annotated[Decimal, Field(ge=0, le=Decimal("1e9"), decimal_places=2)] = Decimal("0.00")
+    # Money is a decimal string: a JSON float is refused (it has already lost the fen).
+    fee_paid: Annotated[NonNegativeMoney, Field(le=Decimal("1e9"))] = Decimal("0.00")
     valid_until: date | None = None
 
 

@@ -179,4 +179,4 @@ async def closes(session: AsyncSession, code: str, days: list[date]) -> dict[dat
             col(ClosingPrice.trade_date).in_(days),
         )
     )
-    return {d: c for d, c in rows.tuples()}
+    return {row.trade_date: row.close for row in rows}

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from brokerage_common import NonNegativeMoney
+
 ProductCodeIn = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Z0-9_]+$")]
 
 
@@ -19,9 +21,8 @@ class SubscriptionCreate(BaseModel):
     term_months: Annotated[int, Field(ge=1, le=12)] = 1
     mismatch_confirmed: bool = False
     warning_version: Annotated[str, Field(min_length=1, max_length=32)] | None = None
-    entrusted_amount: (
-        Annotated[Decimal, Field(gt=0, le=Decimal("1e12"), decimal_places=2)] | None
-    ) = None
+    # Money is a decimal string: a JSON float is refused (it has already lost the fen).
+    entrusted_amount: Annotated[NonNegativeMoney, Field(gt=0, le=Decimal("1e12"))] | None = None
 
 
 class SubscriptionRenew(BaseModel):

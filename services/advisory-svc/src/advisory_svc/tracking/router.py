@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -51,7 +51,7 @@ async def get_hit_rate(
     author_id: str,
     principal: CurrentPrincipal,
     session: SessionDep,
-    horizon: Annotated[Literal[1, 5, 20, 60], Query()] = 20,
+    horizon: Annotated[int, Query(description="trading days: 1, 5, 20 or 60")] = 20,
 ) -> HitRateRead:
     """Share of the adviser's buy and sell picks that beat (sells: lagged) the index."""
     ensure_staff(principal)
