@@ -223,7 +223,8 @@ async def test_a_tier_drop_runs_the_bundle_out_and_ends_it(
         for e in seen
         if e["type"] == "ProductUnsubscribed" and e["data"]["product_code"] == "B"
     ]
-    assert ended and ended[0]["reason"] == "tier_drop"
+    assert ended
+    assert ended[0]["reason"] == "tier_drop"
     assert ended[0]["ended_on"] == "2026-12-31"
     notify = await _published(bootstrap, "notify.commands", cid, {"NotificationRequested"})
     assert notify[0]["data"]["template_code"] == "BUNDLE_ENDING"
