@@ -14,7 +14,6 @@ from .catalogue.rules import DEFAULT_PRICES, FeeBand, Prices
 class Settings(CommonSettings):
     service_name: str = "advisory-svc"
     database_url: str = "sqlite+aiosqlite:///./data/advisory.db"
-    worker_metrics_port: int = 9103
     standard_rate: Decimal = Field(default=DEFAULT_PRICES.standard_rate, gt=0, le=Decimal("0.003"))
     sms_month_fee: Decimal = Field(default=DEFAULT_PRICES.sms_month_fee, ge=0, le=1000)
     sms_month_points: Decimal = Field(default=DEFAULT_PRICES.sms_month_points, ge=0, le=100000)
