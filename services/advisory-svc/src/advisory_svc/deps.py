@@ -6,11 +6,15 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Principal, ensure_can_access_customer, now_cst, today_cst
 from brokerage_common.web import get_settings
 
 from .config import Settings
+from .errors import NotFound
+from .offers.rules import CustomerFacts
+from .readmodels.service import customer_facts
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -37,6 +41,20 @@ def ensure_customer_access(
     if principal.is_service:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "customer data is for customers and staff")
     ensure_can_access_customer(principal, customer_id=customer_id, branch_id=branch_id)
+
+
+async def accessible_facts(
+    session: AsyncSession, principal: Principal, customer_id: str
+) -> CustomerFacts:
+    """The customer's facts, once the caller may see them: a customer asking about someone
+    else gets 403 before learning whether that customer exists; unknown customers 404."""
+    if principal.is_customer and principal.sub != customer_id:
+        ensure_customer_access(principal, customer_id=customer_id, branch_id=None)
+    facts = await customer_facts(session, customer_id)
+    if facts is None:
+        raise NotFound("unknown customer (not registered with advisory-svc yet)")
+    ensure_customer_access(principal, customer_id=customer_id, branch_id=facts.branch_id)
+    return facts
 
 
 def ensure_staff(principal: Principal) -> None:

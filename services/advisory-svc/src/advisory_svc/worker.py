@@ -18,6 +18,7 @@ from brokerage_common import (
     today_cst,
 )
 
+from . import metrics
 from .config import Settings
 from .handlers import TOPICS, registry
 from .models import PLATFORM
@@ -49,10 +50,11 @@ async def run_daily_jobs(settings: Settings, db: Database, stop: asyncio.Event) 
     while not stop.is_set():
         try:
             async with db.sessionmaker() as session:
-                await run_subscription_jobs(
+                done = await run_subscription_jobs(
                     session, today=today_cst(), standard_rate=settings.standard_rate, outbox=outbox
                 )
                 await session.commit()
+            metrics.TIER_DROP_NOTICES.inc(done["notices"])
         except Exception:
             log.exception("daily jobs failed; will try again")
         with contextlib.suppress(TimeoutError):

@@ -7,8 +7,8 @@ from fastapi import APIRouter, status
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep
 from brokerage_common.web import SessionDep
 
-from ..deps import SettingsDep, TodayDep, ensure_customer_access
-from ..offers.service import load_facts
+from .. import metrics
+from ..deps import SettingsDep, TodayDep, accessible_facts
 from ..subscriptions.service import end_advice
 from . import rules, service
 from .schemas import AgreementCreate, AgreementRead
@@ -32,10 +32,7 @@ async def sign_agreement(
 ) -> AgreementRead:
     """Record a signed agreement (staff of the branch or the customer in the app): numbered,
     with its risk disclosure version and a 5-working-day cooling-off."""
-    if principal.is_customer and principal.sub != customer_id:
-        ensure_customer_access(principal, customer_id=customer_id, branch_id=None)
-    facts = await load_facts(session, customer_id)
-    ensure_customer_access(principal, customer_id=customer_id, branch_id=facts.branch_id)
+    facts = await accessible_facts(session, principal, customer_id)
     agreement = await service.sign(
         session,
         customer_id=customer_id,
@@ -48,6 +45,7 @@ async def sign_agreement(
         outbox=outbox,
     )
     await session.commit()
+    metrics.AGREEMENTS.labels("signed").inc()
     return AgreementRead.model_validate(agreement)
 
 
@@ -55,10 +53,7 @@ async def sign_agreement(
 async def list_agreements(
     customer_id: str, principal: CurrentPrincipal, session: SessionDep
 ) -> list[AgreementRead]:
-    if principal.is_customer and principal.sub != customer_id:
-        ensure_customer_access(principal, customer_id=customer_id, branch_id=None)
-    facts = await load_facts(session, customer_id)
-    ensure_customer_access(principal, customer_id=customer_id, branch_id=facts.branch_id)
+    await accessible_facts(session, principal, customer_id)
     return [
         AgreementRead.model_validate(a)
         for a in await service.list_agreements(session, customer_id=customer_id)
@@ -78,10 +73,7 @@ async def rescind_agreement(
     today: TodayDep,
 ) -> AgreementRead:
     """Rescind: within the cooling-off with a full refund; advice products stop at once."""
-    if principal.is_customer and principal.sub != customer_id:
-        ensure_customer_access(principal, customer_id=customer_id, branch_id=None)
-    facts = await load_facts(session, customer_id)
-    ensure_customer_access(principal, customer_id=customer_id, branch_id=facts.branch_id)
+    await accessible_facts(session, principal, customer_id)
     agreement = await service.rescind(
         session, customer_id=customer_id, agreement_id=agreement_id, today=today, outbox=outbox
     )
@@ -94,4 +86,5 @@ async def rescind_agreement(
         outbox=outbox,
     )
     await session.commit()
+    metrics.AGREEMENTS.labels("rescinded").inc()
     return AgreementRead.model_validate(agreement)

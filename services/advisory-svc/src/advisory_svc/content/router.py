@@ -15,6 +15,7 @@ from brokerage_common import (
 )
 from brokerage_common.web import SessionDep
 
+from .. import metrics
 from ..deps import NowDep, SettingsDep, ensure_staff
 from ..errors import NotFound
 from . import rules, service
@@ -70,6 +71,8 @@ async def publish_content(
         outbox=outbox,
     )
     await session.commit()
+    metrics.CONTENT_PUBLISHED.labels(content.kind).inc()
+    metrics.AUDIENCE_HANDED_OFF.inc(content.audience_size)
     return ContentRead.model_validate(content)
 
 

@@ -10,9 +10,7 @@ from fastapi import APIRouter, Query
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal
 from brokerage_common.web import SessionDep
 
-from ..deps import SettingsDep, TodayDep, ensure_customer_access
-from ..errors import NotFound
-from ..readmodels.service import customer_facts
+from ..deps import SettingsDep, TodayDep, accessible_facts
 from . import service
 from .schemas import OfferRead, OffersRead, PriceRead
 
@@ -33,12 +31,7 @@ async def get_offers(
 ) -> OffersRead:
     """Each paid product with the customer's own price and its explanation, or the reasons
     it is not offered, ranked by the customer's preference type (seed 004 一.2)."""
-    facts = await customer_facts(session, customer_id)
-    if facts is None:
-        if principal.is_customer and principal.sub != customer_id:
-            ensure_customer_access(principal, customer_id=customer_id, branch_id=None)
-        raise NotFound("unknown customer (not registered with advisory-svc yet)")
-    ensure_customer_access(principal, customer_id=customer_id, branch_id=facts.branch_id)
+    facts = await accessible_facts(session, principal, customer_id)
     result = await service.offers_for(
         session,
         facts=facts,

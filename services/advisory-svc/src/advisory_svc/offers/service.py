@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..agreements.service import has_signed_agreement
 from ..catalogue.rules import PAID_CODES, Prices, Quote, catalogue, quote
-from ..errors import NotFound
-from ..readmodels.service import base_rate, customer_facts
+from ..readmodels.service import base_rate
 from ..subscriptions.service import active_subscriptions
 from . import rules
 
@@ -28,13 +27,6 @@ class Offers:
     base_rate: Decimal
     preference: rules.PreferenceType
     offers: list[Offer]
-
-
-async def load_facts(session: AsyncSession, customer_id: str) -> rules.CustomerFacts:
-    facts = await customer_facts(session, customer_id)
-    if facts is None:
-        raise NotFound("unknown customer (not registered with advisory-svc yet)")
-    return facts
 
 
 async def offers_for(

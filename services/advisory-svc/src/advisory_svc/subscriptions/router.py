@@ -7,23 +7,12 @@ from fastapi import APIRouter, Response, status
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep
 from brokerage_common.web import SessionDep
 
-from ..deps import SettingsDep, TodayDep, ensure_customer_access
-from ..offers.rules import CustomerFacts
-from ..offers.service import load_facts
+from .. import metrics
+from ..deps import SettingsDep, TodayDep, accessible_facts
 from . import service
 from .schemas import SubscriptionCreate, SubscriptionRead, SubscriptionRenew
 
 router = APIRouter(prefix="/v1", tags=["subscriptions"], responses=ERROR_RESPONSES)
-
-
-async def _facts(
-    session: SessionDep, principal: CurrentPrincipal, customer_id: str
-) -> CustomerFacts:
-    if principal.is_customer and principal.sub != customer_id:
-        ensure_customer_access(principal, customer_id=customer_id, branch_id=None)
-    facts = await load_facts(session, customer_id)
-    ensure_customer_access(principal, customer_id=customer_id, branch_id=facts.branch_id)
-    return facts
 
 
 @router.post(
@@ -42,7 +31,7 @@ async def create_subscription(
 ) -> SubscriptionRead:
     """Subscribe (409 with the reasons when not allowed; a suitability mismatch needs
     ``mismatch_confirmed`` and is recorded with who confirmed which warning version)."""
-    facts = await _facts(session, principal, customer_id)
+    facts = await accessible_facts(session, principal, customer_id)
     sub = await service.subscribe(
         session,
         facts=facts,
@@ -60,6 +49,7 @@ async def create_subscription(
         outbox=outbox,
     )
     await session.commit()
+    metrics.SUBSCRIPTIONS_STARTED.labels(sub.product_code, sub.payment).inc()
     return SubscriptionRead.model_validate(sub)
 
 
@@ -67,7 +57,7 @@ async def create_subscription(
 async def list_subscriptions(
     customer_id: str, principal: CurrentPrincipal, session: SessionDep
 ) -> list[SubscriptionRead]:
-    await _facts(session, principal, customer_id)
+    await accessible_facts(session, principal, customer_id)
     subs = await service.list_subscriptions(session, customer_id=customer_id)
     return [SubscriptionRead.model_validate(s) for s in subs]
 
@@ -86,7 +76,7 @@ async def renew_subscription(
     outbox: OutboxDep,
     today: TodayDep,
 ) -> SubscriptionRead:
-    facts = await _facts(session, principal, customer_id)
+    facts = await accessible_facts(session, principal, customer_id)
     sub = await service.renew(
         session,
         facts=facts,
@@ -119,7 +109,7 @@ async def end_subscription(
     today: TodayDep,
 ) -> Response:
     """End a subscription today (a bundle's included SMS end with it)."""
-    await _facts(session, principal, customer_id)
+    await accessible_facts(session, principal, customer_id)
     sub = await service.get_subscription(
         session, customer_id=customer_id, subscription_id=subscription_id
     )
@@ -132,4 +122,5 @@ async def end_subscription(
         outbox=outbox,
     )
     await session.commit()
+    metrics.SUBSCRIPTIONS_ENDED.labels(sub.product_code, "customer").inc()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
