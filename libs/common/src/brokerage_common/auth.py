@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -141,11 +141,15 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """FastAPI dependency: the verified caller, or 401."""
+    """FastAPI dependency: the verified caller, or 401.
+
+    ``async`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in its
+    thread pool, a thread hop on every request for a few microseconds of work.
+    """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -168,10 +172,10 @@ def require_role(*roles: Role) -> Callable[[Principal], Principal]:
     return dependency
 
 
-def require_staff_role(role: StaffRole) -> Callable[[Principal], Principal]:
+def require_staff_role(role: StaffRole) -> Callable[[Principal], Awaitable[Principal]]:
     """Staff whose token lists ``role`` in ``staff_roles``; everyone else 403."""
 
-    def dependency(principal: CurrentPrincipal) -> Principal:
+    async def dependency(principal: CurrentPrincipal) -> Principal:
         if not principal.has_staff_role(role):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires the staff role {role}")
         return principal

@@ -26,6 +26,7 @@ class Settings(CommonSettings):
     daily_jobs_interval_s: float = 3600.0
 
     def prices(self) -> Prices:
+        """The catalogue's numbers (a new equal value each call; ``catalogue`` caches by it)."""
         return Prices(
             standard_rate=self.standard_rate,
             sms_month_fee=self.sms_month_fee,

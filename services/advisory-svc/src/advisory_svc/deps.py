@@ -19,12 +19,12 @@ from .readmodels.service import customer_facts
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_today() -> date:
+async def get_today() -> date:
     """Beijing's date (overridden in tests)."""
     return today_cst()
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     return now_cst()
 
 

@@ -5,6 +5,7 @@ Rates are fractions of the traded amount (``Decimal("0.001")`` is 1‰); money i
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
@@ -98,8 +99,12 @@ class Prices:
 DEFAULT_PRICES = Prices()
 
 
+@functools.cache
 def catalogue(prices: Prices = DEFAULT_PRICES) -> dict[str, Product]:
-    """Every product with its content, delivery, tools, risk level and price rule (seed 003)."""
+    """Every product with its content, delivery, tools, risk level and price rule (seed 003).
+
+    Built once per set of prices (they are frozen); callers must not change the dict.
+    """
     risk = dict(prices.risk_levels)
     pm = PER_MILLE
     products = [

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal
 from brokerage_common.web import SessionDep
 
-from ..deps import SettingsDep, TodayDep, accessible_facts
+from ..deps import SettingsDep, TodayDep, ensure_customer_access
+from ..errors import NotFound
 from . import service
 from .schemas import OfferRead, OffersRead, PriceRead
 
@@ -31,13 +32,15 @@ async def get_offers(
 ) -> OffersRead:
     """Each paid product with the customer's own price and its explanation, or the reasons
     it is not offered, ranked by the customer's preference type (seed 004 一.2)."""
-    facts = await accessible_facts(session, principal, customer_id)
-    result = await service.offers_for(
-        session,
-        facts=facts,
-        today=today,
-        prices=settings.prices(),
-        entrusted_amount=entrusted_amount,
+    if principal.is_customer and principal.sub != customer_id:
+        ensure_customer_access(principal, customer_id=customer_id, branch_id=None)
+    snap = await service.snapshot(session, customer_id, today)
+    if snap is None:
+        raise NotFound("unknown customer (not registered with advisory-svc yet)")
+    facts = snap.facts
+    ensure_customer_access(principal, customer_id=customer_id, branch_id=facts.branch_id)
+    result = service.offers_for(
+        snap, today=today, prices=settings.prices(), entrusted_amount=entrusted_amount
     )
     return OffersRead(
         customer_id=customer_id,
