@@ -57,6 +57,16 @@ async def accessible_facts(
     return facts
 
 
+HQ = "HQ"
+
+
+def visible_branches(principal: Principal) -> list[str] | None:
+    """Content staff may read: their branch's and headquarters'; headquarters read all (None)."""
+    if principal.is_headquarters:
+        return None
+    return [principal.branch_id or "", HQ]
+
+
 def ensure_staff(principal: Principal) -> None:
     if not principal.is_staff:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "requires role staff")

@@ -263,3 +263,20 @@ async def test_pick_performance_vs_csi300_and_hit_rate(
     listed = (await client.get("/v1/content", headers=auth("staff"))).json()
     assert [c["content_id"] for c in listed] == [content["content_id"]]
     assert (await client.get("/v1/content", headers=auth("staff", branch_id="B002"))).json() == []
+
+
+async def test_staff_of_another_branch_do_not_see_a_branch_pick(
+    client: httpx.AsyncClient, auth: Auth
+) -> None:
+    content = (await client.post("/v1/content", json=PICK, headers=adviser(auth))).json()
+    other = auth("staff", branch_id="B002")
+    assert (
+        await client.get(f"/v1/content/{content['content_id']}", headers=other)
+    ).status_code == 404
+    r = await client.get(f"/v1/content/{content['content_id']}/performance", headers=other)
+    assert r.status_code == 404
+    hq = auth("staff", branch_id="HQ")
+    assert (
+        await client.get(f"/v1/content/{content['content_id']}/performance", headers=hq)
+    ).status_code == 200
+    assert (await client.get("/v1/content", headers=auth("customer", sub="C1"))).status_code == 403

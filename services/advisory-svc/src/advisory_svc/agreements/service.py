@@ -16,7 +16,7 @@ from brokerage_common import events as ev
 
 from ..base import Base
 from ..calendars import CalendarNotCovered
-from ..errors import CalendarUnavailable, NotAllowed, NotFound
+from ..errors import CalendarUnavailable, Invalid, NotAllowed, NotFound
 from . import rules
 from .models import AdvisoryAgreement
 
@@ -61,7 +61,7 @@ async def sign(
     if await has_signed_agreement(session, customer_id=customer_id, today=today):
         raise NotAllowed("the customer already has an agreement in force", ["agreement_exists"])
     if valid_until is not None and valid_until <= today:
-        raise NotAllowed("valid_until must be after the signing day", ["valid_until"])
+        raise Invalid("valid_until must be after the signing day")
     try:
         dates = rules.agreement_dates(today)
     except CalendarNotCovered as exc:

@@ -16,7 +16,7 @@ from brokerage_common import (
 from brokerage_common.web import SessionDep
 
 from .. import metrics
-from ..deps import NowDep, SettingsDep, ensure_staff
+from ..deps import NowDep, SettingsDep, ensure_staff, visible_branches
 from ..errors import NotFound
 from . import rules, service
 from .rules import ContentKind
@@ -24,13 +24,6 @@ from .schemas import ContentCreate, ContentRead
 
 router = APIRouter(prefix="/v1", tags=["content"], responses=ERROR_RESPONSES)
 Adviser = Annotated[Principal, Depends(require_staff_role("adviser"))]
-
-
-def _branches(principal: Principal) -> list[str] | None:
-    """Staff read their branch's content and headquarters'; headquarters read all."""
-    if principal.is_headquarters:
-        return None
-    return [principal.branch_id or "", service.HQ]
 
 
 @router.post("/content", response_model=ContentRead, status_code=status.HTTP_201_CREATED)
@@ -87,7 +80,7 @@ async def list_content(
     """Newest first; staff see their branch's and headquarters' content."""
     ensure_staff(principal)
     items = await service.list_content(
-        session, kind=kind, author_id=author_id, branch_ids=_branches(principal), limit=limit
+        session, kind=kind, author_id=author_id, branch_ids=visible_branches(principal), limit=limit
     )
     return [ContentRead.model_validate(c) for c in items]
 
@@ -98,7 +91,7 @@ async def get_content(
 ) -> ContentRead:
     ensure_staff(principal)
     content = await service.get_content(session, content_id)
-    branches = _branches(principal)
+    branches = visible_branches(principal)
     if branches is not None and content.branch_id not in branches:
         raise NotFound("no such content")
     return ContentRead.model_validate(content)

@@ -10,7 +10,8 @@ from brokerage_common import ERROR_RESPONSES, CurrentPrincipal
 from brokerage_common.web import SessionDep
 
 from ..content.service import get_content
-from ..deps import ensure_staff
+from ..deps import ensure_staff, visible_branches
+from ..errors import NotFound
 from . import rules, service
 from .schemas import HitRateRead, HorizonRead, PerformanceRead
 
@@ -24,6 +25,9 @@ async def get_performance(
     """Return since publication beside CSI 300 (000300) at 1, 5, 20 and 60 trading days."""
     ensure_staff(principal)
     content = await get_content(session, content_id)
+    branches = visible_branches(principal)
+    if branches is not None and content.branch_id not in branches:
+        raise NotFound("no such content")
     perf = await service.performance(session, content=content)
     return PerformanceRead(
         content_id=content.content_id,
