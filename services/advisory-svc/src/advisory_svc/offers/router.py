@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal
 from brokerage_common.web import SessionDep
@@ -29,7 +29,7 @@ async def get_offers(
         Decimal | None,
         Query(gt=0, le=Decimal("1e12"), description="bundle D: the amount to entrust"),
     ] = None,
-) -> OffersRead:
+) -> Response:
     """Each paid product with the customer's own price and its explanation, or the reasons
     it is not offered, ranked by the customer's preference type (seed 004 一.2)."""
     if principal.is_customer and principal.sub != customer_id:
@@ -42,7 +42,7 @@ async def get_offers(
     result = service.offers_for(
         snap, today=today, prices=settings.prices(), entrusted_amount=entrusted_amount
     )
-    return OffersRead(
+    answer = OffersRead(
         customer_id=customer_id,
         tier=facts.tier,
         risk_level=facts.risk_level,
@@ -72,3 +72,5 @@ async def get_offers(
             for o in result.offers
         ],
     )
+    # Serialized once here: returned as a model, FastAPI would validate it a second time.
+    return Response(answer.model_dump_json(), media_type="application/json")

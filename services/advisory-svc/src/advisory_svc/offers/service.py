@@ -8,21 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Boolean, Date, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
 
 from brokerage_common import dialect
 
-from ..agreements.service import signed_condition
-from ..base import Base
+from ..base import RATE
 from ..catalogue.rules import PAID_CODES, Prices, Quote, catalogue, quote
-from ..readmodels import models as _readmodels  # noqa: F401 - registers the tables read here
-from ..subscriptions import models as _subscriptions  # noqa: F401
 from . import rules
-
-_F = Base.metadata.tables["customer_fact"]
-_S = Base.metadata.tables["subscription"]
 
 
 @dataclass(frozen=True)
@@ -49,36 +45,43 @@ class Offers:
     offers: list[Offer]
 
 
+# The snapshot in one statement, as text: it runs on every offers request, and a Core
+# statement built (and keyed for SQLAlchemy's cache) per request costs more CPU than the
+# database needs to answer it. Same conditions as agreements.service.signed_condition.
+_SNAPSHOT = """
+SELECT f.branch_id, f.tier, f.risk_level, f.risk_valid_until, f.investor_category,
+       f.base_rate,
+       EXISTS (SELECT 1 FROM advisory_agreement a
+               WHERE a.customer_id = f.customer_id AND a.rescinded_on IS NULL
+                 AND (a.valid_until IS NULL OR a.valid_until >= :today)) AS signed,
+       (SELECT {concat}(s.product_code, ',') FROM subscription s
+        WHERE s.customer_id = f.customer_id AND s.status = 'active') AS active
+FROM customer_fact f
+WHERE f.customer_id = :customer_id AND f.registered
+"""
+# SQLite has group_concat where PostgreSQL has string_agg.
+_TYPES: dict[str, TypeEngine[Any]] = {
+    "risk_valid_until": Date(),
+    "base_rate": RATE,
+    "signed": Boolean(),
+}
+_SNAPSHOT_PG = (
+    text(_SNAPSHOT.format(concat="string_agg"))
+    .bindparams(bindparam("today", type_=Date()))
+    .columns(**_TYPES)
+)
+_SNAPSHOT_SQLITE = (
+    text(_SNAPSHOT.format(concat="group_concat"))
+    .bindparams(bindparam("today", type_=Date()))
+    .columns(**_TYPES)
+)
+
+
 async def snapshot(session: AsyncSession, customer_id: str, today: date) -> Snapshot | None:
     """The customer's facts, base rate, whether an agreement is signed and the products
     running, in one round trip; None for a customer advisory has not seen registered."""
-    # SQLite has group_concat where PostgreSQL has string_agg.
-    codes = _S.c.product_code
-    concat = (
-        func.string_agg(codes, ",")
-        if dialect.is_postgresql(session)
-        else func.group_concat(codes, ",")
-    )
-    active = (
-        select(concat)
-        .where(_S.c.customer_id == _F.c.customer_id, _S.c.status == "active")
-        .scalar_subquery()
-    )
-    signed = exists().where(signed_condition(_F.c.customer_id, today))
-    row = (
-        await session.execute(
-            select(
-                _F.c.branch_id,
-                _F.c.tier,
-                _F.c.risk_level,
-                _F.c.risk_valid_until,
-                _F.c.investor_category,
-                _F.c.base_rate,
-                signed.label("signed"),
-                active.label("active"),
-            ).where(and_(_F.c.customer_id == customer_id, _F.c.registered.is_(True)))
-        )
-    ).first()
+    statement = _SNAPSHOT_PG if dialect.is_postgresql(session) else _SNAPSHOT_SQLITE
+    row = (await session.execute(statement, {"customer_id": customer_id, "today": today})).first()
     if row is None or row.branch_id is None:
         return None
     facts = rules.CustomerFacts(
