@@ -50,7 +50,7 @@ async def accessible_facts(
     else gets 403 before learning whether that customer exists; unknown customers 404."""
     if principal.is_customer and principal.sub != customer_id:
         ensure_customer_access(principal, customer_id=customer_id, branch_id=None)
-    facts = await customer_facts(session, customer_id)
+    facts = await customer_facts(session, customer_id=customer_id)
     if facts is None:
         raise NotFound("unknown customer (not registered with advisory-svc yet)")
     ensure_customer_access(principal, customer_id=customer_id, branch_id=facts.branch_id)

@@ -90,7 +90,7 @@ async def get_content(
     content_id: str, principal: CurrentPrincipal, session: SessionDep
 ) -> ContentRead:
     ensure_staff(principal)
-    content = await service.get_content(session, content_id)
+    content = await service.get_content(session, content_id=content_id)
     branches = visible_branches(principal)
     if branches is not None and content.branch_id not in branches:
         raise NotFound("no such content")

@@ -226,7 +226,7 @@ async def list_content(
     return list((await session.execute(stmt)).scalars())
 
 
-async def get_content(session: AsyncSession, content_id: str) -> Content:
+async def get_content(session: AsyncSession, *, content_id: str) -> Content:
     content = await session.get(Content, content_id)
     if content is None:
         raise NotFound("no such content")

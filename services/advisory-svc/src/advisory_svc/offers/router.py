@@ -34,7 +34,7 @@ async def get_offers(
     it is not offered, ranked by the customer's preference type (seed 004 一.2)."""
     if principal.is_customer and principal.sub != customer_id:
         ensure_customer_access(principal, customer_id=customer_id, branch_id=None)
-    snap = await service.snapshot(session, customer_id, today)
+    snap = await service.snapshot(session, customer_id=customer_id, today=today)
     if snap is None:
         raise NotFound("unknown customer (not registered with advisory-svc yet)")
     facts = snap.facts

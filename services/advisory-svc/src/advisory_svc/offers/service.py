@@ -77,7 +77,7 @@ _SNAPSHOT_SQLITE = (
 )
 
 
-async def snapshot(session: AsyncSession, customer_id: str, today: date) -> Snapshot | None:
+async def snapshot(session: AsyncSession, *, customer_id: str, today: date) -> Snapshot | None:
     """The customer's facts, base rate, whether an agreement is signed and the products
     running, in one round trip; None for a customer advisory has not seen registered."""
     statement = _SNAPSHOT_PG if dialect.is_postgresql(session) else _SNAPSHOT_SQLITE

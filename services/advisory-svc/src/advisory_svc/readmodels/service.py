@@ -147,7 +147,7 @@ async def record_close(session: AsyncSession, *, event: ev.ClosingPricePublished
     )
 
 
-async def customer_facts(session: AsyncSession, customer_id: str) -> CustomerFacts | None:
+async def customer_facts(session: AsyncSession, *, customer_id: str) -> CustomerFacts | None:
     """A registered customer's facts; None for one advisory has not seen registered."""
     row = await session.get(CustomerFact, customer_id)
     if row is None or not row.registered or row.branch_id is None:
@@ -162,7 +162,7 @@ async def customer_facts(session: AsyncSession, customer_id: str) -> CustomerFac
     )
 
 
-async def base_rate(session: AsyncSession, customer_id: str, *, standard: Decimal) -> Decimal:
+async def base_rate(session: AsyncSession, *, customer_id: str, standard: Decimal) -> Decimal:
     """X: the counter's rate, or the branch's standard rate when none is known."""
     rate = (
         await session.execute(select(_FACT.c.base_rate).where(_FACT.c.customer_id == customer_id))
@@ -170,7 +170,7 @@ async def base_rate(session: AsyncSession, customer_id: str, *, standard: Decima
     return rate if rate is not None else standard
 
 
-async def closes(session: AsyncSession, code: str, days: list[date]) -> dict[date, Decimal]:
+async def closes(session: AsyncSession, *, code: str, days: list[date]) -> dict[date, Decimal]:
     if not days:
         return {}
     rows = await session.execute(

@@ -52,7 +52,7 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
-async def active_subscriptions(session: AsyncSession, customer_id: str) -> list[Subscription]:
+async def active_subscriptions(session: AsyncSession, *, customer_id: str) -> list[Subscription]:
     rows = await session.execute(
         select(Subscription).where(
             col(Subscription.customer_id) == customer_id,
@@ -151,7 +151,7 @@ async def subscribe(
         )
     if product.code == "D" and (entrusted_amount is None or entrusted_amount <= 0):
         raise Invalid("bundle D needs the entrusted amount (entrusted_amount > 0)")
-    active = await active_subscriptions(session, facts.customer_id)
+    active = await active_subscriptions(session, customer_id=facts.customer_id)
     bundle = next((s for s in active if s.product_code in BUNDLE_CODES), None)
     if payment == "included" and (product.kind != "sms" or bundle is None):
         raise NotAllowed("only SMS1–3 are included, and only while a bundle runs", ["not_included"])
@@ -169,7 +169,7 @@ async def subscribe(
     mismatch = await _check_suitability(
         session, product=product, facts=facts, sub_id=sub_id, confirmation=confirmation, today=today
     )
-    x = await base_rate(session, facts.customer_id, standard=prices.standard_rate)
+    x = await base_rate(session, customer_id=facts.customer_id, standard=prices.standard_rate)
     price = quote(product, base_rate=x, prices=prices, entrusted_amount=entrusted_amount)
     sub = Subscription(
         subscription_id=sub_id,
@@ -279,7 +279,7 @@ async def renew(
     signed = await has_signed_agreement(session, customer_id=facts.customer_id, today=today)
     others = [
         s.product_code
-        for s in await active_subscriptions(session, facts.customer_id)
+        for s in await active_subscriptions(session, customer_id=facts.customer_id)
         if s.subscription_id != sub.subscription_id
     ]
     decision = decide(product, facts, today=today, has_agreement=signed, active_codes=others)
@@ -294,7 +294,7 @@ async def renew(
         today=today,
     )
     starts, ends = rules.renewal_term(sub.ends_on, term_months)
-    x = await base_rate(session, facts.customer_id, standard=prices.standard_rate)
+    x = await base_rate(session, customer_id=facts.customer_id, standard=prices.standard_rate)
     price = quote(product, base_rate=x, prices=prices, entrusted_amount=sub.entrusted_amount)
     sub.ends_on, sub.term_months = ends, term_months
     sub.commission_rate = price.commission_rate
@@ -342,7 +342,7 @@ async def end(
     sub.ends_on = min(sub.ends_on, today)
     rate = None
     if sub.commission_rate is not None:  # the trading system goes back to X
-        rate = await base_rate(session, sub.customer_id, standard=standard_rate)
+        rate = await base_rate(session, customer_id=sub.customer_id, standard=standard_rate)
     await outbox.add(
         session,
         ev.ProductUnsubscribed(
@@ -388,7 +388,7 @@ async def subscribe_with_points(
     if existing is not None:
         return existing
     months = redemption.months or 1
-    facts = await customer_facts(session, redemption.customer_id)
+    facts = await customer_facts(session, customer_id=redemption.customer_id)
     product = catalogue()[redemption.sms_product]
     ok = facts is not None and suitability(product.risk_level, facts, today).verdict == "suitable"
     if ok and product.advice and facts is not None:
@@ -419,7 +419,7 @@ async def apply_tier_drop(
     """Running bundles run to the end of their current month, are not renewed, and the
     customer is told 5 trading days before (the daily job sends it)."""
     changed = []
-    for sub in await active_subscriptions(session, customer_id):
+    for sub in await active_subscriptions(session, customer_id=customer_id):
         if sub.product_code not in BUNDLE_CODES or not sub.renewable:
             continue
         sub.renewable = False
@@ -492,7 +492,7 @@ async def end_advice(
     """An agreement rescinded: advice products stop now; in the cooling-off, with a full refund
     of what was paid for them."""
     ended = []
-    for sub in await active_subscriptions(session, customer_id):
+    for sub in await active_subscriptions(session, customer_id=customer_id):
         if sub.product_code not in ADVICE_CODES or sub.status != "active":
             continue
         refund = sub.cash_paid if in_cooling_off else None

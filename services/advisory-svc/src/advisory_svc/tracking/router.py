@@ -24,7 +24,7 @@ async def get_performance(
 ) -> PerformanceRead:
     """Return since publication beside CSI 300 (000300) at 1, 5, 20 and 60 trading days."""
     ensure_staff(principal)
-    content = await get_content(session, content_id)
+    content = await get_content(session, content_id=content_id)
     branches = visible_branches(principal)
     if branches is not None and content.branch_id not in branches:
         raise NotFound("no such content")

@@ -44,8 +44,8 @@ async def performance(session: AsyncSession, *, content: Content) -> Performance
         )
     days = rules.horizon_days(base)
     wanted = [base, *[d for d in days.values() if d is not None]]
-    pick = await closes(session, content.security_code, wanted)
-    index = await closes(session, rules.INDEX_CODE, wanted)
+    pick = await closes(session, code=content.security_code, days=wanted)
+    index = await closes(session, code=rules.INDEX_CODE, days=wanted)
     horizons = []
     for n, on in days.items():
         pr = ir = None
