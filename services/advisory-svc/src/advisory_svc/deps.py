@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from brokerage_common import Principal, ensure_can_access_customer, now_cst, today_cst
+from brokerage_common import Database, Principal, ensure_can_access_customer, now_cst, today_cst
 from brokerage_common.web import get_settings
 
 from .config import Settings
@@ -28,6 +29,15 @@ async def get_now() -> datetime:
     return now_cst()
 
 
+async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A connection for a single read statement, in autocommit: no BEGIN before it and no
+    ROLLBACK after it, two round trips fewer than a session for the one query."""
+    db: Database = request.app.state.db
+    async with db.engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+ReadConnection = Annotated[AsyncConnection, Depends(read_connection)]
 TodayDep = Annotated[date, Depends(get_today)]
 NowDep = Annotated[datetime, Depends(get_now)]
 

@@ -8,9 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal
-from brokerage_common.web import SessionDep
 
-from ..deps import SettingsDep, TodayDep, ensure_customer_access
+from ..deps import ReadConnection, SettingsDep, TodayDep, ensure_customer_access
 from ..errors import NotFound
 from . import service
 from .schemas import OfferRead, OffersRead, PriceRead
@@ -22,7 +21,7 @@ router = APIRouter(prefix="/v1", tags=["offers"], responses=ERROR_RESPONSES)
 async def get_offers(
     customer_id: str,
     principal: CurrentPrincipal,
-    session: SessionDep,
+    conn: ReadConnection,
     settings: SettingsDep,
     today: TodayDep,
     entrusted_amount: Annotated[
@@ -34,7 +33,7 @@ async def get_offers(
     it is not offered, ranked by the customer's preference type (seed 004 一.2)."""
     if principal.is_customer and principal.sub != customer_id:
         ensure_customer_access(principal, customer_id=customer_id, branch_id=None)
-    snap = await service.snapshot(session, customer_id=customer_id, today=today)
+    snap = await service.snapshot(conn, customer_id=customer_id, today=today)
     if snap is None:
         raise NotFound("unknown customer (not registered with advisory-svc yet)")
     facts = snap.facts

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Boolean, Date, bindparam, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import TypeEngine
 
 from brokerage_common import dialect
@@ -77,11 +77,13 @@ _SNAPSHOT_SQLITE = (
 )
 
 
-async def snapshot(session: AsyncSession, *, customer_id: str, today: date) -> Snapshot | None:
+async def snapshot(
+    conn: AsyncSession | AsyncConnection, *, customer_id: str, today: date
+) -> Snapshot | None:
     """The customer's facts, base rate, whether an agreement is signed and the products
     running, in one round trip; None for a customer advisory has not seen registered."""
-    statement = _SNAPSHOT_PG if dialect.is_postgresql(session) else _SNAPSHOT_SQLITE
-    row = (await session.execute(statement, {"customer_id": customer_id, "today": today})).first()
+    statement = _SNAPSHOT_PG if dialect.is_postgresql(conn) else _SNAPSHOT_SQLITE
+    row = (await conn.execute(statement, {"customer_id": customer_id, "today": today})).first()
     if row is None or row.branch_id is None:
         return None
     facts = rules.CustomerFacts(
