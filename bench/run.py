@@ -58,6 +58,21 @@ def main() -> None:
         "staff console page render, 8 users, a branch of 50,000 customers (target p95 < 300 ms)",
         [str(HERE / "console_pages.py"), "--customers", "50000", "--seconds", seconds],
     )
+    advisory = ROOT / "services" / "advisory-svc" / "bench"
+    run(
+        "advisory: publish one piece to an audience drawn from 1,000,000 customers, beside the "
+        "bare SQL selecting it (target < 5 s, >= 50 %)",
+        [
+            str(advisory / "bench_publish.py"),
+            "--customers",
+            "100000" if args.quick else "1000000",
+        ],
+    )
+    run(
+        "advisory: GET /v1/customers/{id}/offers, 32 connections, one worker, beside the bare "
+        "FastAPI yardstick (target >= 50 % of its req/s, p99 < 20 ms)",
+        [str(advisory / "bench_offers.py"), "--seconds", seconds],
+    )
     campaign = ROOT / "services" / "notify-svc" / "bench" / "bench_campaign.py"
     if campaign.exists():
         run(

@@ -40,6 +40,15 @@ def tokens(secret: str) -> dict[str, str]:
             scopes=["tiering:config"],
             ttl_s=TTL,
         ),
+        # An adviser (咨询人员) of the branch: publishes content at advisory-svc (api.md).
+        "adviser (branch B001)": issue_token(
+            secret=secret,
+            sub="S002",
+            role="staff",
+            branch_id=BRANCH,
+            staff_roles=["adviser"],
+            ttl_s=TTL,
+        ),
         "customer C000001": issue_token(secret=secret, sub="C000001", role="customer", ttl_s=TTL),
         "call center": issue_token(
             secret=secret, sub="call-center", role="service", scopes=["routing:read"], ttl_s=TTL
@@ -130,7 +139,7 @@ def load_demo(
         else:
             await publish(_registered_events(rows), bootstrap)
             print(f"demo     {len(rows)} CustomerRegistered events published")
-        sent = await publish(generate_day(DayConfig(customers=CUSTOMERS)), bootstrap)
+        sent = await publish(generate_day(DayConfig(customers=CUSTOMERS, market=True)), bootstrap)
         print(f"demo     simulated trading day: {sent} settlement events published")
 
     asyncio.run(go())

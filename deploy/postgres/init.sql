@@ -15,6 +15,11 @@ CREATE ROLE tiering_svc LOGIN PASSWORD 'tiering_svc';
 CREATE DATABASE tiering OWNER tiering_svc;
 REVOKE CONNECT ON DATABASE tiering FROM PUBLIC;
 
+-- advisory-svc
+CREATE ROLE advisory_svc LOGIN PASSWORD 'advisory_svc';
+CREATE DATABASE advisory OWNER advisory_svc;
+REVOKE CONNECT ON DATABASE advisory FROM PUBLIC;
+
 -- notify-svc
 CREATE ROLE notify_svc LOGIN PASSWORD 'notify_svc';
 CREATE DATABASE notify OWNER notify_svc;

@@ -61,12 +61,28 @@ EXTERNAL_EXAMPLES: dict[str, dict[str, Any]] = {
         "reason": "friend works at another broker",
         "requested_at": "2026-11-20T10:12:00+08:00",
     },
+    "CommissionRateSet": {
+        "customer_id": "C000123",
+        "rate": "0.00025",
+        "effective_from": "2026-11-23",
+    },
+    # Keyed by the security code: no customer id at all.
+    "ClosingPricePublished": {
+        "security_code": "600519",
+        "market": "SH",
+        "kind": "stock",
+        "trade_date": "2026-11-20",
+        "close": "1520.00",
+        "prev_close": "1498.50",
+    },
 }
 EXTERNAL_TOPICS = {
     "TradeSettled": "trade.settled",
     "TradeCancelled": "trade.settled",
     "AssetSnapshotTaken": "account.asset-snapshots",
     "CustomerTransferRequested": "customer.transfer-requested",
+    "CommissionRateSet": "account.commission-rates",
+    "ClosingPricePublished": "market.closing-prices",
 }
 
 
@@ -119,8 +135,8 @@ def test_external_event_rejects_float_money_and_renamed_fields(
     doc: dict[str, Any], event_type: str
 ) -> None:
     data = copy.deepcopy(EXTERNAL_EXAMPLES[event_type])
-    data.pop("customer_id")
-    data["customerId"] = "C000123"
+    renamed = "customer_id" if "customer_id" in data else "security_code"
+    data[renamed.replace("_id", "Id").replace("_code", "Code")] = data.pop(renamed)
     envelope = {**ENVELOPE, "type": event_type, "data": data}
     assert not validator_for(doc, event_type).is_valid(envelope)
 
@@ -167,6 +183,8 @@ def _sample(event_type: str) -> dict[str, Any]:
             out[name] = {}
         elif name in ("points", "amount"):
             out[name] = "10.00"
+        elif "examples" in prop:
+            out[name] = prop["examples"][0]
         else:
             out[name] = samples.get(prop.get("type", "string"), "x")
     return out

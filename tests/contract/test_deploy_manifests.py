@@ -37,7 +37,7 @@ PORTS = {
     "notify-svc": 8004,
     "ops-assessment-svc": 8005,
 }
-DEPLOYED = ["profile-svc", "tiering-svc", "notify-svc"]
+DEPLOYED = ["profile-svc", "tiering-svc", "advisory-svc", "notify-svc"]
 
 COMMON_ENV = {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "LOG_LEVEL"}
 EXTRA_ENV = {
@@ -53,6 +53,7 @@ EXTRA_ENV = {
 SECRET_KEYS = {
     "profile-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY", "ID_NUMBER_HASH_KEY"},
     "tiering-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY"},
+    "advisory-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY"},
     "notify-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY", "SMS_GATEWAY_KEY", "IM_WEBHOOK_URL"},
 }
 
@@ -69,6 +70,9 @@ EVENT_TOPICS = {
     "notify.outcomes": 6,
     "ops.cases": 6,
     "advisory.products": 6,
+    "account.commission-rates": 12,
+    "market.closing-prices": 6,
+    "advisory.content": 6,
 }
 DLQ_TOPICS = {f"{topic}.dlq": 1 for topic in EVENT_TOPICS}
 TOPICS = {**EVENT_TOPICS, **DLQ_TOPICS}

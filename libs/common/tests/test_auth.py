@@ -342,3 +342,45 @@ async def test_http_scope_and_role(
 def test_unusable_public_key_fails_at_start_up(key: str) -> None:
     with pytest.raises(ValueError, match="public key"):
         TokenVerifier(public_key=key)
+
+
+def test_staff_roles_come_from_the_claim_and_a_token_without_it_has_none() -> None:
+    verifier = TokenVerifier(secret=SECRET)
+    adviser = verifier.verify(
+        issue_token(
+            secret=SECRET,
+            sub="S1",
+            role="staff",
+            branch_id="HQ",
+            staff_roles=["adviser", "astronaut"],
+        )
+    )
+    assert adviser.staff_roles == frozenset({"adviser"})  # unknown names grant nothing
+    assert adviser.has_staff_role("adviser")
+    assert adviser.is_headquarters
+    old = verifier.verify(issue_token(secret=SECRET, sub="S2", role="staff", branch_id="B001"))
+    assert old.staff_roles == frozenset()
+    assert not old.has_staff_role("adviser")
+    assert not old.is_headquarters
+    # A customer's token cannot smuggle staff roles in.
+    customer = verifier.verify(
+        issue_token(secret=SECRET, sub="C1", role="customer", staff_roles=["adviser"])
+    )
+    assert not customer.has_staff_role("adviser")
+
+
+def test_staff_roles_must_be_a_list() -> None:
+    token = jwt.encode(
+        {
+            "sub": "S1",
+            "role": "staff",
+            "branch_id": "B1",
+            "staff_roles": "adviser",
+            "exp": int(time.time()) + 60,
+        },
+        SECRET,
+        algorithm="HS256",
+    )
+    with pytest.raises(HTTPException) as info:
+        TokenVerifier(secret=SECRET).verify(token)
+    assert info.value.status_code == 401

@@ -250,14 +250,43 @@ def test_every_event_type_is_registered_under_its_type_with_a_known_topic(
     assert model.TOPIC.external == model.EXTERNAL
 
 
-def test_external_events_are_exactly_the_four_of_the_contract() -> None:
+def test_external_events_are_exactly_the_six_of_the_contract() -> None:
     external = {k for k, m in EVENT_TYPES.items() if m.EXTERNAL}
     assert external == {
         "TradeSettled",
         "TradeCancelled",
         "AssetSnapshotTaken",
         "CustomerTransferRequested",
+        "CommissionRateSet",
+        "ClosingPricePublished",
     }
+
+
+# events.md's examples, verbatim.
+COMMISSION_RATE_SET = {"customer_id": "C000123", "rate": "0.00025", "effective_from": "2026-11-23"}
+CLOSING_PRICE = {
+    "security_code": "600519",
+    "market": "SH",
+    "kind": "stock",
+    "trade_date": "2026-11-20",
+    "close": "1520.00",
+    "prev_close": "1498.50",
+}
+
+
+def test_closing_price_is_keyed_by_the_security_code_and_carries_no_customer() -> None:
+    env = parse_envelope(wrap("ClosingPricePublished", CLOSING_PRICE))
+    assert env.data.key == "600519"
+    assert not hasattr(env.data, "customer_id")
+    fresh = new_envelope(env.data, source="market-data")
+    assert fresh.subject == "600519"
+    assert orjson.loads(fresh.to_json())["data"] == CLOSING_PRICE
+
+
+@pytest.mark.parametrize("rate", ["-0.0001", "0.0031", "1", 0.00025])
+def test_commission_rate_set_refuses_negative_absurd_and_float_rates(rate: Any) -> None:
+    with pytest.raises(ValueError):
+        parse_envelope(wrap("CommissionRateSet", {**COMMISSION_RATE_SET, "rate": rate}))
 
 
 @pytest.mark.parametrize(
@@ -267,6 +296,8 @@ def test_external_events_are_exactly_the_four_of_the_contract() -> None:
         ("TradeCancelled", TRADE_CANCELLED),
         ("AssetSnapshotTaken", ASSET_SNAPSHOT),
         ("CustomerTransferRequested", TRANSFER_REQUESTED),
+        ("CommissionRateSet", COMMISSION_RATE_SET),
+        ("ClosingPricePublished", CLOSING_PRICE),
     ],
 )
 def test_round_trip_to_json_and_back_is_equal(event_type: str, data: dict[str, Any]) -> None:

@@ -114,3 +114,28 @@ async def test_add_many_stores_what_the_model_would(make_database: object, sourc
             expected["key"],
             expected["event_type"],
         )
+
+
+def test_events_keyed_by_other_than_a_customer_get_their_own_key_and_subject() -> None:
+    """A closing price is keyed by its security code, content by its id (events.md)."""
+    events: list[ev.BaseEvent] = [
+        ev.ClosingPricePublished(
+            security_code="000300",
+            market="SH",
+            kind="index",
+            trade_date=date(2026, 11, 20),
+            close=Decimal("3950.12"),
+        ),
+        ev.ContentAudienceResolved(
+            content_id='K "1"', chunk_no=1, chunk_count=1, customer_ids=["C1", "C2"]
+        ),
+    ]
+    outbox = Outbox(platform_tables(MetaData()), source="advisory-svc")
+    now = datetime.fromisoformat("2026-12-02T01:02:03.456789+00:00")
+    rows = outbox._rows(events, now)
+    assert [r["key"] for r in rows] == ["000300", 'K "1"']
+    for row, event in zip(rows, events, strict=True):
+        at = datetime.fromisoformat(orjson.loads(str(row["payload"]))["time"])
+        env = new_envelope(event, source="advisory-svc", event_id=str(row["event_id"]), time=at)
+        assert row == outbox._row(env, now)
+    assert [orjson.loads(str(r["payload"]))["subject"] for r in rows] == ["000300", 'K "1"']

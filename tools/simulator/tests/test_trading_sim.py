@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
+import orjson
+
 from brokerage_common.events import parse_envelope
 from trading_sim import DayConfig, customer_phone, generate_day, id_number_for
 
@@ -61,3 +63,37 @@ def test_synthetic_people_are_valid_mainland_identities() -> None:
     total = sum(int(c) * w for c, w in zip(number[:17], weights, strict=True))
     assert number[17] == "10X98765432"[total % 11]
     assert customer_phone(7) == "13900000007"
+
+
+def test_the_market_day_has_every_customers_rate_and_the_closes_of_what_traded() -> None:
+    day = DayConfig(customers=50, snapshots=False, transfers=0, cancel_rate=0, market=True)
+    traded: set[str] = set()
+    rates: dict[str, Decimal] = {}
+    closes: dict[str, dict[str, object]] = {}
+    for topic, key, value in generate_day(day):
+        env = parse_envelope(value)
+        assert topic == env.data.TOPIC.name
+        assert key == env.subject == env.data.key
+        if env.type == "TradeSettled":
+            traded.add(env.data.security_code)
+        elif env.type == "CommissionRateSet":
+            rates[env.data.customer_id] = env.data.rate
+        elif env.type == "ClosingPricePublished":
+            closes[env.data.security_code] = {"kind": env.data.kind, "close": env.data.close}
+            assert "customer_id" not in orjson.loads(value)["data"]
+    assert len(rates) == 50
+    assert all(Decimal("0.0002") <= r <= MAX_RATE for r in rates.values())
+    assert traded <= set(closes)
+    assert closes["000300"]["kind"] == "index"
+    assert {"600519", "601318", "000001", "000858", "300750"} <= set(closes)
+
+
+def test_watch_list_closes_continue_from_day_to_day() -> None:
+    from datetime import date
+
+    from trading_sim.day import walk_close
+
+    monday = walk_close("600519", Decimal("1500.00"), date(2026, 11, 23))
+    assert monday == walk_close("600519", Decimal("1500.00"), date(2026, 11, 23))
+    tuesday = walk_close("600519", Decimal("1500.00"), date(2026, 11, 24))
+    assert abs(tuesday / monday - 1) <= Decimal("0.0201")

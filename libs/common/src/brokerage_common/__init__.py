@@ -10,12 +10,14 @@ from .auth import (
     issue_token,
     require_role,
     require_scope,
+    require_staff_role,
 )
 from .consumer import IdempotentConsumer, PermanentEventError, batch_handler, is_transient
 from .db import Database, make_engine, service_base
 from .errors import DomainError
 from .events import (
     EVENT_TYPES,
+    BaseEvent,
     Envelope,
     Event,
     Money,
@@ -44,6 +46,7 @@ __all__ = [
     "CST",
     "ERROR_RESPONSES",
     "EVENT_TYPES",
+    "BaseEvent",
     "CommonSettings",
     "CurrentPrincipal",
     "Database",
@@ -81,6 +84,7 @@ __all__ = [
     "platform_tables",
     "require_role",
     "require_scope",
+    "require_staff_role",
     "run_main",
     "run_until_stopped",
     "service_base",

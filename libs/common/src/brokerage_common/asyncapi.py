@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .events import EVENT_TYPES, Envelope, Event
+from .events import EVENT_TYPES, BaseEvent, Envelope
 from .topics import ALL_TOPICS, DLQ_PARTITIONS
 
 # Who produces and who consumes each event (documentation of the flow between services).
@@ -15,6 +15,8 @@ PRODUCERS = {
     "TradeCancelled": "settlement-system",
     "AssetSnapshotTaken": "settlement-system",
     "CustomerTransferRequested": "branch-counter / mobile-app",
+    "CommissionRateSet": "branch-counter",
+    "ClosingPricePublished": "market-data",
 }
 
 
@@ -60,7 +62,7 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
             "payload": {"$ref": f"#/components/schemas/{event_type}Envelope"},
             "bindings": {
                 "kafka": {
-                    "key": {"type": "string", "description": "the customer id"},
+                    "key": {"type": "string", "description": model.KEY_DOC},
                     "bindingVersion": "0.5.0",
                 }
             },
@@ -74,7 +76,9 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
             "version": version,
             "description": (
                 "CloudEvents 1.0 structured-mode JSON on Kafka. The message key and the envelope "
-                "subject are the customer id. Money is a decimal string in CNY. Every topic "
+                "subject are the customer id, except where a message's key binding says "
+                "otherwise (closing prices: the security code; content: the content id). Money "
+                "is a decimal string in CNY. Every topic "
                 f"has a dead-letter topic `<topic>.dlq` ({DLQ_PARTITIONS} partition) carrying "
                 "the reason in the `dlq.reason` header."
             ),
@@ -94,7 +98,7 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
     }
 
 
-def _producer(model: type[Event]) -> str:
+def _producer(model: type[BaseEvent]) -> str:
     prefix = model.TOPIC.name.split(".", 1)[0]
     return {
         "profile": "profile-svc",

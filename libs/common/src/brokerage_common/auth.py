@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -13,6 +13,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt.algorithms import RSAAlgorithm
 
 Role = Literal["customer", "staff", "service"]
+StaffRole = Literal["manager", "account_manager", "sales", "back_office", "adviser"]
+STAFF_ROLES: frozenset[str] = frozenset(
+    ("manager", "account_manager", "sales", "back_office", "adviser")
+)
+HQ_BRANCH = "HQ"
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -25,6 +30,8 @@ class Principal:
     branch_id: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
     expires_at: float | None = None  # the token's exp (epoch seconds)
+    # Staff roles (domain.md §5.1); a token without the claim has none of them (api.md).
+    staff_roles: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def is_customer(self) -> bool:
@@ -37,6 +44,14 @@ class Principal:
     @property
     def is_service(self) -> bool:
         return self.role == "service"
+
+    @property
+    def is_headquarters(self) -> bool:
+        """Headquarters staff (``branch_id`` ``HQ``) act for every branch, within their roles."""
+        return self.is_staff and self.branch_id == HQ_BRANCH
+
+    def has_staff_role(self, role: StaffRole) -> bool:
+        return self.is_staff and role in self.staff_roles
 
 
 class TokenVerifier:
@@ -82,12 +97,19 @@ class TokenVerifier:
         scopes = claims.get("scopes") or []
         if not isinstance(scopes, list):
             raise _unauthorized("invalid token: scopes must be a list")
+        staff_roles = claims.get("staff_roles") or []
+        if not isinstance(staff_roles, list):
+            raise _unauthorized("invalid token: staff_roles must be a list")
         return Principal(
             sub=str(claims["sub"]),
             role=role,
             branch_id=claims.get("branch_id"),
             scopes=frozenset(str(s) for s in scopes),
             expires_at=float(claims["exp"]),
+            # Unknown role names grant nothing; only staff carry roles.
+            staff_roles=frozenset(str(r) for r in staff_roles if r in STAFF_ROLES)
+            if role == "staff"
+            else frozenset(),
         )
 
 
@@ -106,6 +128,7 @@ def issue_token(
     branch_id: str | None = None,
     scopes: list[str] | None = None,
     ttl_s: int = 3600,
+    staff_roles: list[str] | None = None,
 ) -> str:
     """Sign an HS256 token: local runs, demo data and tests only (production uses the IdP's)."""
     claims: dict[str, Any] = {"sub": sub, "role": role, "exp": int(time.time()) + ttl_s}
@@ -113,14 +136,20 @@ def issue_token(
         claims["branch_id"] = branch_id
     if scopes is not None:
         claims["scopes"] = scopes
+    if staff_roles is not None:
+        claims["staff_roles"] = staff_roles
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """FastAPI dependency: the verified caller, or 401."""
+    """FastAPI dependency: the verified caller, or 401.
+
+    ``async`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in its
+    thread pool, a thread hop on every request for a few microseconds of work.
+    """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -138,6 +167,17 @@ def require_role(*roles: Role) -> Callable[[Principal], Principal]:
     def dependency(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires role {' or '.join(roles)}")
+        return principal
+
+    return dependency
+
+
+def require_staff_role(role: StaffRole) -> Callable[[Principal], Awaitable[Principal]]:
+    """Staff whose token lists ``role`` in ``staff_roles``; everyone else 403."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.has_staff_role(role):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires the staff role {role}")
         return principal
 
     return dependency

@@ -1,9 +1,10 @@
 """The event contract: the CloudEvents envelope and one frozen model per event type.
 
 External events (TradeSettled, TradeCancelled, AssetSnapshotTaken,
-CustomerTransferRequested) are fixed by the systems that produce them: their
-field names are not ours to change. Internal events are ours; a new required
-field means a new version, named ``<Type>.v2`` (version 1 carries no suffix).
+CustomerTransferRequested, CommissionRateSet, ClosingPricePublished) are fixed by the
+systems that produce them: their field names are not ours to change. Internal events
+are ours; a new required field means a new version, named ``<Type>.v2``
+(version 1 carries no suffix).
 """
 
 from __future__ import annotations
@@ -83,14 +84,33 @@ Tier = Literal["standard", "silver", "gold", "platinum"]
 Level = Literal["low", "mid_low", "mid", "mid_high", "high"]
 
 
-class Event(BaseModel):
-    """Base of every event payload: frozen, unknown fields ignored on read."""
+class BaseEvent(BaseModel):
+    """Base of every event payload: frozen, unknown fields ignored on read.
+
+    Most events are about one customer (``Event``); the few keyed by something else (a
+    security's closing price, a piece of content) derive from this class and say their key.
+    """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     TYPE: ClassVar[str]
     TOPIC: ClassVar[topics.Topic]
     EXTERNAL: ClassVar[bool] = False
+    KEY_DOC: ClassVar[str] = "the customer id"
+
+    @property
+    def key(self) -> str:
+        """Kafka key: what must stay in order on one partition."""
+        raise NotImplementedError(f"{type(self).__name__} does not say its key")
+
+    @property
+    def subject(self) -> str:
+        """The envelope's ``subject``: what the event is about, the key (events.md)."""
+        return self.key
+
+
+class Event(BaseEvent):
+    """An event about one customer: key and subject are the customer id."""
 
     customer_id: CustomerId
 
@@ -100,7 +120,7 @@ class Event(BaseModel):
         return self.customer_id
 
 
-D = TypeVar("D", bound=Event)
+D = TypeVar("D", bound=BaseEvent)
 
 
 class Envelope(BaseModel, Generic[D]):
@@ -139,22 +159,23 @@ class RawEnvelope(BaseModel):
 
 
 @cache
-def envelope_model(data_model: type[Event]) -> Any:
+def envelope_model(data_model: type[BaseEvent]) -> Any:
     """``Envelope[data_model]``, built once per type (parametrizing a generic model is not free)."""
     return Envelope[data_model]  # type: ignore[valid-type]
 
 
 def new_envelope(
-    data: Event, *, source: str, event_id: str | None = None, time: datetime | None = None
+    data: BaseEvent, *, source: str, event_id: str | None = None, time: datetime | None = None
 ) -> Envelope[Any]:
-    """Wrap a payload in an envelope with a fresh id; subject and key are the customer id."""
+    """Wrap a payload in an envelope with a fresh id; the subject is the event's
+    (the customer id for every ``Event``)."""
     model: Any = envelope_model(type(data))
     return model(  # type: ignore[no-any-return]
         id=event_id or str(uuid.uuid4()),
         type=data.TYPE,
         source=source,
         time=time or now_cst(),
-        subject=data.customer_id,
+        subject=data.subject,
         data=data,
     )
 
@@ -221,6 +242,49 @@ class CustomerTransferRequested(Event):
     requested_at: AwareDatetime
 
 
+SecurityCode = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")]
+Rate = Annotated[
+    Decimal,
+    Field(max_digits=10, decimal_places=8, ge=0, le=Decimal("0.003")),
+    BeforeValidator(_no_float),
+    PlainSerializer(_decimal_str, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^0(\.\d{1,8})?$", "examples": ["0.00025"]}),
+]
+"""A commission rate as a fraction of the traded amount ("0.00025" is 0.25‰); the legal
+ceiling is 3‰, so anything above it is refused on read."""
+
+
+class CommissionRateSet(Event):
+    """The base commission rate the counter system agreed with a customer (现佣金)."""
+
+    TYPE: ClassVar[str] = "CommissionRateSet"
+    TOPIC: ClassVar[topics.Topic] = topics.COMMISSION_RATES
+    EXTERNAL: ClassVar[bool] = True
+
+    rate: Rate
+    effective_from: date
+
+
+class ClosingPricePublished(BaseEvent):
+    """One security's or index's close for one trading day (收盘价); keyed by the security code."""
+
+    TYPE: ClassVar[str] = "ClosingPricePublished"
+    TOPIC: ClassVar[topics.Topic] = topics.CLOSING_PRICES
+    EXTERNAL: ClassVar[bool] = True
+    KEY_DOC: ClassVar[str] = "the security code"
+
+    security_code: SecurityCode
+    market: Literal["SH", "SZ", "BJ"]
+    kind: Literal["stock", "index", "fund", "bond"] = "stock"
+    trade_date: date
+    close: Annotated[Price, Field(gt=0)]
+    prev_close: Price | None = None
+
+    @property
+    def key(self) -> str:
+        return self.security_code
+
+
 # --------------------------------------------------------------------------- profile-svc
 
 
@@ -240,6 +304,8 @@ class CustomerRegistered(Event):
     preferred_channels: list[Literal["sms", "phone", "im", "email"]] = ["sms"]
     email: str | None = None
     status: Literal["active", "transfer_requested", "transferred_out", "dormant"] = "active"
+    # Optional so events from before it was carried still read; absent means ordinary (普通投资者).
+    investor_category: Literal["ordinary", "professional"] | None = None
 
 
 class CustomerProfileUpdated(Event):
@@ -254,6 +320,7 @@ class CustomerProfileUpdated(Event):
     email: str | None = None
     marketing_consent: bool | None = None
     status: Literal["active", "transfer_requested", "transferred_out", "dormant"] | None = None
+    investor_category: Literal["ordinary", "professional"] | None = None
 
 
 class RiskProfileAssessed(Event):
@@ -348,35 +415,131 @@ class PointsRedeemed(Event):
 # --------------------------------------------------------------------------- advisory-svc
 
 
+ProductCode = Literal["SMS1", "SMS2", "SMS3", "A", "B", "C", "D", "E"]
+Payment = Literal["cash", "points", "included"]
+RiskLevel = Literal["R1", "R2", "R3", "R4", "R5"]
+
+
 class ProductSubscribed(Event):
+    """A paid product started or renewed (订阅/续订), for the trading system's billing.
+
+    ``commission_rate`` is the rate the trading system charges from ``starts_on`` (bundles
+    A, B, C, E; null for SMS and D, which do not touch the rate); ``base_rate`` is X, the
+    counter's rate it came from. ``monthly_fee`` is the cash fee per month (SMS, D's fee
+    accrues monthly in arrears), ``points`` the points paid (points-paid SMS).
+    """
+
     TYPE: ClassVar[str] = "ProductSubscribed"
     TOPIC: ClassVar[topics.Topic] = topics.ADVISORY_PRODUCTS
 
     subscription_id: str
-    product_code: str
+    product_code: ProductCode
     starts_on: date
-    ends_on: date | None = None
+    ends_on: date
+    term_months: Annotated[int, Field(ge=1, le=120)]
+    payment: Payment
+    renewal: bool = False
+    commission_rate: Rate | None = None
+    base_rate: Rate | None = None
+    monthly_fee: NonNegativeMoney | None = None
+    annual_fee_rate_note: str | None = None
+    points: NonNegativeMoney | None = None
+    included_with: str | None = None
+    mismatch_confirmed: bool = False
 
 
 class ProductUnsubscribed(Event):
+    """A product ended (退订/到期/降级): the trading system goes back to ``commission_rate``
+    (X) for a bundle; ``refund`` is paid back (a rescinded agreement's full refund)."""
+
     TYPE: ClassVar[str] = "ProductUnsubscribed"
     TOPIC: ClassVar[topics.Topic] = topics.ADVISORY_PRODUCTS
 
     subscription_id: str
-    product_code: str
+    product_code: ProductCode
     ended_on: date
+    reason: Literal["customer", "tier_drop", "bundle_ended", "rescinded", "expired"]
+    commission_rate: Rate | None = None
+    refund: NonNegativeMoney | None = None
 
 
-class ContentPublished(Event):
-    """Advisory content published; customer_id is the audience key (a segment id for broadcasts)."""
+class AdvisoryAgreementSigned(Event):
+    """A signed investment-advisory agreement (投资顾问协议) with its risk disclosure (风险揭示书).
+
+    Advice may be delivered to the customer from ``advice_from`` (the day after the
+    5-working-day cooling-off) until ``valid_until`` (null: open-ended), unless an
+    ``AdvisoryAgreementRescinded`` for the same ``agreement_id`` follows.
+    """
+
+    TYPE: ClassVar[str] = "AdvisoryAgreementSigned"
+    TOPIC: ClassVar[topics.Topic] = topics.ADVISORY_PRODUCTS
+
+    agreement_id: str
+    agreement_no: str
+    branch_id: str
+    risk_disclosure_version: str
+    signed_on: date
+    cooling_off_ends_on: date
+    advice_from: date
+    valid_until: date | None = None
+
+
+class AdvisoryAgreementRescinded(Event):
+    """An agreement rescinded in its cooling-off (撤销, full refund) or terminated later:
+    no advice from ``rescinded_on`` on."""
+
+    TYPE: ClassVar[str] = "AdvisoryAgreementRescinded"
+    TOPIC: ClassVar[topics.Topic] = topics.ADVISORY_PRODUCTS
+
+    agreement_id: str
+    rescinded_on: date
+    in_cooling_off: bool
+    refund: NonNegativeMoney
+
+
+class ContentPublished(BaseEvent):
+    """A piece of advisory content published, keyed by its id; its audience follows in
+    ``ContentAudienceResolved`` chunks (``chunk_count`` of them, ``audience_size`` ids)."""
 
     TYPE: ClassVar[str] = "ContentPublished"
-    TOPIC: ClassVar[topics.Topic] = topics.ADVISORY_PRODUCTS
+    TOPIC: ClassVar[topics.Topic] = topics.ADVISORY_CONTENT
+    KEY_DOC: ClassVar[str] = "the content id"
 
     content_id: str
     kind: str
     title: str
-    risk_level: Literal["R1", "R2", "R3", "R4", "R5"]
+    body: str
+    risk_level: RiskLevel
+    author_id: str
+    branch_id: str
+    advice: bool
+    security_code: str | None = None
+    published_at: AwareDatetime
+    audience_size: Annotated[int, Field(ge=0)]
+    chunk_count: Annotated[int, Field(ge=0)]
+
+    @property
+    def key(self) -> str:
+        return self.content_id
+
+
+class ContentAudienceResolved(BaseEvent):
+    """One chunk of a content's audience: up to 5,000 customer ids, chunk ``chunk_no`` of
+    ``chunk_count`` (numbered from 1). Keyed by the content id, so the chunks follow their
+    ``ContentPublished`` in order on one partition."""
+
+    TYPE: ClassVar[str] = "ContentAudienceResolved"
+    TOPIC: ClassVar[topics.Topic] = topics.ADVISORY_CONTENT
+    KEY_DOC: ClassVar[str] = "the content id"
+
+    content_id: str
+    chunk_no: Annotated[int, Field(ge=1)]
+    chunk_count: Annotated[int, Field(ge=1)]
+    customer_ids: Annotated[list[CustomerId], Field(max_length=5000)]
+
+    @property
+    def key(self) -> str:
+        return self.content_id
 
 
 # --------------------------------------------------------------------------- notify-svc
@@ -488,13 +651,15 @@ class AssessmentPublished(Event):
     rank: int
 
 
-EVENT_TYPES: dict[str, type[Event]] = {
+EVENT_TYPES: dict[str, type[BaseEvent]] = {
     cls.TYPE: cls
     for cls in (
         TradeSettled,
         TradeCancelled,
         AssetSnapshotTaken,
         CustomerTransferRequested,
+        CommissionRateSet,
+        ClosingPricePublished,
         CustomerRegistered,
         CustomerProfileUpdated,
         RiskProfileAssessed,
@@ -505,7 +670,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PointsRedeemed,
         ProductSubscribed,
         ProductUnsubscribed,
+        AdvisoryAgreementSigned,
+        AdvisoryAgreementRescinded,
         ContentPublished,
+        ContentAudienceResolved,
         NotificationRequested,
         NotificationDelivered,
         NotificationFailed,

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
@@ -24,7 +25,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_ji
 from . import metrics
 from .bulk import in_values, insert_rows
 from .db import Database
-from .events import Envelope, Event, new_envelope
+from .events import BaseEvent, Envelope, new_envelope
 from .kafka import make_producer
 from .settings import CommonSettings
 from .tables import PlatformTables
@@ -43,18 +44,18 @@ class Outbox:
         # envelopes itself; any other goes through the Envelope model.
         self._plain_source = _PLAIN_TEXT.fullmatch(source) is not None
 
-    def envelope(self, event: Event, *, event_id: str | None = None) -> Envelope[Any]:
+    def envelope(self, event: BaseEvent, *, event_id: str | None = None) -> Envelope[Any]:
         return new_envelope(event, source=self.source, event_id=event_id)
 
     async def add(
-        self, session: AsyncSession, event: Event, *, event_id: str | None = None
+        self, session: AsyncSession, event: BaseEvent, *, event_id: str | None = None
     ) -> Envelope[Any]:
         """Stage one event; it is published only if the caller's transaction commits."""
         env = self.envelope(event, event_id=event_id)
         await session.execute(insert(self.table), [self._row(env)])
         return env
 
-    async def add_many(self, session: AsyncSession, events: Iterable[Event]) -> int:
+    async def add_many(self, session: AsyncSession, events: Iterable[BaseEvent]) -> int:
         """Stage many events in one statement (a batch's upgrades, say), with one envelope
         time for the batch."""
         now = datetime.now(UTC)
@@ -66,11 +67,12 @@ class Outbox:
         await insert_rows(session, self.table, rows)
         return len(rows)
 
-    def _rows(self, events: list[Event], now: datetime) -> list[dict[str, Any]]:
+    def _rows(self, events: list[BaseEvent], now: datetime) -> list[dict[str, Any]]:
         """The rows ``_row(new_envelope(...))`` gives, byte for byte (test_outbox), written
         without an Envelope model per event: ~4 µs an event instead of ~12.5. The event is
         still a validated model; the envelope's other fields are a fresh UUID, constants
-        and the customer id, whose pattern ([A-Za-z0-9_-]) JSON writes as it is."""
+        and the subject (a customer id, whose pattern JSON writes as it is; others are
+        JSON-encoded)."""
         at = _TIME.dump_json(now_cst()).decode()
         head = f'{{"specversion":"1.0","id":"%s","type":"%s","source":"{self.source}","time":{at}'
         return [
@@ -78,7 +80,7 @@ class Outbox:
                 event,
                 event_id,
                 head % (event_id, event.TYPE)
-                + f',"subject":"{event.customer_id}","datacontenttype":"application/json"'
+                + f',"subject":{_json_text(event.subject)},"datacontenttype":"application/json"'
                 + f',"data":{event.model_dump_json()}}}',
                 now,
             )
@@ -322,7 +324,7 @@ class OutboxRelay:
                 log.debug("outbox lock connection did not close cleanly")
 
 
-def _outbox_row(event: Event, event_id: str, payload: str, now: datetime) -> dict[str, Any]:
+def _outbox_row(event: BaseEvent, event_id: str, payload: str, now: datetime) -> dict[str, Any]:
     """An outbox row: the event's envelope as ``payload``, keyed and routed by the event."""
     return {
         "event_id": event_id,
@@ -336,6 +338,15 @@ def _outbox_row(event: Event, event_id: str, payload: str, now: datetime) -> dic
 
 
 _PLAIN_TEXT = re.compile(r"[A-Za-z0-9_.:/-]{1,100}")
+
+
+def _json_text(value: str) -> str:
+    # A customer id ([A-Za-z0-9_-]) needs no escaping: skip the encoder on the hot path.
+    if _PLAIN_TEXT.fullmatch(value):
+        return f'"{value}"'
+    return orjson.dumps(value).decode()
+
+
 _TIME = TypeAdapter(AwareDatetime)
 
 

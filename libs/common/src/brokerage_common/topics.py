@@ -26,10 +26,21 @@ ASSET_SNAPSHOTS = Topic(
 TRANSFER_REQUESTED = Topic(
     "customer.transfer-requested", 6, "Transfer-away requests (branch counter, mobile app).", True
 )
+COMMISSION_RATES = Topic(
+    "account.commission-rates", 12, "Base commission rates agreed at the counter.", True
+)
+CLOSING_PRICES = Topic(
+    "market.closing-prices", 6, "Daily closes of securities and indexes (market data).", True
+)
 PROFILE_CUSTOMERS = Topic("profile.customers", 12, "Customer facts published by profile-svc.")
 TIERING_TIERS = Topic("tiering.tiers", 12, "Tier changes published by tiering-svc.")
 TIERING_POINTS = Topic("tiering.points", 12, "Points awarded and redeemed (tiering-svc).")
-ADVISORY_PRODUCTS = Topic("advisory.products", 6, "Subscriptions and content (advisory-svc).")
+ADVISORY_PRODUCTS = Topic(
+    "advisory.products", 6, "Subscriptions and advisory agreements (advisory-svc)."
+)
+ADVISORY_CONTENT = Topic(
+    "advisory.content", 6, "Published content and its audience in chunks (advisory-svc)."
+)
 NOTIFY_COMMANDS = Topic("notify.commands", 12, "NotificationRequested commands to notify-svc.")
 NOTIFY_OUTCOMES = Topic("notify.outcomes", 6, "Delivery outcomes published by notify-svc.")
 OPS_CASES = Topic(
@@ -40,10 +51,13 @@ ALL_TOPICS: tuple[Topic, ...] = (
     TRADE_SETTLED,
     ASSET_SNAPSHOTS,
     TRANSFER_REQUESTED,
+    COMMISSION_RATES,
+    CLOSING_PRICES,
     PROFILE_CUSTOMERS,
     TIERING_TIERS,
     TIERING_POINTS,
     ADVISORY_PRODUCTS,
+    ADVISORY_CONTENT,
     NOTIFY_COMMANDS,
     NOTIFY_OUTCOMES,
     OPS_CASES,

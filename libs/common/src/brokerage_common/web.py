@@ -38,16 +38,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-def get_settings(request: Request) -> Any:
+async def get_settings(request: Request) -> Any:
     """FastAPI dependency: the app's settings (``app.state.settings``, set by ``create_app``).
 
-    A service narrows the type with its own alias:
+    (``async``, like the other shared dependencies, so FastAPI does not run it in its thread
+    pool.) A service narrows the type with its own alias:
     ``SettingsDep = Annotated[Settings, Depends(get_settings)]``.
     """
     return request.app.state.settings
 
 
-def get_outbox(request: Request) -> Outbox:
+async def get_outbox(request: Request) -> Outbox:
     """FastAPI dependency: the app's outbox (``app.state.outbox``, set by ``install_platform``)."""
     outbox: Outbox = request.app.state.outbox
     return outbox

@@ -411,3 +411,24 @@ async def test_status_change_is_published(
     [updated] = await outbox_events("CustomerProfileUpdated")
     assert updated["data"]["status"] == "dormant"
     assert updated["data"]["phone"] is None
+
+
+async def test_the_investor_category_is_published_for_suitability(
+    client: httpx.AsyncClient,
+    auth: Callable[..., dict[str, str]],
+    create_customer: Callable[..., Awaitable[dict[str, Any]]],
+    outbox_events: Callable[..., Awaitable[list[dict[str, Any]]]],
+) -> None:
+    """advisory-svc lets a professional investor (专业投资者) buy R1–R5: it learns the category
+    from these events (domain.md §3.1)."""
+    body = await create_customer()
+    [registered] = await outbox_events("CustomerRegistered")
+    assert registered["data"]["investor_category"] == "ordinary"
+    response = await client.patch(
+        f"/v1/customers/{body['customer_id']}",
+        json={"investor_category": "professional"},
+        headers=auth("staff"),
+    )
+    assert response.status_code == 200, response.text
+    [updated] = await outbox_events("CustomerProfileUpdated")
+    assert updated["data"]["investor_category"] == "professional"

@@ -24,6 +24,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261120)
     parser.add_argument("--no-snapshots", action="store_true")
     parser.add_argument(
+        "--no-market",
+        action="store_true",
+        help="leave out the base commission rates and the day's closing prices",
+    )
+    parser.add_argument(
         "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     )
     args = parser.parse_args()
@@ -35,6 +40,7 @@ def main() -> None:
         transfers=args.transfers,
         seed=args.seed,
         snapshots=not args.no_snapshots,
+        market=not args.no_market,
     )
 
     async def run() -> int:

@@ -30,6 +30,23 @@ class DayConfig:
     first_customer: int = 1
     seed: int = 20261120
     snapshots: bool = True
+    # The counter's base commission rates and the day's closes (advisory-svc's prices and
+    # pick tracking); off by default so consumers of the settlement events see only those.
+    market: bool = False
+
+
+# Stocks that close every simulated day whether traded or not (so a pick on one of them is
+# tracked day after day), and the CSI 300 index picks are compared with.
+WATCH_LIST: tuple[tuple[str, str, Decimal], ...] = (
+    ("600519", "SH", Decimal("1500.00")),
+    ("601318", "SH", Decimal("45.00")),
+    ("000001", "SZ", Decimal("11.00")),
+    ("000858", "SZ", Decimal("130.00")),
+    ("300750", "SZ", Decimal("250.00")),
+)
+INDEX = ("000300", "SH", Decimal("3900.00"))
+SOURCE_MARKET = "market-data"
+SOURCE_COUNTER = "branch-counter"
 
 
 def customer_id(n: int) -> str:
@@ -53,7 +70,11 @@ def id_number_for(n: int, birth: date) -> str:
 
 
 def _envelope(
-    event_type: str, data: dict[str, object], at: datetime, source: str = SOURCE_SETTLEMENT
+    event_type: str,
+    data: dict[str, object],
+    at: datetime,
+    source: str = SOURCE_SETTLEMENT,
+    subject: str | None = None,
 ) -> bytes:
     return orjson.dumps(
         {
@@ -62,7 +83,7 @@ def _envelope(
             "type": event_type,
             "source": source,
             "time": at.isoformat(),
-            "subject": data["customer_id"],
+            "subject": subject or data["customer_id"],
             "datacontenttype": "application/json",
             "data": data,
         }
@@ -83,6 +104,7 @@ def generate_day(cfg: DayConfig) -> Iterator[tuple[str, str, bytes]]:
     customers = range(cfg.first_customer, cfg.first_customer + cfg.customers)
     trade_seq = 0
     trades: list[tuple[str, str]] = []
+    last_price: dict[str, tuple[str, Decimal]] = {}
     for n in customers:
         cid = customer_id(n)
         count = int(cfg.trades_per_customer) + (
@@ -116,6 +138,7 @@ def generate_day(cfg: DayConfig) -> Iterator[tuple[str, str, bytes]]:
                 "settled_on": cfg.trade_date.isoformat(),
             }
             trades.append((cid, trade_id))
+            last_price[str(data["security_code"])] = (market, price)
             yield "trade.settled", cid, _envelope("TradeSettled", data, settle_at)
     for cid, trade_id in trades:
         if rng.random() < cfg.cancel_rate:
@@ -163,6 +186,70 @@ def generate_day(cfg: DayConfig) -> Iterator[tuple[str, str, bytes]]:
                 cid,
                 _envelope("AssetSnapshotTaken", data, settle_at + timedelta(hours=2)),
             )
+
+    if cfg.market:
+        yield from _market(cfg, customers, last_price)
+
+
+def walk_close(code: str, base: Decimal, day: date) -> Decimal:
+    """A deterministic close for ``day``: a daily random walk (±2%) from ``base`` since
+    2026-01-01, the same in every run, so later days' closes continue earlier ones."""
+    price = base
+    start = date(2026, 1, 1)
+    for n in range((day - start).days + 1):
+        step = random.Random(f"{code}:{start + timedelta(days=n)}").uniform(-0.02, 0.02)
+        price *= 1 + Decimal(str(round(step, 4)))
+    return price.quantize(CENT)
+
+
+def _market(
+    cfg: DayConfig, customers: range, last_price: dict[str, tuple[str, Decimal]]
+) -> Iterator[tuple[str, str, bytes]]:
+    """The counter's base rates of the customers and the day's closes (after settlement)."""
+    rng = random.Random(cfg.seed + 1)
+    rate_at = datetime.combine(cfg.trade_date, time(8, 30), CST)
+    for n in customers:
+        cid = customer_id(n)
+        rate = Decimal(rng.randint(2, 20)) / Decimal(10000)  # 0.2‰ .. 2.0‰
+        data = {"customer_id": cid, "rate": str(rate), "effective_from": cfg.trade_date.isoformat()}
+        yield (
+            "account.commission-rates",
+            cid,
+            _envelope("CommissionRateSet", data, rate_at, SOURCE_COUNTER),
+        )
+    close_at = datetime.combine(cfg.trade_date, time(15, 5), CST)
+    closes: dict[str, tuple[str, str, Decimal, Decimal]] = {
+        code: (market, "stock", price, price) for code, (market, price) in last_price.items()
+    }
+    previous_day = cfg.trade_date - timedelta(days=1)
+    for code, market, base in WATCH_LIST:
+        closes[code] = (
+            market,
+            "stock",
+            walk_close(code, base, cfg.trade_date),
+            walk_close(code, base, previous_day),
+        )
+    code, market, base = INDEX
+    closes[code] = (
+        market,
+        "index",
+        walk_close(code, base, cfg.trade_date),
+        walk_close(code, base, previous_day),
+    )
+    for code, (market, kind, close, prev) in closes.items():
+        data = {
+            "security_code": code,
+            "market": market,
+            "kind": kind,
+            "trade_date": cfg.trade_date.isoformat(),
+            "close": str(close),
+            "prev_close": str(prev),
+        }
+        yield (
+            "market.closing-prices",
+            code,
+            _envelope("ClosingPricePublished", data, close_at, SOURCE_MARKET, subject=code),
+        )
 
 
 async def publish(messages: Iterable[tuple[str, str, bytes]], bootstrap: str) -> int:

@@ -136,13 +136,16 @@ async def register_customer(
             preferred_channels=customer.preferred_channels,
             email=customer.email,
             status="active",
+            investor_category="professional"
+            if customer.investor_category == "professional"
+            else "ordinary",
         ),
     )
     return customer
 
 
 # What other services keep of a customer (CustomerProfileUpdated); the other fields stay here.
-_PUBLISHED_FIELDS = ("phone", "preferred_channels", "email", "status")
+_PUBLISHED_FIELDS = ("phone", "preferred_channels", "email", "status", "investor_category")
 
 
 async def update_customer(
