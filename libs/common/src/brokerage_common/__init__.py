@@ -23,6 +23,7 @@ from .events import (
     new_envelope,
     parse_envelope,
 )
+from .housekeeping import Housekeeper
 from .logging import configure_logging, mask_pii
 from .outbox import Outbox, OutboxRelay
 from .settings import CommonSettings
@@ -37,7 +38,7 @@ from .web import (
     get_settings,
     install_platform,
 )
-from .worker import run_main, run_until_stopped
+from .worker import TooManyConsecutiveErrors, run_main, run_periodic, run_until_stopped
 
 __all__ = [
     "ALL_TOPICS",
@@ -50,6 +51,7 @@ __all__ = [
     "DomainError",
     "Envelope",
     "Event",
+    "Housekeeper",
     "IdempotentConsumer",
     "Money",
     "NonNegativeMoney",
@@ -61,6 +63,7 @@ __all__ = [
     "Principal",
     "SessionDep",
     "TokenVerifier",
+    "TooManyConsecutiveErrors",
     "Topic",
     "all_topic_specs",
     "batch_handler",
@@ -82,6 +85,7 @@ __all__ = [
     "require_role",
     "require_scope",
     "run_main",
+    "run_periodic",
     "run_until_stopped",
     "service_base",
     "today_cst",

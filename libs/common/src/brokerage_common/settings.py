@@ -87,8 +87,8 @@ class CommonSettings(BaseSettings):
     # ids older than this are pruned. It must outlive any redelivery: a consumer that finds
     # no processed_event row applies the event again.
     retention_days: float = Field(default=7.0, ge=1.0, le=3650.0)
-    housekeeping_interval_s: float = Field(default=600.0, gt=0)
-    housekeeping_batch_size: int = Field(default=5000, ge=100, le=100_000)
+    prune_interval_s: float = Field(default=600.0, gt=0)
+    prune_batch_size: int = Field(default=5000, ge=100, le=100_000)
     worker_metrics_port: int = 9100
 
     @field_validator("environment", mode="before")
