@@ -27,7 +27,7 @@ from typing import Any, NamedTuple, overload
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy import insert
@@ -281,7 +281,7 @@ class IdempotentConsumer:
                 upcoming = current = asyncio.create_task(self._fetch())
                 if batch.records:
                     await self._process_with_retry(batch, stop)
-                self._check_log_end()
+                await self._check_log_end()
                 self._update_lag()
         finally:
             if upcoming is not None:
@@ -601,10 +601,10 @@ class IdempotentConsumer:
             # the high watermark of the last fetch response, not a ListOffsets request:
             # Tansu answers that with the last batch's base offset + 1.
             for tp, offset in list(offsets.items()):
-                end = self._consumer.highwater(tp)
+                end = self._highwater(tp)
                 if end is not None and offset > end:
                     del offsets[tp]
-                    self._log_end_behind(tp, end, offset)
+                    await self._log_end_behind(tp, end, offset)
             if not offsets:
                 return
             await self._consumer.commit(offsets)
@@ -623,7 +623,7 @@ class IdempotentConsumer:
         if task is not None:
             await task
 
-    def _check_log_end(self) -> None:
+    async def _check_log_end(self) -> None:
         """Re-read a partition from its start when its log ends below what this consumer
         committed or applied: the topic was re-created, truncated, or the broker restarted
         empty. The events now in it are new ones; the handlers are idempotent, so re-reading
@@ -635,13 +635,22 @@ class IdempotentConsumer:
         consumer = self._consumer
         if consumer is None:
             return
-        for tp in consumer.assignment():
-            end = consumer.highwater(tp)
+        for tp in list(consumer.assignment()):
+            end = self._highwater(tp)
             known = max(self._committed.get(tp, 0), self._applied_to.get(tp, 0))
             if end is not None and end < known:
-                self._log_end_behind(tp, end, known)
+                await self._log_end_behind(tp, end, known)
 
-    def _log_end_behind(self, tp: TopicPartition, end: int, known: int) -> None:
+    def _highwater(self, tp: TopicPartition) -> int | None:
+        """The partition's end as of the last fetch; None if unknown or no longer assigned
+        (aiokafka asserts the assignment, which a rebalance changes between awaits)."""
+        consumer = self._consumer
+        if consumer is None or tp not in consumer.assignment():
+            return None
+        end: int | None = consumer.highwater(tp)
+        return end
+
+    async def _log_end_behind(self, tp: TopicPartition, end: int, known: int) -> None:
         """Alert, show the gap as a negative lag, and read the partition again from its start."""
         self.log_end_resets += 1
         metrics.CONSUMER_LOG_END_BEHIND.labels(self.name, tp.topic, str(tp.partition)).inc()
@@ -659,7 +668,10 @@ class IdempotentConsumer:
         self._committed.pop(tp, None)
         self._applied_to.pop(tp, None)
         if self._consumer is not None and tp in self._consumer.assignment():
-            self._consumer.seek_to_beginning(tp)
+            # aiokafka asserts the partition is still assigned; a rebalance may just have
+            # taken it, and then its next owner checks the same on its own.
+            with contextlib.suppress(AssertionError, IllegalStateError):
+                await self._consumer.seek_to_beginning(tp)
 
     def _update_lag(self) -> None:
         consumer = self._consumer
@@ -685,7 +697,25 @@ class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
             await self.consumer._finish_commit()
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        return None
+        """Know each new partition's committed offset: a log that ends below it (the broker
+        restarted empty after the commit) is noticed on the first fetch."""
+        consumer = self.consumer
+        kafka = consumer._consumer
+        consumer._committed = {}
+        consumer._applied_to = {}
+        if kafka is None:
+            return
+        for tp in assigned:
+            try:
+                committed = await kafka.committed(tp)
+            except KafkaError as exc:
+                log.warning(
+                    "committed offset not read",
+                    extra={"consumer": consumer.name, "error": type(exc).__name__},
+                )
+                continue
+            if committed is not None:
+                consumer._committed[tp] = committed
 
 
 def _runs_by_type(envs: list[Envelope[Any]]) -> list[list[Envelope[Any]]]:

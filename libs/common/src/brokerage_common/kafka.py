@@ -59,6 +59,10 @@ def make_consumer(
         "max_partition_fetch_bytes": 4 * 1024 * 1024,
         "fetch_max_bytes": 32 * 1024 * 1024,
         "isolation_level": "read_uncommitted",
+        # A topic that is missing for a moment (a broker restarted empty, until ensure_topics
+        # re-creates it) is seen again within seconds, not after the default 5 minutes:
+        # until then the group has no partition of it to read.
+        "metadata_max_age_ms": 5000,
     }
     options.update(overrides)
     return AIOKafkaConsumer(**options)
