@@ -54,6 +54,12 @@ def main() -> None:
         "call-center routing, 32 connections, one API worker (target >= 12,000 req/s, p99 < 5 ms)",
         [str(HERE / "routing.py"), "--seconds", seconds],
     )
+    run(
+        "housekeeping: prune 10 million processed-event ids (rows/s, longest lock hold,"
+        " the hot path's claims meanwhile) beside one bare DELETE",
+        [str(HERE / "housekeeping.py")]
+        + (["--rows", "1000000", "--outbox-rows", "100000"] if args.quick else []),
+    )
     campaign = ROOT / "services" / "notify-svc" / "bench" / "bench_campaign.py"
     if campaign.exists():
         run(

@@ -173,8 +173,10 @@ class Envelope(BaseModel, Generic[D]):
         # event it is, so it is dead-lettered rather than applied.
         refuse_nul(self.id)
         refuse_nul(self.source)
-        if self.subject is not None and self.subject != self.data.customer_id:
-            raise ValueError("envelope subject differs from data.customer_id")
+        # The event's key is its customer id (events.md), or what a keyless-by-customer
+        # event keys by instead (its ``key`` property).
+        if self.subject is not None and self.subject != self.data.key:
+            raise ValueError("envelope subject differs from data.customer_id (the event's key)")
         return self
 
     def to_json(self) -> bytes:

@@ -164,7 +164,7 @@ class TradeSettledEnvelope(_WireEnvelope, frozen=True, gc=False, tag="TradeSettl
         super().__post_init__()
         # As the contract's Envelope: a subject naming another customer is refused.
         if self.subject is not None and self.subject != self.data.customer_id:
-            raise ValueError("envelope subject differs from data.customer_id")
+            raise ValueError("envelope subject differs from data.customer_id (the event's key)")
 
 
 class _NoneOfThese(_WireEnvelope, frozen=True, gc=False, tag="\x00"):
