@@ -73,6 +73,12 @@ def main() -> None:
         "FastAPI yardstick (target >= 50 % of its req/s, p99 < 20 ms)",
         [str(advisory / "bench_offers.py"), "--seconds", seconds],
     )
+    run(
+        "housekeeping: prune 10 million processed-event ids (rows/s, longest lock hold,"
+        " the hot path's claims meanwhile) beside one bare DELETE",
+        [str(HERE / "housekeeping.py")]
+        + (["--rows", "1000000", "--outbox-rows", "100000"] if args.quick else []),
+    )
     campaign = ROOT / "services" / "notify-svc" / "bench" / "bench_campaign.py"
     if campaign.exists():
         run(

@@ -3,7 +3,10 @@
 It starts the broker, the SMS gateway stand-in, every service (API and worker), the staff
 console (apps/staff-console, CONSOLE_PORT, default 8080) and loads demo data.
 
-Every process it starts is recorded in data/pids; `stop` stops exactly those.
+Every process it starts is recorded in data/pids; `stop` stops exactly those. A
+supervisor (recorded there too) restarts any of them that dies, as Kubernetes would:
+with the same command, environment and log, after a back-off that grows while it keeps
+dying; a restarted broker gets its topics back with their declared partition counts.
 Variables already set in the environment win: KAFKA_BOOTSTRAP_SERVERS (then no
 local broker is started), SMS_GATEWAY_URL (then no stand-in), AUTH_JWT_SECRET,
 and <SERVICE>_DATABASE_URL per service (e.g. TIERING_DATABASE_URL).
@@ -27,6 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("DATA_DIR", ROOT / "data"))
 PIDS = DATA / "pids"
 LOGS = DATA / "logs"
+PROCS = DATA / "procs"  # name -> how to start it again (the supervisor reads these)
+SUPERVISOR = "supervisor"
 PY = sys.executable
 
 # name -> (API port, worker metrics port, package)
@@ -48,14 +53,99 @@ def present_services() -> dict[str, tuple[int, int, str]]:
     }
 
 
-def spawn(name: str, args: list[str], env: dict[str, str], cwd: Path = ROOT) -> None:
+def spawn(
+    name: str, args: list[str], env: dict[str, str], cwd: Path = ROOT, *, supervised: bool = True
+) -> subprocess.Popen[bytes]:
     LOGS.mkdir(parents=True, exist_ok=True)
     PIDS.mkdir(parents=True, exist_ok=True)
-    log = open(LOGS / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it open
-    proc = subprocess.Popen(
-        args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    if supervised:
+        PROCS.mkdir(parents=True, exist_ok=True)
+        spec = {"args": args, "env": env, "cwd": str(cwd)}
+        (PROCS / f"{name}.json").write_text(json.dumps(spec))
+    with open(LOGS / f"{name}.log", "ab") as log:  # the child has its own descriptor
+        proc = subprocess.Popen(
+            args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     (PIDS / f"{name}.pid").write_text(str(proc.pid))
+    return proc
+
+
+def alive(pid: int) -> bool:
+    """The process runs (a zombie, dead but not yet reaped by its parent, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError, IndexError):
+        # /proc/<pid>/stat: "pid (name) state ..."; the name may hold spaces.
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+def supervise(poll_s: float = 1.0) -> None:
+    """Restart every recorded process that died, until SIGTERM (``make stop`` sends it first).
+
+    A process restarted here is this process's child: it is reaped (``poll``) so that a
+    dead one is never mistaken for a live zombie. Back-off: 1 s, doubling to 30 s while a
+    process keeps dying within a minute of its start.
+    """
+    stopping = False
+
+    def on_term(_sig: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    delay: dict[str, float] = {}
+    started: dict[str, float] = {}
+    due: dict[str, float] = {}
+    while not stopping:
+        for spec_file in sorted(PROCS.glob("*.json")):
+            if stopping:
+                break
+            name = spec_file.stem
+            pid_file = PIDS / f"{name}.pid"
+            if not pid_file.exists():
+                continue
+            child = children.get(name)
+            dead = child.poll() is not None if child else not alive(int(pid_file.read_text()))
+            if not dead:
+                if time.monotonic() - started.get(name, 0.0) > 60:
+                    delay.pop(name, None)  # it stayed up: the next death restarts at once
+                continue
+            now = time.monotonic()
+            if name not in due:
+                wait = delay.get(name, 0.0)
+                due[name] = now + wait
+                delay[name] = min(30.0, max(1.0, wait * 2))
+                print(f"supervisor: {name} died; restarting in {wait:.0f} s", flush=True)
+            if now < due[name]:
+                continue
+            del due[name]
+            spec = json.loads(spec_file.read_text())
+            children[name] = spawn(name, spec["args"], spec["env"], Path(spec["cwd"]))
+            started[name] = time.monotonic()
+            print(f"supervisor: restarted {name} (pid {children[name].pid})", flush=True)
+            if name == "broker":
+                restore_topics(spec["env"])
+        time.sleep(poll_s)
+
+
+def restore_topics(env: dict[str, str]) -> None:
+    """The local broker keeps its topics in memory: a restarted one gets them back."""
+    from brokerage_common.kafka import ensure_topics
+    from brokerage_common.topics import all_topic_specs
+
+    bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{BROKER_PORT}")
+    try:
+        asyncio.run(ensure_topics(bootstrap, all_topic_specs()))
+        print("supervisor: broker topics restored", flush=True)
+    except Exception as exc:  # noqa: BLE001 - the supervisor must outlive a failed attempt
+        print(f"supervisor: topics not restored ({type(exc).__name__})", flush=True)
 
 
 def wait_http(url: str, timeout_s: float = 60.0) -> bool:
@@ -103,6 +193,11 @@ def run() -> None:
         )
         wait_for_port("127.0.0.1", BROKER_PORT)
         base_env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{BROKER_PORT}"
+        # The broker's spec needs the address too: a restart restores its topics there.
+        spec_file = PROCS / "broker.json"
+        spec = json.loads(spec_file.read_text())
+        spec["env"]["KAFKA_BOOTSTRAP_SERVERS"] = base_env["KAFKA_BOOTSTRAP_SERVERS"]
+        spec_file.write_text(json.dumps(spec))
     bootstrap = base_env["KAFKA_BOOTSTRAP_SERVERS"]
     from brokerage_common.kafka import ensure_topics
     from brokerage_common.topics import all_topic_specs
@@ -174,6 +269,14 @@ def run() -> None:
             + ("ready" if ok else f"NOT READY, see data/logs/{name}-api.log")
         )
 
+    spawn(
+        SUPERVISOR,
+        [PY, str(Path(__file__).resolve()), "supervise"],
+        {**os.environ, "PYTHONUNBUFFERED": "1", "DATA_DIR": str(DATA)},
+        supervised=False,
+    )
+    print("supervisor restarts any process that dies (data/logs/supervisor.log)")
+
     from demo_data import STAFF, load_demo  # type: ignore[import-not-found]
 
     console = start_console(base_env, STAFF)
@@ -243,7 +346,11 @@ def stop() -> None:
     if not PIDS.exists():
         print("nothing to stop")
         return
-    for pid_file in sorted(PIDS.glob("*.pid")):
+    # The supervisor first, so that nothing stopped below is started again.
+    pid_files = sorted(PIDS.glob("*.pid"), key=lambda f: f.stem != SUPERVISOR)
+    for pid_file in pid_files:
+        if not pid_file.exists():
+            continue
         pid = int(pid_file.read_text())
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
@@ -258,12 +365,13 @@ def stop() -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
         pid_file.unlink()
+        (PROCS / f"{pid_file.stem}.json").unlink(missing_ok=True)
         print(f"stopped {pid_file.stem}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["run", "stop"])
+    parser.add_argument("command", choices=["run", "stop", "supervise"])
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).parent))
-    run() if args.command == "run" else stop()
+    {"run": run, "stop": stop, "supervise": supervise}[args.command]()

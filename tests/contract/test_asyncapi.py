@@ -200,6 +200,7 @@ def test_internal_events_round_trip_through_the_document(
         **ENVELOPE,
         "type": event_type,
         "source": "test",
+        "subject": data.key,  # events.md: the subject is the customer id (the key)
         "data": data.model_dump(mode="json"),
     }
     validator_for(doc, event_type).validate(envelope)

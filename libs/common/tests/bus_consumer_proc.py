@@ -104,6 +104,7 @@ def make_consumer(
     batch_max: int = 2000,
     after_commit: Any = None,
     lanes: int = 1,
+    max_consecutive_errors: int = 10,
 ) -> IdempotentConsumer:
     return IdempotentConsumer(
         name=group,
@@ -117,6 +118,7 @@ def make_consumer(
         session_timeout_ms=2000,
         after_commit=after_commit,
         lanes=lanes,
+        max_consecutive_errors=max_consecutive_errors,
     )
 
 
@@ -138,6 +140,7 @@ async def main() -> None:
         handler=slow_batch_handler(float(env.get("TOY_BATCH_SLEEP_S", "0")), progress),
         batch_max=int(env.get("TOY_BATCH_MAX", "2000")),
         after_commit=committed,
+        max_consecutive_errors=int(env.get("TOY_MAX_CONSECUTIVE_ERRORS", "10")),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

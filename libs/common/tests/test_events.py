@@ -380,3 +380,65 @@ def test_envelope_generic_type_is_kept() -> None:
     env = parse_envelope(wrap("TradeSettled", TRADE_SETTLED))
     assert isinstance(env, Envelope)
     assert type(env.data) is TradeSettled
+
+
+# --------------------------------------------------------------------------- issue 16, item 6
+
+
+def _message(data: dict[str, Any], **envelope: Any) -> bytes:
+    return orjson.dumps({**ENVELOPE, "data": data, **envelope})
+
+
+def test_a_subject_naming_another_customer_is_refused() -> None:
+    # The event would be applied to data.customer_id while its subject names someone else.
+    with pytest.raises(ValidationError, match=r"subject differs from data\.customer_id"):
+        parse_envelope(_message(TRADE_SETTLED, subject="C000124"))
+    assert parse_envelope(_message(TRADE_SETTLED, subject="C000123")).subject == "C000123"
+    assert parse_envelope(_message(TRADE_SETTLED, subject=None)).data.customer_id == "C000123"
+
+
+@pytest.mark.parametrize(
+    "time",
+    [
+        "1970-01-01T00:00:00Z",
+        "1999-12-31T23:59:59Z",
+        "2407-01-01T00:00:00+08:00",
+        "2100-01-01T00:00:00Z",
+    ],
+)
+def test_an_envelope_time_outside_2000_to_2100_is_refused(time: str) -> None:
+    with pytest.raises(ValidationError, match="timestamp must be from 2000"):
+        parse_envelope(_message(TRADE_SETTLED, time=time))
+
+
+@pytest.mark.parametrize("requested_at", ["1970-01-01T08:00:00+08:00", "2407-11-20T10:00:00+08:00"])
+def test_an_event_timestamp_outside_2000_to_2100_is_refused(requested_at: str) -> None:
+    data = {**TRANSFER_REQUESTED, "requested_at": requested_at}
+    with pytest.raises(ValidationError, match="timestamp must be from 2000"):
+        parse_envelope(_message(data, type="CustomerTransferRequested"))
+
+
+@pytest.mark.parametrize(
+    ("event_type", "data"),
+    [
+        ("CustomerTransferRequested", {**TRANSFER_REQUESTED, "reason": "moving\x00away"}),
+        ("TradeSettled", {**TRADE_SETTLED, "trade_id": "T\x00"}),
+        ("TradeCancelled", {"customer_id": "C000123", "trade_id": "T1", "reason": "\x00"}),
+    ],
+)
+def test_nul_in_any_text_is_refused(event_type: str, data: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError, match="NUL"):
+        parse_envelope(_message(data, type=event_type))
+
+
+def test_nul_is_refused_inside_lists_and_dicts_and_in_the_envelope() -> None:
+    from brokerage_common.events import NoNulText, NotificationRequested, refuse_nul
+
+    with pytest.raises(ValidationError, match="NUL"):
+        NotificationRequested(
+            customer_id="C1", template_code="T", category="service", params={"name": "a\x00"}
+        )
+    with pytest.raises(ValidationError, match="NUL"):
+        parse_envelope(_message(TRADE_SETTLED, source="settle\x00ment"))
+    assert refuse_nul(["a", {"b": "c"}]) == ["a", {"b": "c"}]
+    assert NoNulText is not None

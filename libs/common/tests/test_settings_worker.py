@@ -8,30 +8,95 @@ import signal
 
 import pytest
 
-from brokerage_common.settings import DEV_JWT_SECRET, CommonSettings
+from brokerage_common.settings import (
+    DEV_JWT_SECRET,
+    CommonSettings,
+    check_secret,
+    register_development_secret,
+)
 from brokerage_common.worker import run_until_stopped
 
+PG_URL = "postgresql+asyncpg://u@db:5432/service"
+REAL_SECRET = "a-real-production-secret-0123456789"
 
-@pytest.mark.parametrize("environment", ["local", "test", "TEST"])
+
+@pytest.mark.parametrize("environment", ["local", "test", "TEST", " Local "])
 def test_local_and_test_fall_back_to_the_dev_secret(environment: str) -> None:
     settings = CommonSettings(environment=environment)
     assert settings.auth_jwt_secret == DEV_JWT_SECRET
+    assert settings.environment == environment.strip().lower()
+    assert not settings.protected
 
 
-@pytest.mark.parametrize("environment", ["production", "Production", "prod", "staging"])
+@pytest.mark.parametrize("environment", ["production", "Production", "staging", " STAGING"])
 def test_other_environments_need_a_real_key(environment: str) -> None:
     with pytest.raises(ValueError, match="AUTH_JWT"):
-        CommonSettings(environment=environment)
-    with pytest.raises(ValueError, match="development JWT secret"):
-        CommonSettings(environment=environment, auth_jwt_secret=DEV_JWT_SECRET)
-    ok = CommonSettings(
-        environment=environment, auth_jwt_secret="a-real-production-secret-0123456789"
-    )
-    assert ok.auth_jwt_secret == "a-real-production-secret-0123456789"
+        CommonSettings(environment=environment, database_url=PG_URL)
+    with pytest.raises(ValueError, match="development value"):
+        CommonSettings(environment=environment, auth_jwt_secret=DEV_JWT_SECRET, database_url=PG_URL)
+    ok = CommonSettings(environment=environment, auth_jwt_secret=REAL_SECRET, database_url=PG_URL)
+    assert ok.auth_jwt_secret == REAL_SECRET
+    assert ok.protected
     with_key = CommonSettings(
-        environment=environment, auth_jwt_public_key="-----BEGIN PUBLIC KEY-----"
+        environment=environment,
+        auth_jwt_public_key="-----BEGIN PUBLIC KEY-----",
+        database_url=PG_URL,
     )
     assert with_key.auth_jwt_secret is None
+
+
+@pytest.mark.parametrize("environment", ["prod", "dev", "production-eu", ""])
+def test_an_unknown_environment_is_refused_not_guessed(environment: str) -> None:
+    with pytest.raises(ValueError, match="environment"):
+        CommonSettings(environment=environment)
+
+
+@pytest.mark.parametrize(
+    ("secret", "why"),
+    [
+        ("abcde", "at least 32 bytes"),
+        ("x" * 31, "at least 32 bytes"),
+        (DEV_JWT_SECRET + " ", "development value"),
+        ("\t" + DEV_JWT_SECRET + "\n", "development value"),
+        ("  " + "s" * 20 + "  " + " " * 20, "at least 32 bytes"),  # padding is not length
+    ],
+)
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_weak_secrets_are_refused_outside_local_and_test(
+    environment: str, secret: str, why: str
+) -> None:
+    with pytest.raises(ValueError, match=why):
+        CommonSettings(environment=environment, auth_jwt_secret=secret, database_url=PG_URL)
+
+
+def test_a_secret_is_stripped_and_32_bytes_suffice() -> None:
+    s = CommonSettings(
+        environment="production", auth_jwt_secret=" " + "k" * 32 + "\n", database_url=PG_URL
+    )
+    assert s.auth_jwt_secret == "k" * 32
+    # Bytes, not characters: 11 CJK characters are 33 bytes.
+    assert (
+        CommonSettings(
+            environment="production", auth_jwt_secret="密" * 11, database_url=PG_URL
+        ).auth_jwt_secret
+        == "密" * 11
+    )
+
+
+def test_a_registered_development_value_is_refused_under_any_setting() -> None:
+    dev = register_development_secret("some-service-local-key-0123456789abcdef")
+    with pytest.raises(ValueError, match="development value"):
+        check_secret(dev, name="X_KEY", environment="staging")
+    assert check_secret(dev, name="X_KEY", environment="local") == dev
+
+
+def test_production_refuses_sqlite() -> None:
+    with pytest.raises(ValueError, match="SQLite"):
+        CommonSettings(
+            environment="production",
+            auth_jwt_secret=REAL_SECRET,
+            database_url="sqlite+aiosqlite:///./data/x.db",
+        )
 
 
 def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -226,3 +226,30 @@ async def test_404_is_json_detail() -> None:
         r = await client.get("/v1/customers/missing")
         assert r.status_code == 404
         assert r.json() == {"detail": "no such customer"}
+
+
+async def test_dependencies_are_metrics_not_readiness(service: str) -> None:
+    """A broker outage shows as dependency_up 0 while /readyz, which only asks what the
+    service needs to answer, stays 200 (issue 16 item 2)."""
+    from brokerage_common.web import ready_when
+
+    loaded = {"value": False}
+    broker = Flag(False)
+    app = FastAPI()
+    install_platform(
+        app,
+        settings=CommonSettings(environment="test", service_name=service),
+        readiness=[ready_when(lambda: loaded["value"])],
+        dependencies={"database": Flag(True), "broker": broker},
+        readiness_timeout_s=0.5,
+    )
+    async for client in _client(app):
+        assert (await client.get("/readyz")).status_code == 503
+        loaded["value"] = True
+        assert (await client.get("/readyz")).status_code == 200
+        text = (await client.get("/metrics")).text
+        assert f'dependency_up{{dependency="broker",service="{service}"}} 0.0' in text
+        assert f'dependency_up{{dependency="database",service="{service}"}} 1.0' in text
+        broker.value = True
+        text = (await client.get("/metrics")).text
+        assert f'dependency_up{{dependency="broker",service="{service}"}} 1.0' in text

@@ -101,7 +101,12 @@ def members(
     """The example's members with fields replaced (MISSING drops one), then some appended."""
     data_pairs = Pairs({**BASE["data"], **(data or {})}.items())
     data_pairs.extend(data_extra)
-    top_pairs = Pairs({**BASE, "data": data_pairs, **(top or {})}.items())
+    # The subject follows a replaced customer id (text): a case about the customer id's own
+    # rule must not be refused for the mismatch with the subject instead.
+    follow = {}
+    if data and isinstance(data.get("customer_id"), str) and "subject" not in (top or {}):
+        follow["subject"] = data["customer_id"]
+    top_pairs = Pairs({**BASE, "data": data_pairs, **follow, **(top or {})}.items())
     top_pairs.extend(top_extra)
     return top_pairs
 
@@ -647,8 +652,15 @@ CASES = [
     case("time leap second", message({"time": "2026-12-31T23:59:60Z"}), False, False),
     case("time hour 24", message({"time": "2026-11-20T24:00:00Z"}), False, False),
     case("time 30 Feb", message({"time": "2026-02-30T15:30:00Z"}), False, False),
-    case("time year 0001", message({"time": "0001-01-01T00:00:00+08:00"}), True, True),
-    case("time year 9999", message({"time": "9999-12-31T23:59:59-08:00"}), True, True),
+    # years outside [2000, 2100) are refused on both sides (issue 16)
+    case("time year 0001", message({"time": "0001-01-01T00:00:00+08:00"}), False, False),
+    case("time year 9999", message({"time": "9999-12-31T23:59:59-08:00"}), False, False),
+    case("time epoch", message({"time": "1970-01-01T00:00:00Z"}), False, False),
+    case("time year 2407", message({"time": "2407-03-01T09:00:00+08:00"}), False, False),
+    case("time 2000 UTC", message({"time": "2000-01-01T00:00:00Z"}), True, True),
+    case("time 1999 UTC, 2000 local", message({"time": "2000-01-01T07:59:59+08:00"}), False, False),
+    case("time last of 2099", message({"time": "2099-12-31T23:59:59.999999Z"}), True, True),
+    case("time 2100 UTC", message({"time": "2099-12-31T16:00:00-08:00"}), False, False),
     case("time year 0000", message({"time": "0000-01-01T00:00:00Z"}), False, False),
     case("time number", message({"time": 1763623800}), False, True),
     # envelope attributes
@@ -661,13 +673,38 @@ CASES = [
     case("subject null", message({"subject": None}), True, True),
     case("subject missing", message({"subject": MISSING}), True, True),
     case("subject number", message({"subject": 1}), False, False),
+    case("subject another customer", message({"subject": "C000002"}), False, False),
+    case("subject empty", message({"subject": ""}), False, False),
+    case(
+        "subject, customer_id both C2",
+        message({"subject": "C2"}, {"customer_id": "C2"}),
+        True,
+        True,
+    ),
+    # NUL in any stored text is refused on both sides (PostgreSQL's text refuses it)
+    case("trade_id with NUL", message(data={"trade_id": "T1\u0000"}), False, False),
+    case("account_id with NUL", message(data={"account_id": "\u0000"}), False, False),
+    case("security_code with NUL", message(data={"security_code": "600\u0000519"}), False, False),
+    case("id with NUL", message({"id": "e\u00001"}), False, False),
+    case("source with NUL", message({"source": "s\u0000"}), False, False),
     case("data missing", message({"data": MISSING}), False, False),
     case("data null", message({"data": None}), False, False),
     case("data list", message({"data": []}), False, False),
     case("extra members", message(top_extra=[("x", [1])], data_extra=[("y", {})]), True, True),
     case("extension attribute", message(top_extra=[("traceparent", "00-ab-cd-01")]), True, True),
     # JSON-level
-    case("duplicate customer_id", message(data_extra=[("customer_id", "C2")]), True, True),
+    case(
+        "duplicate customer_id",
+        message({"subject": "C2"}, data_extra=[("customer_id", "C2")]),  # the last one counts
+        True,
+        True,
+    ),
+    case(
+        "duplicate customer_id, subject the first",
+        message(data_extra=[("customer_id", "C2")]),
+        False,
+        False,
+    ),
     case("duplicate quantity", message(data_extra=[("quantity", 5)]), True, True),
     case("duplicate type", message(top_extra=[("type", "TradeCancelled")]), False, True),
     case("tag spelled \\u0000", message({"type": "\u0000"}), False, True),

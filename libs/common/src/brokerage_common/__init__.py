@@ -25,6 +25,7 @@ from .events import (
     new_envelope,
     parse_envelope,
 )
+from .housekeeping import Housekeeper
 from .logging import configure_logging, mask_pii
 from .outbox import Outbox, OutboxRelay
 from .settings import CommonSettings
@@ -39,7 +40,7 @@ from .web import (
     get_settings,
     install_platform,
 )
-from .worker import run_main, run_until_stopped
+from .worker import TooManyConsecutiveErrors, run_main, run_periodic, run_until_stopped
 
 __all__ = [
     "ALL_TOPICS",
@@ -53,6 +54,7 @@ __all__ = [
     "DomainError",
     "Envelope",
     "Event",
+    "Housekeeper",
     "IdempotentConsumer",
     "Money",
     "NonNegativeMoney",
@@ -64,6 +66,7 @@ __all__ = [
     "Principal",
     "SessionDep",
     "TokenVerifier",
+    "TooManyConsecutiveErrors",
     "Topic",
     "all_topic_specs",
     "batch_handler",
@@ -86,6 +89,7 @@ __all__ = [
     "require_scope",
     "require_staff_role",
     "run_main",
+    "run_periodic",
     "run_until_stopped",
     "service_base",
     "today_cst",

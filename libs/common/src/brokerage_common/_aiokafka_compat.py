@@ -5,12 +5,19 @@ Apache Kafka accepts v0, but Tansu (our local broker) answers v0 with an
 error. v3 (Kafka 2.5+, flexible encoding, producer id/epoch -1 for a new
 producer) is accepted by both, and aiokafka's version negotiation picks the
 highest version both sides support. See docs/decisions/0004-local-broker.md.
+
+Also: our clients never ask the broker to create a topic on first use. aiokafka's
+metadata requests ask for it by default; after a restart Tansu then re-created every
+topic with its default 4 partitions as soon as a worker reconnected, before
+``kafka.ensure_topics`` could create it with its declared count (issue 16). Topics are
+declared (``topics.py``) and created by ``ensure_topics`` or the deployment.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from aiokafka.protocol import metadata as _md
 from aiokafka.protocol import transaction as _tx
 from aiokafka.protocol.api import RequestStruct, Response
 from aiokafka.protocol.types import CompactString, Int16, Int32, Int64, Schema, TaggedFields
@@ -60,4 +67,15 @@ def install() -> None:
 
     _tx.InitProducerIdRequest._CLASSES = (_tx.InitProducerIdRequest_v0, InitProducerIdRequest_v3)
     _tx.InitProducerIdRequest.build = build
+
+    original_init = _md.MetadataRequest.__init__
+
+    def metadata_init(
+        self: Any, topics: list[str] | None = None, allow_auto_topic_creation: bool | None = None
+    ) -> None:
+        original_init(
+            self, topics, False if allow_auto_topic_creation is None else allow_auto_topic_creation
+        )
+
+    _md.MetadataRequest.__init__ = metadata_init
     _installed = True

@@ -27,13 +27,19 @@ from typing import Any, NamedTuple, overload
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from . import metrics
 from .bulk import upsert_rows
@@ -164,6 +170,7 @@ class IdempotentConsumer:
         session_timeout_ms: int = 10000,
         lanes: int = 1,
         after_commit: Callable[[list[Envelope[Any]]], Awaitable[None] | None] | None = None,
+        max_consecutive_errors: int = 10,
     ) -> None:
         unknown = set(handlers) - set(EVENT_TYPES)
         if unknown:
@@ -183,11 +190,20 @@ class IdempotentConsumer:
         # transaction, so one part's Python work overlaps the other's database work.
         self.lanes = lanes
         self.after_commit = after_commit
+        if max_consecutive_errors < 1:
+            raise ValueError("max_consecutive_errors must be at least 1")
+        # A batch that fails this many times in a row ends run() with the error: the process
+        # exits and its orchestrator restarts it, with fresh connections and a fresh state.
+        self.max_consecutive_errors = max_consecutive_errors
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._batch_lock = asyncio.Lock()
         self.applied_total = 0
         self._committed: dict[TopicPartition, int] = {}
+        # The next offset after the last record applied, per partition: with the committed
+        # offset, what the log end must never fall below (see _check_log_end).
+        self._applied_to: dict[TopicPartition, int] = {}
+        self.log_end_resets = 0
         self._commit_task: asyncio.Task[None] | None = None
         # Hot types decode through a stricter msgspec struct; anything it refuses takes the
         # contract's pydantic path below, which accepts or dead-letters it (see wire.py).
@@ -218,6 +234,7 @@ class IdempotentConsumer:
             batch_max=settings.consumer_batch_max,
             session_timeout_ms=settings.consumer_session_timeout_ms,
             lanes=settings.consumer_lanes,
+            max_consecutive_errors=settings.max_consecutive_errors,
         )
 
     # ------------------------------------------------------------------ lifecycle
@@ -248,7 +265,9 @@ class IdempotentConsumer:
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set.
 
-        Never dies on one bad message; transient errors back off and retry the batch.
+        Never dies on one bad message; transient errors back off and retry the batch, and
+        after ``max_consecutive_errors`` failures in a row the error ends the run (the worker
+        exits, its orchestrator restarts it) instead of retrying forever.
         """
         await self.start()
         # The next batch is fetched and parsed while this one waits on the database:
@@ -262,6 +281,7 @@ class IdempotentConsumer:
                 upcoming = current = asyncio.create_task(self._fetch())
                 if batch.records:
                     await self._process_with_retry(batch, stop)
+                await self._check_log_end()
                 self._update_lag()
         finally:
             if upcoming is not None:
@@ -303,18 +323,29 @@ class IdempotentConsumer:
                 },
             )
 
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception(lambda e: is_transient(e) or isinstance(e, KafkaError)),
-            wait=wait_exponential_jitter(multiplier=0.2, max=30),
-            before_sleep=before_sleep,
-            reraise=True,
-        ):
-            with attempt:
-                if stop.is_set():
-                    return
-                async with self._batch_lock:
-                    await self._process_lanes(batch)
-                    await self._commit_offsets(batch.offsets)
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception(lambda e: is_transient(e) or isinstance(e, KafkaError)),
+                stop=stop_after_attempt(self.max_consecutive_errors),
+                wait=wait_exponential_jitter(multiplier=0.2, max=30),
+                before_sleep=before_sleep,
+                reraise=True,
+            ):
+                with attempt:
+                    if stop.is_set():
+                        return
+                    async with self._batch_lock:
+                        await self._process_lanes(batch)
+                        self._applied_to.update(batch.offsets)
+                        await self._commit_offsets(batch.offsets)
+        except Exception as exc:
+            for topic in topics:
+                metrics.EVENTS_FAILED.labels(self.name, topic).inc()
+            log.error(
+                "batch failed; the consumer stops so that the process is restarted",
+                extra={"consumer": self.name, "error": type(exc).__name__},
+            )
+            raise
 
     async def _process_lanes(self, batch: _Batch) -> None:
         lanes = batch.lanes(self.lanes)
@@ -564,6 +595,18 @@ class IdempotentConsumer:
     async def _send_commit(self, offsets: dict[TopicPartition, int]) -> None:
         assert self._consumer is not None
         try:
+            # Never commit past a partition's end: a batch read from a broker that has since
+            # restarted empty would otherwise leave the group waiting at an offset the new
+            # log reaches only after skipping everything before it (issue 16). The end is
+            # the high watermark of the last fetch response, not a ListOffsets request:
+            # Tansu answers that with the last batch's base offset + 1.
+            for tp, offset in list(offsets.items()):
+                end = self._highwater(tp)
+                if end is not None and offset > end:
+                    del offsets[tp]
+                    await self._log_end_behind(tp, end, offset)
+            if not offsets:
+                return
             await self._consumer.commit(offsets)
             self._committed.update(offsets)
         except CommitFailedError:
@@ -580,6 +623,56 @@ class IdempotentConsumer:
         if task is not None:
             await task
 
+    async def _check_log_end(self) -> None:
+        """Re-read a partition from its start when its log ends below what this consumer
+        committed or applied: the topic was re-created, truncated, or the broker restarted
+        empty. The events now in it are new ones; the handlers are idempotent, so re-reading
+        what was applied before costs time, never a double application.
+
+        The end is the high watermark of the last fetch response (no request of its own);
+        every record applied came in a response whose high watermark was past it, so only
+        a log that really shrank can end below the position."""
+        consumer = self._consumer
+        if consumer is None:
+            return
+        for tp in list(consumer.assignment()):
+            end = self._highwater(tp)
+            known = max(self._committed.get(tp, 0), self._applied_to.get(tp, 0))
+            if end is not None and end < known:
+                await self._log_end_behind(tp, end, known)
+
+    def _highwater(self, tp: TopicPartition) -> int | None:
+        """The partition's end as of the last fetch; None if unknown or no longer assigned
+        (aiokafka asserts the assignment, which a rebalance changes between awaits)."""
+        consumer = self._consumer
+        if consumer is None or tp not in consumer.assignment():
+            return None
+        end: int | None = consumer.highwater(tp)
+        return end
+
+    async def _log_end_behind(self, tp: TopicPartition, end: int, known: int) -> None:
+        """Alert, show the gap as a negative lag, and read the partition again from its start."""
+        self.log_end_resets += 1
+        metrics.CONSUMER_LOG_END_BEHIND.labels(self.name, tp.topic, str(tp.partition)).inc()
+        metrics.CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(end - known)
+        log.error(
+            "partition's log ends below this consumer's position; re-reading it from the start",
+            extra={
+                "consumer": self.name,
+                "topic": tp.topic,
+                "partition": tp.partition,
+                "log_end": end,
+                "position": known,
+            },
+        )
+        self._committed.pop(tp, None)
+        self._applied_to.pop(tp, None)
+        if self._consumer is not None and tp in self._consumer.assignment():
+            # aiokafka asserts the partition is still assigned; a rebalance may just have
+            # taken it, and then its next owner checks the same on its own.
+            with contextlib.suppress(AssertionError, IllegalStateError):
+                await self._consumer.seek_to_beginning(tp)
+
     def _update_lag(self) -> None:
         consumer = self._consumer
         if consumer is None:
@@ -589,9 +682,8 @@ class IdempotentConsumer:
             done = self._committed.get(tp)
             if high is None or done is None:
                 continue
-            metrics.CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(
-                max(0, high - done)
-            )
+            # Not clamped at 0: a negative lag is a log that ended below the commit.
+            metrics.CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(high - done)
 
 
 class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -605,7 +697,25 @@ class _WaitForBatch(ConsumerRebalanceListener):  # type: ignore[misc]
             await self.consumer._finish_commit()
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        return None
+        """Know each new partition's committed offset: a log that ends below it (the broker
+        restarted empty after the commit) is noticed on the first fetch."""
+        consumer = self.consumer
+        kafka = consumer._consumer
+        consumer._committed = {}
+        consumer._applied_to = {}
+        if kafka is None:
+            return
+        for tp in assigned:
+            try:
+                committed = await kafka.committed(tp)
+            except KafkaError as exc:
+                log.warning(
+                    "committed offset not read",
+                    extra={"consumer": consumer.name, "error": type(exc).__name__},
+                )
+                continue
+            if committed is not None:
+                consumer._committed[tp] = committed
 
 
 def _runs_by_type(envs: list[Envelope[Any]]) -> list[list[Envelope[Any]]]:

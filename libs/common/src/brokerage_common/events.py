@@ -10,13 +10,14 @@ are ours; a new required field means a new version, named ``<Type>.v2``
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 import orjson
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -24,6 +25,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     WithJsonSchema,
+    model_validator,
 )
 
 from . import topics
@@ -79,6 +81,45 @@ Price = Annotated[
     ),
 ]
 Points = Money
+
+
+def refuse_nul(value: Any) -> Any:
+    """``value`` unchanged, or ValueError if a NUL character is in it (or in a string inside
+    a list or dict): PostgreSQL's text type refuses NUL, so a request or event carrying one
+    would be a 500 there and pass on SQLite."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+    elif isinstance(value, list | tuple):
+        for v in value:
+            refuse_nul(v)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            refuse_nul(k)
+            refuse_nul(v)
+    return value
+
+
+NoNulText = Annotated[str, AfterValidator(refuse_nul)]
+"""Free text a service stores: any characters but NUL (request schemas adopt it)."""
+
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+"""Timestamps outside [2000, 2100) are a producer's bug (an epoch-zero default, a year
+typed wrong), never a business fact: they are refused instead of stored."""
+
+
+def check_time_bounds(value: datetime) -> datetime:
+    """``value`` unchanged if it is in [EARLIEST_TIME, LATEST_TIME), else ValueError."""
+    if not EARLIEST_TIME <= value < LATEST_TIME:
+        raise ValueError(
+            f"timestamp must be from {EARLIEST_TIME.year} to before {LATEST_TIME.year}"
+        )
+    return value
+
+
+BoundedDatetime = Annotated[AwareDatetime, AfterValidator(check_time_bounds)]
+"""An aware datetime in [2000-01-01, 2100-01-01) UTC: what every event timestamp is."""
 CustomerId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 Tier = Literal["standard", "silver", "gold", "platinum"]
 Level = Literal["low", "mid_low", "mid", "mid_high", "high"]
@@ -114,6 +155,14 @@ class Event(BaseEvent):
 
     customer_id: CustomerId
 
+    @model_validator(mode="after")
+    def _refuse_nul(self) -> Event:
+        # One check per model rather than a validator per field: events are built in bulk.
+        for value in self.__dict__.values():
+            if isinstance(value, str | list | dict):
+                refuse_nul(value)
+        return self
+
     @property
     def key(self) -> str:
         """Kafka key: the customer id, so one customer's events stay ordered."""
@@ -132,10 +181,23 @@ class Envelope(BaseModel, Generic[D]):
     id: Annotated[str, Field(min_length=1, max_length=64)]
     type: Annotated[str, Field(min_length=1, max_length=100)]
     source: Annotated[str, Field(min_length=1, max_length=100)]
-    time: AwareDatetime
+    time: BoundedDatetime
     subject: str | None = None
     datacontenttype: Literal["application/json"] = "application/json"
     data: D
+
+    @model_validator(mode="after")
+    def _subject_is_the_customer(self) -> Envelope[D]:
+        # A consumer applies the event to data.customer_id, while routing, auditing and
+        # access checks may go by the subject: when they disagree, nobody can tell whose
+        # event it is, so it is dead-lettered rather than applied.
+        refuse_nul(self.id)
+        refuse_nul(self.source)
+        # The event's key is its customer id (events.md), or what a keyless-by-customer
+        # event keys by instead (its ``key`` property).
+        if self.subject is not None and self.subject != self.data.key:
+            raise ValueError("envelope subject differs from data.customer_id (the event's key)")
+        return self
 
     def to_json(self) -> bytes:
         # pydantic's serializer writes the same compact bytes orjson did from model_dump
@@ -152,7 +214,7 @@ class RawEnvelope(BaseModel):
     id: Annotated[str, Field(min_length=1, max_length=64)]
     type: Annotated[str, Field(min_length=1, max_length=100)]
     source: Annotated[str, Field(min_length=1, max_length=100)]
-    time: AwareDatetime
+    time: BoundedDatetime
     subject: str | None = None
     datacontenttype: Literal["application/json"] = "application/json"
     data: dict[str, Any]
@@ -239,7 +301,7 @@ class CustomerTransferRequested(Event):
     kind: Literal["custody_transfer", "designation_cancel"]
     market: Literal["SH", "SZ", "BJ"]
     reason: Annotated[str, Field(max_length=500)] = ""
-    requested_at: AwareDatetime
+    requested_at: BoundedDatetime
 
 
 SecurityCode = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")]
@@ -351,7 +413,7 @@ class InteractionLogged(Event):
     channel: Literal["call", "visit", "sms", "im", "email", "seminar"]
     topic: str
     outcome: str
-    occurred_at: AwareDatetime
+    occurred_at: BoundedDatetime
 
 
 class TransferAwayRecorded(Event):
@@ -366,7 +428,7 @@ class TransferAwayRecorded(Event):
     market: Literal["SH", "SZ", "BJ"]
     reason: str = ""
     channel: Literal["branch-counter", "mobile-app"]
-    requested_at: AwareDatetime
+    requested_at: BoundedDatetime
 
 
 # --------------------------------------------------------------------------- tiering-svc
@@ -564,7 +626,7 @@ class NotificationDelivered(Event):
     message_id: str
     channel: Literal["sms", "im", "email"]
     template_code: str
-    delivered_at: AwareDatetime
+    delivered_at: BoundedDatetime
 
 
 class NotificationFailed(Event):

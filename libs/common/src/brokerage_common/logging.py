@@ -10,17 +10,31 @@ from typing import Any
 from pythonjsonlogger.json import JsonFormatter
 
 # Mainland mobile numbers (optionally +86) and 18-character resident ID numbers, wherever they
-# stand in a line: message, extra fields, exception text, access-log query strings.
-_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# stand in a line: message, extra fields, exception text, access-log query strings. People
+# write them in groups ("139 1234 5678", "139-1234-5678", "110101 19900307 1234") and in
+# full-width digits ("１３９１２３４５６７８"): one space or dash (half- or full-width) may stand
+# between any two digits, and ``\d`` is Unicode's, so full-width digits count.
+_SEP = "[ \\-\u3000\uff0d]?"
+_SEPARATORS = re.compile("[ \\-\u3000\uff0d]")
+_PHONE = re.compile(rf"(?<!\d)(?:[+＋]?[8８][6６]{_SEP})?([1１][3-9３-９](?:{_SEP}\d){{9}})(?!\d)")
 # Only a digit may not touch the number on the left: a letter there is often the tail of an
 # escape ("\n", "\u53f7") or a label ("id110..."), and the number must be masked all the same.
-_ID_NUMBER = re.compile(r"(?<!\d)(\d{3})\d{11}(\d{3}[\dXx])(?![0-9A-Za-z])")
+_ID_NUMBER = re.compile(rf"(?<!\d)(\d(?:{_SEP}\d){{16}}{_SEP}[\dXxＸｘ])(?![\dA-Za-z])")
+
+
+def _mask_id(m: re.Match[str]) -> str:
+    digits = _SEPARATORS.sub("", m.group(1))
+    return f"{digits[:3]}***********{digits[-4:]}"
+
+
+def _mask_phone(m: re.Match[str]) -> str:
+    digits = _SEPARATORS.sub("", m.group(1))
+    return f"{digits[:3]}****{digits[-4:]}"
 
 
 def mask_pii(text: str) -> str:
     """Replace every phone number and ID number in ``text`` by its masked form."""
-    text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}***********{m.group(2)}", text)
-    return _PHONE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+    return _PHONE.sub(_mask_phone, _ID_NUMBER.sub(_mask_id, text))
 
 
 def _mask_value(value: Any) -> Any:

@@ -32,6 +32,26 @@ EVENTS_DEAD_LETTERED = Counter(
 CONSUMER_LAG = Gauge(
     "consumer_lag", "Messages behind the end of the partition", ["consumer", "topic", "partition"]
 )
+CONSUMER_LOG_END_BEHIND = Counter(
+    "consumer_log_end_behind_total",
+    "Times a partition's log ended below the consumer's committed or applied offset (topic"
+    " re-created, log truncated, broker restarted empty): the consumer re-read it from the"
+    " start. Any increase is an alert.",
+    ["consumer", "topic", "partition"],
+)
+CONSECUTIVE_ERRORS = Gauge(
+    "worker_consecutive_errors",
+    "Failures in a row of a worker loop; at its limit the process exits to be restarted",
+    ["service", "loop"],
+)
+DEPENDENCY_UP = Gauge(
+    "dependency_up",
+    "1 if the dependency (database, broker) answered its last check, else 0",
+    ["service", "dependency"],
+)
+HOUSEKEEPING_PRUNED = Counter(
+    "housekeeping_pruned_total", "Rows pruned by housekeeping", ["service", "table"]
+)
 BATCH_SECONDS = Histogram(
     "consumer_batch_duration_seconds",
     "Time to apply one consumer batch",

@@ -20,7 +20,12 @@ from pydantic import AwareDatetime, TypeAdapter
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from . import metrics
 from .bulk import in_values, insert_rows
@@ -109,6 +114,7 @@ class OutboxRelay:
         batch_size: int = 1000,
         poll_interval_s: float = 0.2,
         producer: AIOKafkaProducer | None = None,
+        max_consecutive_errors: int = 10,
     ) -> None:
         self.db = db
         self.table = tables.outbox
@@ -118,6 +124,8 @@ class OutboxRelay:
         self.poll_interval_s = poll_interval_s
         self._producer = producer
         self._own_producer = producer is None
+        # Failures in a row before run() gives up and the worker exits to be restarted.
+        self.max_consecutive_errors = max_consecutive_errors
         self._lock_conn: AsyncConnection | None = None
 
     @classmethod
@@ -132,6 +140,7 @@ class OutboxRelay:
             service=settings.service_name,
             batch_size=settings.outbox_batch_size,
             poll_interval_s=settings.outbox_poll_interval_s,
+            max_consecutive_errors=settings.max_consecutive_errors,
         )
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
@@ -281,7 +290,9 @@ class OutboxRelay:
         return int(n)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Relay until ``stop`` is set; transient broker or database errors back off and retry."""
+        """Relay until ``stop`` is set; transient broker or database errors back off and retry,
+        ``max_consecutive_errors`` times in a row at most: then the error ends the run (the
+        worker exits and is restarted) rather than the relay retrying forever."""
         try:
             while not stop.is_set():
                 async for attempt in AsyncRetrying(
@@ -289,6 +300,7 @@ class OutboxRelay:
                         (KafkaError, OSError, DBAPIError, OutboxPublishError)
                     ),
                     wait=wait_exponential_jitter(multiplier=0.2, max=30),
+                    stop=stop_after_attempt(self.max_consecutive_errors),
                     reraise=True,
                 ):
                     with attempt:

@@ -2,13 +2,61 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from typing import Any, Literal, get_args
+
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["local", "test", "staging", "production"]
+"""Where a process runs. Only ``local`` and ``test`` may use the development secrets; any
+other spelling ("prod", "Production ") is normalised to one of these or refused at start."""
+
+ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
+DEV_ENVIRONMENTS = frozenset({"local", "test"})
+MIN_SECRET_BYTES = 32
+"""A secret shorter than this (HMAC-SHA256 wants a 256-bit key) is refused in staging and
+production."""
 
 # The local development secret. Accepted only when the environment says "local"/"test";
 # a production deployment that forgets AUTH_JWT_SECRET/AUTH_JWT_PUBLIC_KEY refuses to start.
 DEV_JWT_SECRET = "local-dev-secret-change-me-0123456789abcdef"  # noqa: S105 - local-only, documented
-DEV_ENVIRONMENTS = frozenset({"local", "test"})
+
+_DEVELOPMENT_SECRETS: set[str] = {DEV_JWT_SECRET}
+
+
+def register_development_secret(value: str) -> str:
+    """Declare a development value (a service's local hash or gateway key): no secret may
+    equal it outside local/test, whichever setting it is given to. Returns ``value``."""
+    _DEVELOPMENT_SECRETS.add(value.strip())
+    return value
+
+
+def is_protected(environment: str) -> bool:
+    """Staging and production: real secrets only, never a development value."""
+    return environment not in DEV_ENVIRONMENTS
+
+
+def is_production(environment: str) -> bool:
+    return environment == "production"
+
+
+def check_secret(value: str | None, *, name: str, environment: str) -> str | None:
+    """A secret setting, stripped; outside local/test it must be at least
+    ``MIN_SECRET_BYTES`` bytes and equal to no development value. ``name`` is the
+    environment variable the message names."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not is_protected(environment):
+        return value
+    if value in _DEVELOPMENT_SECRETS:
+        raise ValueError(f"{name} is a development value; not allowed in {environment}")
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(
+            f"{name} must be at least {MIN_SECRET_BYTES} bytes in {environment}"
+            f" (got {len(value.encode())})"
+        )
+    return value
 
 
 class CommonSettings(BaseSettings):
@@ -17,7 +65,7 @@ class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
     service_name: str = "service"
-    environment: str = Field(default="local", description="local | test | production")
+    environment: Environment = Field(default="local", description=" | ".join(ENVIRONMENTS))
     database_url: str = "sqlite+aiosqlite:///./data/service.db"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     auth_jwt_secret: str | None = None
@@ -30,27 +78,50 @@ class CommonSettings(BaseSettings):
     consumer_session_timeout_ms: int = 10000
     # Parts of a batch applied concurrently, split by customer (IdempotentConsumer lanes).
     consumer_lanes: int = Field(default=1, ge=1, le=8)
+    # A loop (consumer, relay, job) that fails this many times in a row exits the process, so
+    # the orchestrator restarts it with fresh connections instead of it retrying forever.
+    max_consecutive_errors: int = Field(default=10, ge=1, le=1000)
     outbox_poll_interval_s: float = 0.2
     outbox_batch_size: int = 1000
+    # Housekeeping (brokerage_common.housekeeping): published outbox rows and processed-event
+    # ids older than this are pruned. It must outlive any redelivery: a consumer that finds
+    # no processed_event row applies the event again.
+    retention_days: float = Field(default=7.0, ge=1.0, le=3650.0)
+    prune_interval_s: float = Field(default=600.0, gt=0)
+    prune_batch_size: int = Field(default=5000, ge=100, le=100_000)
     worker_metrics_port: int = 9100
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _normalise_environment(cls, value: Any) -> Any:
+        # "Production" and " staging" mean what they say; "prod" is refused by the Literal.
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def protected(self) -> bool:
+        """Staging or production: no development secret, no shortcut."""
+        return is_protected(self.environment)
+
+    @property
+    def is_production(self) -> bool:
+        return is_production(self.environment)
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> CommonSettings:
-        # Only an environment that says it is local or a test may fall back to the development
-        # secret: "Production", "prod" or "staging" must not slip through on a spelling.
-        relaxed = self.environment.strip().lower() in DEV_ENVIRONMENTS
+        env = self.environment
+        self.auth_jwt_secret = check_secret(
+            self.auth_jwt_secret, name="AUTH_JWT_SECRET", environment=env
+        )
+        if not self.auth_jwt_secret:
+            self.auth_jwt_secret = None
         if self.auth_jwt_secret is None and self.auth_jwt_public_key is None:
-            if not relaxed:
+            if self.protected:
                 raise ValueError(
-                    "AUTH_JWT_PUBLIC_KEY or AUTH_JWT_SECRET must be set"
-                    f" (environment {self.environment!r})"
+                    f"AUTH_JWT_PUBLIC_KEY or AUTH_JWT_SECRET must be set (environment {env!r})"
                 )
             self.auth_jwt_secret = DEV_JWT_SECRET
-        if not relaxed and self.auth_jwt_secret == DEV_JWT_SECRET:
-            raise ValueError(
-                "the development JWT secret cannot be used outside local/test"
-                f" (environment {self.environment!r})"
-            )
+        if self.is_production and self.is_sqlite:
+            raise ValueError("DATABASE_URL must not be SQLite in production")
         return self
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -24,6 +24,19 @@ from .outbox import Outbox
 from .settings import CommonSettings
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+"""Answers whether the service can serve its requests (readiness) or whether a dependency
+answers (``dependency_up``); raising or hanging past the timeout counts as False."""
+
+
+def ready_when(flag: Callable[[], bool]) -> ReadinessCheck:
+    """A readiness check from an in-memory flag, e.g. ``ready_when(lambda: model.loaded)``
+    for an API that answers from a read model rather than from its database."""
+
+    async def check() -> bool:
+        return bool(flag())
+
+    check.__name__ = getattr(flag, "__name__", "ready_when")
+    return check
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -132,8 +145,16 @@ def install_platform(
     readiness: list[ReadinessCheck],
     readiness_timeout_s: float = 2.0,
     outbox: Outbox | None = None,
+    dependencies: Mapping[str, ReadinessCheck] | None = None,
 ) -> None:
     """Add /healthz, /readyz, /metrics, request metrics, JSON 4xx errors and the token verifier.
+
+    ``readiness``: what the service needs to serve its requests, and nothing more, because
+    a failing /readyz takes the pod out of its Service: the database for an API that reads
+    it per request, a loaded read model for one that answers from memory (tiering's
+    routing, ADR 0006). ``dependencies`` (name -> check, e.g. the database and the broker)
+    are reported on every /metrics scrape as ``dependency_up{dependency=...}`` for alerts:
+    a broker outage must not empty every API of its pods (issue 16).
 
     Also keeps ``settings`` (``get_settings``) and, when given, the service's ``outbox``
     (``OutboxDep``) on the app for the routes' dependencies.
@@ -147,6 +168,7 @@ def install_platform(
         issuer=settings.auth_jwt_issuer,
     )
     app.add_middleware(MetricsMiddleware, service=settings.service_name)
+    watched = dict(dependencies or {})
 
     @app.get("/healthz", tags=["health"], include_in_schema=True)
     async def healthz() -> dict[str, str]:
@@ -155,7 +177,7 @@ def install_platform(
 
     @app.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
     async def readyz() -> JSONResponse:
-        """The database and the broker are reachable."""
+        """The service can serve its requests (its readiness checks pass)."""
         results = await asyncio.gather(
             *(_check_ready(check, readiness_timeout_s) for check in readiness)
         )
@@ -166,6 +188,13 @@ def install_platform(
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     async def metrics_endpoint() -> Response:
+        if watched:
+            names = list(watched)
+            results = await asyncio.gather(
+                *(_check_ready(watched[n], readiness_timeout_s) for n in names)
+            )
+            for name, up in zip(names, results, strict=True):
+                metrics.DEPENDENCY_UP.labels(settings.service_name, name).set(1 if up else 0)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.exception_handler(DomainError)

@@ -107,6 +107,8 @@ class TradeSettledWire(msgspec.Struct, frozen=True, gc=False):
             is None
         ):
             raise ValueError("customer_id, price, amount or commission does not match its pattern")
+        if "\x00" in f"{self.trade_id}{self.account_id}{self.security_code}":
+            raise ValueError("text must not contain NUL characters")  # as events.refuse_nul
 
     @property
     def price(self) -> Decimal:
@@ -139,6 +141,9 @@ class _WireEnvelope(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag_fie
         # msgspec.ValidationError.
         if isinstance(self.time, str):
             force_setattr(self, "time", _event_time(self.time))
+        # As the contract's Envelope: no NUL in the text it stores.
+        if "\x00" in f"{self.id}{self.source}":
+            raise ValueError("text must not contain NUL characters")
 
 
 @lru_cache(maxsize=4096)
@@ -148,12 +153,18 @@ def _event_time(text: str) -> datetime:
     events with the same second."""
     if _RFC3339.fullmatch(text) is None:
         raise ValueError("time is not an RFC 3339 date-time with an offset")
-    return _fromisoformat(text)
+    return ev.check_time_bounds(_fromisoformat(text))
 
 
 class TradeSettledEnvelope(_WireEnvelope, frozen=True, gc=False, tag="TradeSettled"):
     type: ClassVar[str] = ev.TradeSettled.TYPE
     data: TradeSettledWire
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # As the contract's Envelope: a subject naming another customer is refused.
+        if self.subject is not None and self.subject != self.data.customer_id:
+            raise ValueError("envelope subject differs from data.customer_id (the event's key)")
 
 
 class _NoneOfThese(_WireEnvelope, frozen=True, gc=False, tag="\x00"):

@@ -3,17 +3,59 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from prometheus_client import start_http_server
 
+from . import metrics
+
 log = logging.getLogger(__name__)
 
 Runner = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+class TooManyConsecutiveErrors(RuntimeError):
+    """A worker loop failed ``max_consecutive_errors`` times in a row: the process exits."""
+
+
+async def run_periodic(
+    job: Callable[[], Awaitable[Any]],
+    *,
+    name: str,
+    interval_s: float,
+    stop: asyncio.Event,
+    max_consecutive_errors: int = 10,
+    service: str = "",
+) -> None:
+    """Run ``job`` every ``interval_s`` until ``stop``. A failure is logged and tried again
+    at the next interval; ``max_consecutive_errors`` failures in a row raise
+    ``TooManyConsecutiveErrors``, which ends the worker (``run_until_stopped``) so its
+    orchestrator restarts it, instead of a job failing quietly forever."""
+    failures = 0
+    gauge = metrics.CONSECUTIVE_ERRORS.labels(service, name)
+    while not stop.is_set():
+        try:
+            await job()
+        except Exception as exc:
+            failures += 1
+            gauge.set(failures)
+            log.exception(
+                "worker job failed", extra={"job": name, "consecutive_failures": failures}
+            )
+            if failures >= max_consecutive_errors:
+                raise TooManyConsecutiveErrors(
+                    f"{name} failed {failures} times in a row; exiting to be restarted"
+                ) from exc
+        else:
+            failures = 0
+            gauge.set(0)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval_s)
 
 
 def tune_gc() -> None:

@@ -7,10 +7,11 @@ from datetime import date
 from pydantic import Field, field_validator, model_validator
 
 from brokerage_common import CommonSettings
+from brokerage_common.settings import check_secret, register_development_secret
 
 from . import rules
 
-DEV_SMS_GATEWAY_KEY = "dev-sms-key"
+DEV_SMS_GATEWAY_KEY = register_development_secret("dev-sms-key")
 
 
 class Settings(CommonSettings):
@@ -79,8 +80,13 @@ class Settings(CommonSettings):
 
     @model_validator(mode="after")
     def _refuse_dev_gateway_key(self) -> Settings:
-        if self.environment == "production" and self.sms_gateway_key == DEV_SMS_GATEWAY_KEY:
-            raise ValueError("SMS_GATEWAY_KEY must be set in production")
+        # Staging too: it must not send through the gateway with the development key.
+        key = check_secret(
+            self.sms_gateway_key, name="SMS_GATEWAY_KEY", environment=self.environment
+        )
+        self.sms_gateway_key = key or ""
+        if self.protected and not key:
+            raise ValueError(f"SMS_GATEWAY_KEY must be set in {self.environment}")
         return self
 
     def backoff(self) -> rules.Backoff:

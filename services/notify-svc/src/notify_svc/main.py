@@ -54,7 +54,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_platform(
         app,
         settings=settings,
-        readiness=[db.ping, lambda: broker_reachable(settings.kafka_bootstrap_servers)],
+        # Ready = can serve its requests (they read the database); the broker only matters
+        # to the worker's relay, so it is a metric, not a reason to leave the Service.
+        readiness=[db.ping],
+        dependencies={
+            "database": db.ping,
+            "broker": lambda: broker_reachable(settings.kafka_bootstrap_servers),
+        },
     )
     app.include_router(router)
     return app

@@ -26,6 +26,7 @@ from tenacity import (
 
 from brokerage_common import (
     Database,
+    Housekeeper,
     IdempotentConsumer,
     Outbox,
     OutboxRelay,
@@ -383,7 +384,12 @@ async def main(settings: Settings | None = None) -> None:
     try:
         await notifier.prepare()
         await run_until_stopped(
-            [consumer.run, relay.run, *notifier.runners()],
+            [
+                consumer.run,
+                relay.run,
+                *notifier.runners(),
+                Housekeeper.from_settings(settings, db, PLATFORM).run,
+            ],
             metrics_port=settings.worker_metrics_port,
         )
     finally:

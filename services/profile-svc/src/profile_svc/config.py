@@ -7,13 +7,15 @@ from decimal import Decimal
 from pydantic import Field, model_validator
 
 from brokerage_common import CommonSettings
+from brokerage_common.settings import check_secret, register_development_secret
 
 from .risk.rules import ASSESSMENT_VALIDITY_YEARS
 from .segments.rules import SegmentThresholds
 
 # Local runs and tests only: in production the API refuses to start without ID_NUMBER_HASH_KEY.
-DEV_ID_NUMBER_HASH_KEY = "local-dev-id-number-hash-key-change-me-0123456789"
-MIN_HASH_KEY_LENGTH = 32
+DEV_ID_NUMBER_HASH_KEY = register_development_secret(
+    "local-dev-id-number-hash-key-change-me-0123456789"
+)
 
 
 class Settings(CommonSettings):
@@ -33,13 +35,12 @@ class Settings(CommonSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_hash_key(self) -> Settings:
-        key = self.id_number_hash_key
-        if self.environment != "production":
-            self.id_number_hash_key = key or DEV_ID_NUMBER_HASH_KEY
-        elif key is not None and (key == DEV_ID_NUMBER_HASH_KEY or len(key) < MIN_HASH_KEY_LENGTH):
-            raise ValueError(
-                f"ID_NUMBER_HASH_KEY must be a secret of at least {MIN_HASH_KEY_LENGTH} characters"
-            )
+        # Staging too: a staging database hashed with the development key is one leak away
+        # from every ID number (the key is in this repository).
+        key = check_secret(
+            self.id_number_hash_key, name="ID_NUMBER_HASH_KEY", environment=self.environment
+        )
+        self.id_number_hash_key = key or (None if self.protected else DEV_ID_NUMBER_HASH_KEY)
         self.thresholds()  # inconsistent thresholds fail at start, not on the first event
         return self
 
@@ -56,5 +57,5 @@ class Settings(CommonSettings):
         """The ID-number hash key. Only the API needs it (the worker and migrations never see an
         ID number), so its absence is fatal where it is used, not in every process."""
         if self.id_number_hash_key is None:
-            raise RuntimeError("ID_NUMBER_HASH_KEY must be set in production")
+            raise RuntimeError(f"ID_NUMBER_HASH_KEY must be set in {self.environment}")
         return self.id_number_hash_key.encode()

@@ -44,8 +44,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_platform(
         app,
         settings=settings,
-        readiness=[db.ping, lambda: broker_reachable(settings.kafka_bootstrap_servers)],
+        # Ready = can serve its requests (they read the database); the broker only matters
+        # to the worker's relay, so it is a metric, not a reason to leave the Service.
+        readiness=[db.ping],
         outbox=Outbox(PLATFORM, source=settings.service_name),
+        dependencies={
+            "database": db.ping,
+            "broker": lambda: broker_reachable(settings.kafka_bootstrap_servers),
+        },
     )
 
     app.include_router(router)

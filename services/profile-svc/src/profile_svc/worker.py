@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from brokerage_common import (
     Database,
+    Housekeeper,
     IdempotentConsumer,
     OutboxRelay,
     configure_logging,
@@ -38,7 +39,8 @@ async def main(settings: Settings | None = None) -> None:
     relay = build_relay(settings, db)
     try:
         await run_until_stopped(
-            [consumer.run, relay.run], metrics_port=settings.worker_metrics_port
+            [consumer.run, relay.run, Housekeeper.from_settings(settings, db, PLATFORM).run],
+            metrics_port=settings.worker_metrics_port,
         )
     finally:
         await db.dispose()

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from brokerage_common import Database, configure_logging, install_platform
 from brokerage_common.kafka import broker_reachable
+from brokerage_common.web import ready_when
 
 from .config import Settings
 from .fastpath import RoutingFastPath, TokenCache
@@ -62,7 +63,13 @@ def create_app(settings: Settings | None = None, *, follow_events: bool = True) 
     install_platform(
         app,
         settings=settings,
-        readiness=[db.ping, lambda: broker_reachable(settings.kafka_bootstrap_servers)],
+        # Ready = the routing read model is loaded: routing answers from memory (ADR 0006),
+        # through a database or broker outage; those two are metrics (dependency_up).
+        readiness=[ready_when(lambda: model.loaded)],
+        dependencies={
+            "database": db.ping,
+            "broker": lambda: broker_reachable(settings.kafka_bootstrap_servers),
+        },
     )
     app.include_router(router)
     # Outside every middleware: the ringing phone skips FastAPI's per-request machinery.

@@ -8,6 +8,7 @@ import logging
 
 from brokerage_common import (
     Database,
+    Housekeeper,
     IdempotentConsumer,
     OutboxRelay,
     configure_logging,
@@ -65,7 +66,12 @@ async def main(settings: Settings | None = None) -> None:
     relay = build_relay(settings, db)
     try:
         await run_until_stopped(
-            [consumer.run, relay.run, lambda stop: run_daily_jobs(settings, db, stop)],
+            [
+                consumer.run,
+                relay.run,
+                lambda stop: run_daily_jobs(settings, db, stop),
+                Housekeeper.from_settings(settings, db, PLATFORM).run,
+            ],
             metrics_port=settings.worker_metrics_port,
         )
     finally:
