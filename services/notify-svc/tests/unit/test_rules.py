@@ -4,43 +4,40 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from notify_svc.rules import (
-    BEIJING,
-    DEFAULT_DAILY_CAP,
-    FINAL_STATES,
-    HOLIDAY_CHINESE_NAMES,
-    MARKETING_WINDOW,
-    OPT_OUT_KEYWORDS,
-    OPT_OUT_TEXT,
+from notify_svc.campaigns.rules import HOLIDAY_CHINESE_NAMES, holiday_greeting_name
+from notify_svc.delivery.rules import (
     REPORT_TIMEOUT,
-    RISK_DISCLOSURE,
-    SEND_CODE_OUTCOMES,
-    TRANSITIONS,
     Backoff,
-    Category,
-    Channel,
     SendOutcome,
-    State,
-    SuppressReason,
-    apply_report,
     batch_by_params,
-    beijing_date,
-    can_transition,
-    classify_send_result,
     counts_as_attempt,
-    dedupe_key,
-    earliest_send_at,
-    holiday_greeting_name,
-    ipo_reminder_days,
     is_expired,
-    is_opt_out_reply,
-    is_trading_day,
-    marketing_send_at,
-    may_send,
-    needs_window,
     retry_delay,
     state_after_send,
-    trading_day_offset,
+)
+from notify_svc.delivery.sms import SEND_CODE_OUTCOMES, classify_send_result
+from notify_svc.planning.rules import DEFAULT_DAILY_CAP, SuppressReason, dedupe_key, may_send
+from notify_svc.recipients.rules import OPT_OUT_KEYWORDS, is_opt_out_reply
+from notify_svc.reminders.calendar import is_trading_day, trading_day_offset
+from notify_svc.reminders.rules import ipo_reminder_days
+from notify_svc.rules import (
+    BEIJING,
+    FINAL_STATES,
+    MARKETING_WINDOW,
+    TRANSITIONS,
+    Category,
+    Channel,
+    State,
+    apply_report,
+    beijing_date,
+    can_transition,
+    earliest_send_at,
+    marketing_send_at,
+    needs_window,
+)
+from notify_svc.templates.rules import (
+    OPT_OUT_TEXT,
+    RISK_DISCLOSURE,
     with_opt_out,
     with_risk_disclosure,
 )
