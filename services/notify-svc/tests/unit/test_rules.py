@@ -638,3 +638,30 @@ def test_holiday_chinese_names():
     assert HOLIDAY_CHINESE_NAMES["National Day"] == "国庆节"
     assert HOLIDAY_CHINESE_NAMES["Spring Festival"] == "春节"
     assert HOLIDAY_CHINESE_NAMES["Mid-autumn Festival"] == "中秋"
+
+
+# ---------------------------------------------------------------- the suppression rule table
+
+
+def test_every_suppression_rule_has_its_sql_predicate_and_the_first_that_holds_wins():
+    from notify_svc.planning.facts import SQL_PREDICATES
+    from notify_svc.planning.rules import SUPPRESS_RULES, Facts, suppress_reason
+
+    assert [r.reason for r in SUPPRESS_RULES] == [
+        SuppressReason.NO_MARKETING_CONSENT,
+        SuppressReason.NO_ADVISORY_AGREEMENT,
+        SuppressReason.DAILY_CAP_REACHED,
+    ]
+    assert set(SQL_PREDICATES) == {r.reason for r in SUPPRESS_RULES}
+    nothing = Facts(
+        marketing_consent=False, opted_out=True, has_advisory_agreement=False, sent_today=9
+    )
+    assert suppress_reason(Category.MARKETING, nothing, daily_cap=5) == "no_marketing_consent"
+    assert suppress_reason(Category.ADVISORY, nothing, daily_cap=5) == "no_advisory_agreement"
+    assert suppress_reason(Category.SERVICE, nothing, daily_cap=5) is None
+    assert suppress_reason(Category.STAFF_ALERT, nothing, daily_cap=5) is None
+    consented = Facts(
+        marketing_consent=True, opted_out=False, has_advisory_agreement=True, sent_today=5
+    )
+    assert suppress_reason(Category.MARKETING, consented, daily_cap=5) == "daily_cap_reached"
+    assert suppress_reason(Category.MARKETING, consented, daily_cap=6) is None

@@ -1,4 +1,12 @@
-"""The campaign expander's fast path: one INSERT ... SELECT per chunk (ADR 0009)."""
+"""The campaign expander's fast path: a chunk of the audience becomes messages in one
+INSERT ... SELECT (ADR 0009).
+
+The decisions are the planning rules' own: the facts and the suppression predicates come from
+``planning.facts`` (the SQL twin of ``planning.rules.SUPPRESS_RULES``), the channel from the
+stored ``rules.choose_channel`` result, the dedupe key from ``planning.rules.trigger_key``.
+What is particular to this path is only how the rows are made: ids from the campaign's range,
+the verdict computed once per recipient, and PostgreSQL's settings for a large insert.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +17,10 @@ from sqlalchemy import (
     String,
     and_,
     case,
-    exists,
     func,
     literal,
     not_,
     null,
-    or_,
     select,
     text,
     true,
@@ -24,11 +30,11 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 
 from brokerage_common import dialect
 
-from ..agreements.service import agreement_valid_on
-from ..models import Campaign, Message, Recipient, SmsOptOut, Template
+from ..models import Campaign, Message, Recipient, Template
+from ..planning.facts import sql_chooses_email, sql_facts, suppress_cases
 from ..planning.rules import SuppressReason, trigger_key
-from ..planning.service import CAPPED_CATEGORIES, UNCOUNTED_STATES
-from ..rules import Category, State
+from ..rules import Category, Channel, State
+from ..sql import allow_async_commit
 from ..templates.rules import content_for, render
 from .rules import campaign_ids
 
@@ -59,32 +65,12 @@ async def insert_campaign_messages(
     else:
         message_id = literal(first_id[:14], String) + func.printf("%018x", seq)
 
-    use_email = (
-        and_(r.c.email.is_not(None), or_(r.c.preferred_channel == "email", r.c.phone.is_(None)))
-        if email is not None
-        else literal(False)
-    )
-    suppress: list[tuple[Any, str]] = [(and_(not_(use_email), r.c.phone.is_(None)), "no_address")]
-    if category == Category.MARKETING:
-        opted_out = exists().where(SmsOptOut.__table__.c.phone == r.c.phone)
-        suppress.append((or_(r.c.marketing_consent != true(), opted_out), "no_marketing_consent"))
-    if category == Category.ADVISORY:
-        suppress.append(
-            (not_(agreement_valid_on(r.c.customer_id, send_on)), "no_advisory_agreement")
-        )
-    if category in (Category.MARKETING, Category.ADVISORY):
-        prior = m.alias("prior")
-        sent = (
-            select(func.count())
-            .where(
-                prior.c.customer_id == r.c.customer_id,
-                prior.c.send_on == send_on,
-                prior.c.category.in_(CAPPED_CATEGORIES),
-                prior.c.state.not_in(UNCOUNTED_STATES),
-            )
-            .scalar_subquery()
-        )
-        suppress.append((sent >= daily_cap, SuppressReason.DAILY_CAP_REACHED.value))
+    use_email = sql_chooses_email(r) if email is not None else literal(False)
+    no_address = and_(not_(use_email), r.c.phone.is_(None))
+    suppress = [
+        (no_address, SuppressReason.NO_ADDRESS.value),
+        *suppress_cases(category, sql_facts(r, on=send_on), daily_cap=daily_cap),
+    ]
     # Each recipient's verdict is computed once, in a subquery kept apart from the outer
     # select (OFFSET 0 stops PostgreSQL from inlining it and evaluating the checks thrice).
     verdict = (
@@ -114,7 +100,7 @@ async def insert_campaign_messages(
         "trigger_ref": literal(trigger),
         "customer_id": v.customer_id,
         "campaign_id": literal(campaign.id),
-        "channel": when_email(literal("email"), literal("sms")),
+        "channel": when_email(literal(Channel.EMAIL.value), literal(Channel.SMS.value)),
         "category": literal(category.value),
         "template_code": literal(campaign.template_code),
         "template_version": when_email(
@@ -143,9 +129,9 @@ async def insert_campaign_messages(
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
     if dialect.is_postgresql(session):
-        # JIT compiling this statement costs more than it saves (~0.7 s per chunk); a chunk
-        # lost in a database crash is expanded again (deduplicated): no need to wait for fsync.
+        # JIT compiling this statement costs more than it saves (ADR 0009).
         await session.execute(text("SET LOCAL jit = off"))
-        await session.execute(text("SET LOCAL synchronous_commit = off"))
+    # A chunk lost in a database crash is expanded again (deduplicated).
+    await allow_async_commit(session)
     result = await session.execute(stmt)
     return max(0, int(result.rowcount or 0))  # type: ignore[attr-defined]

@@ -7,9 +7,11 @@ Nothing here does I/O.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
-from ..rules import Category, Channel
+from ..rules import Category, Channel, State
 
 DEFAULT_DAILY_CAP = 5
 """Marketing plus advisory messages per customer per Beijing day (default). The gateway has
@@ -18,9 +20,84 @@ well below it leaves room for the risk and trade notices that must get through."
 
 
 class SuppressReason(StrEnum):
+    """Why a message is not sent. The values are the ``reason`` stored on the message."""
+
+    NO_ADDRESS = "no_address"  # neither a phone number nor an e-mail address to reach
     NO_MARKETING_CONSENT = "no_marketing_consent"
+    OPTED_OUT = "opted_out"  # the number replied T / TD / 退订 while the message waited
     NO_ADVISORY_AGREEMENT = "no_advisory_agreement"
     DAILY_CAP_REACHED = "daily_cap_reached"
+
+
+CAPPED_CATEGORIES = frozenset({Category.MARKETING, Category.ADVISORY})
+"""The categories the daily cap counts (and caps)."""
+
+UNCOUNTED_STATES = frozenset({State.SUPPRESSED, State.FAILED, State.PENDING})
+"""States that do not count towards a customer's daily cap: nothing went or will go out."""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the suppression rules read about one customer for one message's Beijing day.
+
+    The per-message path and the campaign's set-based insert compute these with the same
+    SQL (``planning.facts``), so both decide from the same facts.
+    """
+
+    marketing_consent: bool
+    opted_out: bool  # the customer's phone number replied T / TD / 退订
+    has_advisory_agreement: bool  # valid on the day the message goes
+    sent_today: int  # capped-category messages planned for that day, not suppressed/failed
+
+
+@dataclass(frozen=True)
+class SuppressRule:
+    """One reason a message is not sent: the categories it applies to and when it holds.
+
+    ``planning.facts.SQL_PREDICATES`` holds the same predicate as a SQL expression, under the
+    same reason, for the campaign's set-based insert; the parity test runs both.
+    """
+
+    reason: SuppressReason
+    categories: frozenset[Category]
+    holds: Callable[[Facts, int], bool]  # (facts, daily cap) -> suppress
+
+
+SUPPRESS_RULES: tuple[SuppressRule, ...] = (
+    # Marketing needs marketing consent (营销同意); a T/TD/退订 reply withdraws it for the number.
+    SuppressRule(
+        SuppressReason.NO_MARKETING_CONSENT,
+        frozenset({Category.MARKETING}),
+        lambda f, _cap: not f.marketing_consent or f.opted_out,
+    ),
+    # Advisory content needs a valid advisory agreement (投资顾问协议), not marketing consent:
+    # it is content the customer signed up for.
+    SuppressRule(
+        SuppressReason.NO_ADVISORY_AGREEMENT,
+        frozenset({Category.ADVISORY}),
+        lambda f, _cap: not f.has_advisory_agreement,
+    ),
+    # The daily cap counts marketing and advisory only; service notices and staff alerts are
+    # never capped or consent-checked, because a risk alert must get through.
+    SuppressRule(
+        SuppressReason.DAILY_CAP_REACHED,
+        CAPPED_CATEGORIES,
+        lambda f, cap: f.sent_today >= cap,
+    ),
+)
+"""The suppression rules in the order they are asked: the first that holds is the reason."""
+
+
+def rules_for(category: Category) -> tuple[SuppressRule, ...]:
+    return tuple(rule for rule in SUPPRESS_RULES if category in rule.categories)
+
+
+def suppress_reason(category: Category, facts: Facts, *, daily_cap: int) -> SuppressReason | None:
+    """Why a message of ``category`` to this customer is not sent, or None: it may go."""
+    for rule in rules_for(category):
+        if rule.holds(facts, daily_cap):
+            return rule.reason
+    return None
 
 
 def may_send(
@@ -30,23 +107,17 @@ def may_send(
     has_advisory_agreement: bool,
     sent_today: int,
     daily_cap: int,
+    opted_out: bool = False,
 ) -> tuple[bool, str | None]:
-    """(allowed, reason) for one message to one customer.
-
-    - marketing needs marketing consent (营销同意; a T/TD/退订 reply withdraws it);
-    - advisory needs a valid advisory agreement (投资顾问协议), not marketing consent: it is
-      content the customer signed up for;
-    - the daily cap counts marketing and advisory only (``sent_today`` is the caller's count
-      of those two for the Beijing day); service notices and staff alerts are never capped
-      or consent-checked, because a risk alert must get through.
-    """
-    if category == Category.MARKETING and not marketing_consent:
-        return False, SuppressReason.NO_MARKETING_CONSENT
-    if category == Category.ADVISORY and not has_advisory_agreement:
-        return False, SuppressReason.NO_ADVISORY_AGREEMENT
-    if category in {Category.MARKETING, Category.ADVISORY} and sent_today >= daily_cap:
-        return False, SuppressReason.DAILY_CAP_REACHED
-    return True, None
+    """(allowed, reason) for one message to one customer (``SUPPRESS_RULES``)."""
+    facts = Facts(
+        marketing_consent=marketing_consent,
+        opted_out=opted_out,
+        has_advisory_agreement=has_advisory_agreement,
+        sent_today=sent_today,
+    )
+    reason = suppress_reason(category, facts, daily_cap=daily_cap)
+    return reason is None, reason
 
 
 # --- idempotency and batching ----------------------------------------------------------------
@@ -89,6 +160,10 @@ _CUSTOMER_CHANNELS = (Channel.SMS, Channel.EMAIL)
 
 def choose_channel(preferences: list[str], *, has_phone: bool, has_email: bool) -> Channel | None:
     """The first preferred channel a customer can be reached on, else SMS, else e-mail.
+
+    Stored as the recipient's ``preferred_channel`` whenever their contact facts change; both
+    the per-message path and the campaign's insert (``planning.facts.sql_chooses_email``) start
+    from that column.
 
     The enterprise IM webhook reaches branch staff, not customers, and phone calls are made by
     people: a customer preferring "im" or "phone" gets the next channel on the list.

@@ -9,31 +9,27 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Outbox, dialect
 
-from ..agreements.service import has_valid_agreement
 from ..clock import new_id
 from ..config import Settings
 from ..exceptions import NotFound
 from ..models import Message, Recipient
-from ..recipients.service import is_opted_out
 from ..rules import Category, Channel, State, beijing_date, canonical_params, earliest_send_at
 from ..templates.rules import content_for, render, template_fields
 from ..templates.service import active_template
+from .facts import read_facts
 from .outcomes import Outcome, outcome_events
-from .rules import choose_channel, may_send, ordered_dedupe_key
+from .rules import SuppressReason, choose_channel, ordered_dedupe_key, rules_for, suppress_reason
 
 log = logging.getLogger(__name__)
 
-CAPPED_CATEGORIES = (Category.MARKETING.value, Category.ADVISORY.value)
-# States that do not count towards a customer's daily cap: nothing went or will go out.
-UNCOUNTED_STATES = (State.SUPPRESSED.value, State.FAILED.value, State.PENDING.value)
 ANY_CHANNEL = "any"
 
 
@@ -68,21 +64,6 @@ class Planned:
     message_id: str
     state: str
     created: bool
-
-
-async def _sent_on_day(session: AsyncSession, *, customer_id: str, day: date) -> int:
-    return int(
-        (
-            await session.execute(
-                select(func.count()).where(
-                    Message.customer_id == customer_id,
-                    Message.send_on == day,
-                    Message.category.in_(CAPPED_CATEGORIES),  # type: ignore[attr-defined]
-                    Message.state.not_in(UNCOUNTED_STATES),  # type: ignore[attr-defined]
-                )
-            )
-        ).scalar_one()
-    )
 
 
 async def _decide(
@@ -120,12 +101,15 @@ async def _decide(
         address = request.route or f"branch:{recipient.branch_id if recipient else ''}"
     else:
         assert recipient is not None, "a customer message needs a customer"
-        preferences = [request.channel.value] if request.channel else recipient.channels.split(",")
+        # The stored choice (rules.choose_channel over the customer's preferences), as the
+        # campaign's insert reads it; a channel the request names comes first.
+        preferred = request.channel.value if request.channel else recipient.preferred_channel
+        preferences = [preferred]
         channel = choose_channel(
             preferences, has_phone=bool(recipient.phone), has_email=bool(recipient.email)
         )
         if channel is None:
-            return final(State.FAILED, "no_address")
+            return final(State.FAILED, SuppressReason.NO_ADDRESS.value)
         address = ""
     template = await active_template(session, code=request.template_code, channel=channel.value)
     if template is None and not staff and channel != Channel.SMS and recipient and recipient.phone:
@@ -162,23 +146,11 @@ async def _decide(
         send_on=send_on,
         next_attempt_at=send_time,
     )
-    if recipient is not None and category in (Category.MARKETING, Category.ADVISORY):
-        consent = recipient.marketing_consent and not await is_opted_out(
-            session, phone=recipient.phone
-        )
-        agreement = category == Category.ADVISORY and await has_valid_agreement(
-            session, customer_id=recipient.customer_id, on=send_on
-        )
-        sent_today = await _sent_on_day(session, customer_id=recipient.customer_id, day=send_on)
-        allowed, reason = may_send(
-            category=category,
-            marketing_consent=consent,
-            has_advisory_agreement=agreement,
-            sent_today=sent_today,
-            daily_cap=settings.daily_cap,
-        )
-        if not allowed:
-            return final(State.SUPPRESSED, str(reason))
+    if recipient is not None and rules_for(category):
+        facts = await read_facts(session, customer_id=recipient.customer_id, on=send_on)
+        reason = suppress_reason(category, facts, daily_cap=settings.daily_cap)
+        if reason is not None:
+            return final(State.SUPPRESSED, reason.value)
     return {**base, "state": State.SCHEDULED.value, "reason": None}
 
 

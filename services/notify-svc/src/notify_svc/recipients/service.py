@@ -18,7 +18,7 @@ from brokerage_common import dialect
 from brokerage_common import events as ev
 
 from ..models import Message, Recipient, SmsOptOut
-from ..planning.rules import choose_channel
+from ..planning.rules import SuppressReason, choose_channel
 from ..rules import Category, Channel, State
 from ..sql import chunks
 from .rules import is_opt_out_reply
@@ -110,7 +110,10 @@ async def update_customer(
             )
         if not change.marketing_consent:
             await _suppress_waiting_marketing(
-                session, now=now, reason="no_marketing_consent", customer_id=r.customer_id
+                session,
+                now=now,
+                reason=SuppressReason.NO_MARKETING_CONSENT,
+                customer_id=r.customer_id,
             )
     r.updated_at = now
     return True
@@ -132,7 +135,9 @@ async def record_replies(
         .where(Recipient.phone.in_(phones))  # type: ignore[union-attr]
         .values(marketing_consent=False, consent_changed_at=now, updated_at=now)
     )
-    await _suppress_waiting_marketing(session, now=now, reason="opted_out", phones=phones)
+    await _suppress_waiting_marketing(
+        session, now=now, reason=SuppressReason.OPTED_OUT, phones=phones
+    )
     return len(phones)
 
 
@@ -140,7 +145,7 @@ async def _suppress_waiting_marketing(
     session: AsyncSession,
     *,
     now: datetime,
-    reason: str,
+    reason: SuppressReason,
     customer_id: str | None = None,
     phones: Sequence[str] | None = None,
 ) -> None:
@@ -156,7 +161,7 @@ async def _suppress_waiting_marketing(
     await session.execute(
         update(m)
         .where(*cond)
-        .values(state=State.SUPPRESSED.value, reason=reason, finished_at=now, updated_at=now)
+        .values(state=State.SUPPRESSED.value, reason=reason.value, finished_at=now, updated_at=now)
     )
 
 
