@@ -127,16 +127,16 @@ class Notifier:
         probe = False
         async with self.db.sessionmaker() as session:
             if is_sms:
-                circuit = await circuits.load_circuit(session, name=circuits.SMS_GATEWAY, now=at)
-                if circuit.state == "open":
-                    if circuit.retry_at is not None and at < circuit.retry_at:
-                        await session.commit()
-                        return 0
-                    # Cool-down over: half-open, one message probes the gateway.
-                    await circuits.set_circuit(
-                        session, name=circuits.SMS_GATEWAY, state="half_open", now=at
+                stored = await circuits.load_breaker(session, name=circuits.SMS_GATEWAY, now=at)
+                breaker = stored.before_send(at)
+                if breaker.stops_sending:
+                    await session.commit()
+                    return 0
+                if breaker != stored:
+                    await circuits.save_breaker(
+                        session, name=circuits.SMS_GATEWAY, breaker=breaker, now=at
                     )
-                probe = circuit.state == "half_open"
+                probe = breaker.probing
             await session.commit()
         limit = 1 if probe else (s.sms_claim_size if is_sms else OTHER_CLAIM_SIZE)
         groups: list[delivery.Group] = []
@@ -211,8 +211,14 @@ class Notifier:
                                 outbox=self.outbox,
                             )
                         elif probe:
-                            await circuits.set_circuit(
-                                session, name=circuits.SMS_GATEWAY, state="closed", now=now
+                            breaker = await circuits.load_breaker(
+                                session, name=circuits.SMS_GATEWAY, now=now
+                            )
+                            await circuits.save_breaker(
+                                session,
+                                name=circuits.SMS_GATEWAY,
+                                breaker=breaker.succeeded(),
+                                now=now,
                             )
                     await session.commit()
 

@@ -117,3 +117,54 @@ def batch_by_params(
         for start in range(0, len(numbers), limit):
             batches.append((dict(params), numbers[start : start + limit]))
     return batches
+
+
+# --- circuit breaker ---------------------------------------------------------------------
+
+
+class CircuitState(StrEnum):
+    CLOSED = "closed"  # sending
+    OPEN = "open"  # stopped until ``retry_at``
+    HALF_OPEN = "half_open"  # the cool-down is over: one message probes the gateway
+
+
+@dataclass(frozen=True)
+class Breaker:
+    """The circuit breaker of one gateway as a state machine; ``delivery.circuit`` keeps it in
+    the database so every replica sees the same one.
+
+    A configuration or account refusal (``SendOutcome.OPEN_CIRCUIT``) opens it for a
+    cool-down; then one message probes: success closes it, a refusal opens it again. An outage
+    is alerted once, when a closed breaker opens.
+    """
+
+    state: CircuitState = CircuitState.CLOSED
+    reason: str | None = None
+    opened_at: datetime | None = None
+    retry_at: datetime | None = None
+
+    def before_send(self, now: datetime) -> Breaker:
+        """The breaker a sender meets at ``now``: an open one whose cool-down is over is
+        half-open."""
+        if self.state == CircuitState.OPEN and (self.retry_at is None or now >= self.retry_at):
+            return Breaker(CircuitState.HALF_OPEN, self.reason, self.opened_at, self.retry_at)
+        return self
+
+    @property
+    def stops_sending(self) -> bool:
+        return self.state == CircuitState.OPEN
+
+    @property
+    def probing(self) -> bool:
+        """Half-open: send one message only."""
+        return self.state == CircuitState.HALF_OPEN
+
+    def refused(self, code: str, now: datetime, cooldown: timedelta) -> tuple[Breaker, bool]:
+        """Open after a refusal; True when this starts an outage (operations are alerted)."""
+        new_outage = self.state == CircuitState.CLOSED
+        opened_at = now if new_outage else self.opened_at
+        return Breaker(CircuitState.OPEN, code[:120], opened_at, now + cooldown), new_outage
+
+    def succeeded(self) -> Breaker:
+        """A probe went through: closed again (when the last outage began is kept)."""
+        return Breaker(CircuitState.CLOSED, None, self.opened_at, None)
