@@ -139,7 +139,7 @@ class Notifier:
                 probe = breaker.probing
             await session.commit()
         limit = 1 if probe else (s.sms_claim_size if is_sms else OTHER_CLAIM_SIZE)
-        groups: list[delivery.Group] = []
+        groups: list[delivery.SendBatch] = []
         async for attempt in _db_retry():
             with attempt:
                 async with self.db.sessionmaker() as session:
@@ -159,11 +159,11 @@ class Notifier:
         return sum(len(g.items) for g in groups)
 
     async def _send_all(
-        self, sender: ChannelSender, groups: Sequence[delivery.Group]
-    ) -> list[tuple[delivery.Group, SendResult]]:
+        self, sender: ChannelSender, groups: Sequence[delivery.SendBatch]
+    ) -> list[tuple[delivery.SendBatch, SendResult]]:
         limit = asyncio.Semaphore(self.settings.sms_concurrency)
 
-        async def one(group: delivery.Group) -> SendResult:
+        async def one(group: delivery.SendBatch) -> SendResult:
             async with limit:
                 try:
                     return await sender.send(group.outgoing())
@@ -177,7 +177,7 @@ class Notifier:
     async def _record(
         self,
         sender: ChannelSender,
-        results: list[tuple[delivery.Group, SendResult]],
+        results: list[tuple[delivery.SendBatch, SendResult]],
         *,
         now: datetime,
         probe: bool,
@@ -225,7 +225,7 @@ class Notifier:
     # ------------------------------------------------------------------ reports and reconciliation
 
     async def apply_reports_once(self, *, now: datetime | None = None) -> int:
-        stats = reports.Applied()
+        stats = reports.ReportStats()
         async for attempt in _db_retry():
             with attempt:
                 async with self.db.sessionmaker() as session:
@@ -238,7 +238,7 @@ class Notifier:
     async def reconcile_once(self, *, now: datetime | None = None) -> int:
         """Ask the provider about unknown sends and overdue reports; settle what it says."""
         at = now or self.clock()
-        checks: dict[str, list[reports.Check]] = {}
+        checks: dict[str, list[reports.StatusCheck]] = {}
         async for attempt in _db_retry():
             with attempt:
                 async with self.db.sessionmaker() as session:

@@ -54,7 +54,7 @@ async def insert_campaign_messages(
     now: datetime,
 ) -> int:
     r = Recipient.__table__
-    m = Message.__table__
+    message_table = Message.__table__
     trigger = f"campaign:{campaign.id}"
     # ordered_dedupe_key, with the recipient appended in SQL.
     prefix = trigger_key(trigger_event_id=trigger, template_code=campaign.template_code) + "|"
@@ -124,7 +124,7 @@ async def insert_campaign_messages(
     # WHERE true: SQLite would read "ON CONFLICT" after a bare FROM as a join constraint.
     source = select(*[expr.label(name) for name, expr in columns.items()]).where(true())
     stmt = (
-        dialect.insert(session, m)
+        dialect.insert(session, message_table)
         .from_select(list(columns), source)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
     )

@@ -27,7 +27,7 @@ from .channels import StatusResult
 from .rules import REPORT_TIMEOUT
 from .service import apply_changes, final_rows, final_values
 
-m = Message.__table__
+message_table = Message.__table__
 REPORT_RECHECK = timedelta(seconds=5)
 
 # ----------------------------------------------------------------------------- delivery reports
@@ -70,7 +70,7 @@ async def store_reports(
 
 
 @dataclass
-class Applied:
+class ReportStats:
     matched: int = 0
     unmatched: int = 0
     changed: int = 0
@@ -83,7 +83,7 @@ async def apply_reports(
     outbox: Outbox,
     ids: Sequence[int] | None = None,
     limit: int = 2000,
-) -> Applied:
+) -> ReportStats:
     """Apply unapplied raw reports set-based: idempotent, and out-of-order safe.
 
     The first report that reaches a message settles it (apply_report): a final state
@@ -111,7 +111,7 @@ async def apply_reports(
             .with_for_update(skip_locked=True)
         )
     ).all()
-    stats = Applied()
+    stats = ReportStats()
     if not raw:
         return stats
     await allow_async_commit(session)
@@ -120,8 +120,13 @@ async def apply_reports(
     for chunk in chunks(out_ids, 1000):
         for row in (
             await session.execute(
-                select(m.c.id, m.c.out_id, m.c.address, m.c.state)
-                .where(among(session, m.c.out_id, chunk))
+                select(
+                    message_table.c.id,
+                    message_table.c.out_id,
+                    message_table.c.address,
+                    message_table.c.state,
+                )
+                .where(among(session, message_table.c.out_id, chunk))
                 .with_for_update(skip_locked=True)
             )
         ).all():
@@ -188,7 +193,7 @@ async def apply_reports(
 
 
 @dataclass
-class Check:
+class StatusCheck:
     id: str
     address: str
     state: str
@@ -197,42 +202,55 @@ class Check:
 
 async def claim_checks(
     session: AsyncSession, *, now: datetime, settings: Settings, limit: int = 200
-) -> dict[str, list[Check]]:
+) -> dict[str, list[StatusCheck]]:
     """SMS sends to ask the provider about, by out_id: unknown ones, and accepted ones whose
     report is overdue. A sender that died mid-call left its messages in submitting: those are
     unknown now. IM and e-mail have no status query: an unknown one is sent again."""
     await session.execute(
-        update(m)
-        .where(m.c.state == State.SUBMITTING.value, m.c.next_attempt_at <= now)
+        update(message_table)
+        .where(
+            message_table.c.state == State.SUBMITTING.value, message_table.c.next_attempt_at <= now
+        )
         .values(state=State.UNKNOWN.value, reason="sender_lost", updated_at=now)
     )
     await session.execute(
-        update(m)
-        .where(m.c.state == State.UNKNOWN.value, m.c.channel != Channel.SMS.value)
+        update(message_table)
+        .where(
+            message_table.c.state == State.UNKNOWN.value,
+            message_table.c.channel != Channel.SMS.value,
+        )
         .values(state=State.RECONCILED.value, next_attempt_at=now, updated_at=now)
     )
     rows = (
         await session.execute(
-            select(m.c.id, m.c.out_id, m.c.address, m.c.state, m.c.attempts)
-            .where(
-                m.c.state.in_([State.ACCEPTED.value, State.UNKNOWN.value]),
-                m.c.next_attempt_at <= now,
-                m.c.channel == Channel.SMS.value,
+            select(
+                message_table.c.id,
+                message_table.c.out_id,
+                message_table.c.address,
+                message_table.c.state,
+                message_table.c.attempts,
             )
-            .order_by(m.c.next_attempt_at)
+            .where(
+                message_table.c.state.in_([State.ACCEPTED.value, State.UNKNOWN.value]),
+                message_table.c.next_attempt_at <= now,
+                message_table.c.channel == Channel.SMS.value,
+            )
+            .order_by(message_table.c.next_attempt_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
     ).all()
-    checks: dict[str, list[Check]] = defaultdict(list)
+    checks: dict[str, list[StatusCheck]] = defaultdict(list)
     for r in rows:
-        checks[r.out_id or r.id].append(Check(r.id, r.address, r.state, r.attempts))
+        checks[r.out_id or r.id].append(StatusCheck(r.id, r.address, r.state, r.attempts))
     if rows:
         # A lease: another replica does not ask about the same sends meanwhile.
         lease = now + timedelta(seconds=max(30.0, settings.sms_timeout_s * 3))
         for chunk in chunks([r.id for r in rows], 1000):
             await session.execute(
-                update(m).where(among(session, m.c.id, chunk)).values(next_attempt_at=lease)
+                update(message_table)
+                .where(among(session, message_table.c.id, chunk))
+                .values(next_attempt_at=lease)
             )
     return dict(checks)
 
@@ -241,7 +259,7 @@ async def record_check(
     session: AsyncSession,
     *,
     out_id: str,
-    checks: Sequence[Check],
+    checks: Sequence[StatusCheck],
     status: StatusResult,
     settings: Settings,
     outbox: Outbox,
@@ -296,11 +314,11 @@ async def expire_overdue(session: AsyncSession, *, now: datetime, outbox: Outbox
     """Accepted or unknown with no report 72 hours on: carriers will not send one any more."""
     cutoff = now - REPORT_TIMEOUT
     stmt = (
-        update(m)
+        update(message_table)
         .where(
-            m.c.state.in_([State.ACCEPTED.value, State.UNKNOWN.value]),
-            ((m.c.accepted_at.is_not(None)) & (m.c.accepted_at <= cutoff))
-            | ((m.c.accepted_at.is_(None)) & (m.c.submitted_at <= cutoff)),
+            message_table.c.state.in_([State.ACCEPTED.value, State.UNKNOWN.value]),
+            ((message_table.c.accepted_at.is_not(None)) & (message_table.c.accepted_at <= cutoff))
+            | ((message_table.c.accepted_at.is_(None)) & (message_table.c.submitted_at <= cutoff)),
         )
         .values(state=State.EXPIRED.value, reason="no_report", finished_at=now, updated_at=now)
         .returning(*OUTCOME_COLUMNS)

@@ -42,7 +42,7 @@ from .rules import SendOutcome
 
 log = logging.getLogger(__name__)
 
-m = Message.__table__
+message_table = Message.__table__
 DUE_STATES = (State.SCHEDULED.value, State.RECONCILED.value)
 FINAL = tuple(s.value for s in FINAL_STATES)
 
@@ -51,7 +51,7 @@ FINAL = tuple(s.value for s in FINAL_STATES)
 
 
 @dataclass(slots=True)
-class Item:
+class ClaimedMessage:
     id: str
     address: str
     attempts: int
@@ -60,7 +60,7 @@ class Item:
 
 
 @dataclass
-class Group:
+class SendBatch:
     """Messages that go out in one call under one ``out_id``."""
 
     channel: Channel
@@ -68,7 +68,7 @@ class Group:
     template_code: str | None
     params: dict[str, Any]
     category: Category
-    items: list[Item] = field(default_factory=list)
+    items: list[ClaimedMessage] = field(default_factory=list)
     body: str = ""
     subject: str | None = None
 
@@ -91,34 +91,38 @@ async def claim(
     limit: int,
     batch_max: int,
     stale_after_s: float,
-) -> list[Group]:
+) -> list[SendBatch]:
     """Claim due messages and move them to ``submitting``; the caller commits before sending.
 
     PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so several senders never claim the same row. SQLite
     has no row locks: one sender per database. Outside 08:00-22:00 Beijing time marketing and
     advisory messages are not claimed (a retry may have been scheduled into the night).
     """
-    cond = [m.c.state.in_(DUE_STATES), m.c.channel == channel.value, m.c.next_attempt_at <= now]
+    cond = [
+        message_table.c.state.in_(DUE_STATES),
+        message_table.c.channel == channel.value,
+        message_table.c.next_attempt_at <= now,
+    ]
     if marketing_send_at(now) != now:
-        cond.append(m.c.category.not_in(WINDOW_CATEGORIES))
+        cond.append(message_table.c.category.not_in(WINDOW_CATEGORIES))
     rows = (
         await session.execute(
             select(
-                m.c.id,
-                m.c.address,
-                m.c.provider_template_code,
-                m.c.params,
-                m.c.solo,
-                m.c.attempts,
-                m.c.category,
-                m.c.created_at,
-                m.c.state,
-                m.c.out_id,
-                m.c.body,
-                m.c.subject,
+                message_table.c.id,
+                message_table.c.address,
+                message_table.c.provider_template_code,
+                message_table.c.params,
+                message_table.c.solo,
+                message_table.c.attempts,
+                message_table.c.category,
+                message_table.c.created_at,
+                message_table.c.state,
+                message_table.c.out_id,
+                message_table.c.body,
+                message_table.c.subject,
             )
             .where(*cond)
-            .order_by(m.c.next_attempt_at)
+            .order_by(message_table.c.next_attempt_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -128,30 +132,30 @@ async def claim(
     no_address = [r.id for r in rows if not r.address]
     if no_address:
         await session.execute(
-            update(m)
-            .where(among(session, m.c.id, no_address))
+            update(message_table)
+            .where(among(session, message_table.c.id, no_address))
             .values(state=State.FAILED.value, reason="no_address", finished_at=now, updated_at=now)
         )
     rows = [r for r in rows if r.address]
     groups = _group(channel, rows, batch_max)
     stale_at = now + timedelta(seconds=stale_after_s)
     moving = {"state": State.SUBMITTING.value, "submitted_at": now, "updated_at": now}
-    due = m.c.state.in_(DUE_STATES)
+    due = message_table.c.state.in_(DUE_STATES)
     moved = 0
     singles = [g.items[0].id for g in groups if len(g.items) == 1 and g.out_id == g.items[0].id]
     for chunk in chunks(singles, 1000):
         result = await session.execute(
-            update(m)
-            .where(among(session, m.c.id, chunk), due)
-            .values(**moving, out_id=m.c.id, next_attempt_at=stale_at)
+            update(message_table)
+            .where(among(session, message_table.c.id, chunk), due)
+            .values(**moving, out_id=message_table.c.id, next_attempt_at=stale_at)
         )
         moved += result.rowcount  # type: ignore[attr-defined]
     for g in groups:
         if len(g.items) == 1 and g.out_id == g.items[0].id:
             continue
         result = await session.execute(
-            update(m)
-            .where(among(session, m.c.id, [i.id for i in g.items]), due)
+            update(message_table)
+            .where(among(session, message_table.c.id, [i.id for i in g.items]), due)
             .values(**moving, out_id=g.out_id, next_attempt_at=stale_at)
         )
         moved += result.rowcount  # type: ignore[attr-defined]
@@ -165,10 +169,10 @@ async def claim(
             for chunk in chunks(ids, 1000)
             for row in (
                 await session.execute(
-                    select(m.c.id, m.c.out_id).where(
-                        among(session, m.c.id, chunk),
-                        m.c.state == State.SUBMITTING.value,
-                        m.c.submitted_at == now,
+                    select(message_table.c.id, message_table.c.out_id).where(
+                        among(session, message_table.c.id, chunk),
+                        message_table.c.state == State.SUBMITTING.value,
+                        message_table.c.submitted_at == now,
                     )
                 )
             ).all()
@@ -179,11 +183,11 @@ async def claim(
     return groups
 
 
-def _item(row: Any) -> Item:
-    return Item(row.id, row.address, row.attempts, row.category, row.created_at)
+def _claimed(row: Any) -> ClaimedMessage:
+    return ClaimedMessage(row.id, row.address, row.attempts, row.category, row.created_at)
 
 
-def _group(channel: Channel, rows: Sequence[Any], batch_max: int) -> list[Group]:
+def _group(channel: Channel, rows: Sequence[Any], batch_max: int) -> list[SendBatch]:
     """One group per call. SMS: numbers sharing template and parameters, up to ``batch_max``.
 
     A reconciled message goes out again under its old ``out_id`` (its group is rebuilt), so a
@@ -191,7 +195,7 @@ def _group(channel: Channel, rows: Sequence[Any], batch_max: int) -> list[Group]
     are sent under their own id. A second message to the same number with the same text waits
     for the next claim: one call cannot carry a number twice.
     """
-    groups: list[Group] = []
+    groups: list[SendBatch] = []
     decoded: dict[str, dict[str, Any]] = {}
 
     def params_of(raw: str) -> dict[str, Any]:
@@ -200,14 +204,14 @@ def _group(channel: Channel, rows: Sequence[Any], batch_max: int) -> list[Group]
             params = decoded[raw] = json.loads(raw)
         return params
 
-    def single(row: Any, out_id: str | None = None) -> Group:
-        return Group(
+    def single(row: Any, out_id: str | None = None) -> SendBatch:
+        return SendBatch(
             channel=channel,
             out_id=out_id or row.id,
             template_code=row.provider_template_code,
             params=params_of(row.params),
             category=Category(row.category),
-            items=[_item(row)],
+            items=[_claimed(row)],
             body=row.body or "",
             subject=row.subject,
         )
@@ -230,7 +234,7 @@ def _group(channel: Channel, rows: Sequence[Any], batch_max: int) -> list[Group]
         for r in members[1:]:
             if r.address not in seen and len(group.items) < batch_max:
                 seen.add(r.address)
-                group.items.append(_item(r))
+                group.items.append(_claimed(r))
         groups.append(group)
     for (_template, raw), members in fresh.items():
         params = params_of(raw)
@@ -242,7 +246,7 @@ def _group(channel: Channel, rows: Sequence[Any], batch_max: int) -> list[Group]
         ):
             chosen = [by_phone[phone] for phone in phones]
             group = single(chosen[0], new_id() if len(chosen) > 1 else None)
-            group.items.extend(_item(r) for r in chosen[1:])
+            group.items.extend(_claimed(r) for r in chosen[1:])
             groups.append(group)
     return groups
 
@@ -251,7 +255,7 @@ def _group(channel: Channel, rows: Sequence[Any], batch_max: int) -> list[Group]
 
 
 @dataclass
-class Recorded:
+class SendRoundSummary:
     """What recording a round of sends found: the circuit signal and the messages now final."""
 
     open_circuit: str | None = None
@@ -262,19 +266,19 @@ class Recorded:
 async def record_results(
     session: AsyncSession,
     *,
-    results: Sequence[tuple[Group, SendResult]],
+    results: Sequence[tuple[SendBatch, SendResult]],
     confirms_delivery: bool,
     settings: Settings,
     outbox: Outbox,
     now: datetime,
     rand: Callable[[], float],
-) -> Recorded:
+) -> SendRoundSummary:
     """Move each submitted message on by its call's outcome (rules.SendOutcome)."""
     await allow_async_commit(session)
     backoff = settings.backoff()
     changes: list[tuple[str, dict[str, Any]]] = []
     finals: list[str] = []
-    recorded = Recorded()
+    recorded = SendRoundSummary()
     for group, result in results:
         outcome = result.outcome
         channel = group.channel.value
@@ -399,14 +403,20 @@ async def apply_changes(
             continue
         for chunk in chunks(ids, 1000):
             await session.execute(
-                update(m)
-                .where(among(session, m.c.id, chunk), m.c.state.in_(from_states))
+                update(message_table)
+                .where(
+                    among(session, message_table.c.id, chunk),
+                    message_table.c.state.in_(from_states),
+                )
                 .values(**values)
             )
     for shape, params in singles.items():
         stmt = (
-            update(m)
-            .where(m.c.id == bindparam("_mid"), or_(*(m.c.state == s for s in from_states)))
+            update(message_table)
+            .where(
+                message_table.c.id == bindparam("_mid"),
+                or_(*(message_table.c.state == s for s in from_states)),
+            )
             .values(**{k: bindparam(f"_{k}") for k in shape})
         )
         await session.execute(stmt, params)
@@ -417,7 +427,9 @@ async def final_rows(session: AsyncSession, ids: Sequence[str]) -> list[Any]:
     for chunk in chunks(list(ids), 1000):
         rows += (
             await session.execute(
-                select(*OUTCOME_COLUMNS).where(among(session, m.c.id, chunk), m.c.state.in_(FINAL))
+                select(*OUTCOME_COLUMNS).where(
+                    among(session, message_table.c.id, chunk), message_table.c.state.in_(FINAL)
+                )
             )
         ).all()
     return rows

@@ -149,17 +149,17 @@ async def _suppress_waiting_marketing(
     customer_id: str | None = None,
     phones: Sequence[str] | None = None,
 ) -> None:
-    m = Message.__table__
+    message_table = Message.__table__
     cond = [
-        m.c.category == Category.MARKETING.value,
-        m.c.state.in_([State.SCHEDULED.value, State.RECONCILED.value]),
+        message_table.c.category == Category.MARKETING.value,
+        message_table.c.state.in_([State.SCHEDULED.value, State.RECONCILED.value]),
     ]
     if customer_id is not None:
-        cond.append(m.c.customer_id == customer_id)
+        cond.append(message_table.c.customer_id == customer_id)
     if phones is not None:
-        cond += [m.c.channel == Channel.SMS.value, m.c.address.in_(phones)]
+        cond += [message_table.c.channel == Channel.SMS.value, message_table.c.address.in_(phones)]
     await session.execute(
-        update(m)
+        update(message_table)
         .where(*cond)
         .values(state=State.SUPPRESSED.value, reason=reason.value, finished_at=now, updated_at=now)
     )
