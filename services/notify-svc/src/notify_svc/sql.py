@@ -7,9 +7,9 @@ The dialect is asked through ``brokerage_common.dialect`` only.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import BigInteger, String, any_, literal, text
+from sqlalchemy import BigInteger, CursorResult, Executable, String, any_, literal, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,3 +42,10 @@ async def allow_async_commit(session: AsyncSession) -> None:
     """
     if is_postgresql(session):
         await session.execute(text("SET LOCAL synchronous_commit = off"))
+
+
+async def rows_changed(session: AsyncSession, statement: Executable) -> int:
+    """Run an INSERT, UPDATE or DELETE; how many rows it changed."""
+    # A DML statement's result is a CursorResult, which has the rowcount.
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return max(0, int(result.rowcount or 0))

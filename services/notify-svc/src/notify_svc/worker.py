@@ -14,8 +14,9 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from tenacity import (
     AsyncRetrying,
@@ -54,7 +55,7 @@ from .templates.service import ensure_default_templates
 
 log = logging.getLogger(__name__)
 
-Runner = Callable[[asyncio.Event], Awaitable[None]]
+Runner = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 OTHER_CLAIM_SIZE = 50
 QUERY_CONCURRENCY = 8
 

@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ..clock import new_id
 from ..exceptions import Conflict, Invalid
-from ..models import AdvisoryAgreement
+from ..models import AdvisoryAgreement, table
 
 
 async def record_agreement(
@@ -53,15 +54,15 @@ async def list_agreements(session: AsyncSession, *, customer_id: str) -> list[Ad
         (
             await session.execute(
                 select(AdvisoryAgreement)
-                .where(AdvisoryAgreement.customer_id == customer_id)
-                .order_by(AdvisoryAgreement.signed_on)
+                .where(col(AdvisoryAgreement.customer_id) == customer_id)
+                .order_by(col(AdvisoryAgreement.signed_on))
             )
         ).scalars()
     )
 
 
 def agreement_valid_on(customer_id: Any, on: date) -> Any:
-    a = AdvisoryAgreement.__table__
+    a = table(AdvisoryAgreement)
     return exists().where(
         a.c.customer_id == customer_id,
         a.c.signed_on <= on,

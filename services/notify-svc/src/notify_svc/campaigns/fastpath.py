@@ -30,11 +30,11 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 
 from brokerage_common import dialect
 
-from ..models import Campaign, Message, Recipient, Template
+from ..models import Campaign, Message, Recipient, Template, table
 from ..planning.facts import sql_chooses_email, sql_facts, suppress_cases
 from ..planning.rules import SuppressReason, trigger_key
 from ..rules import Category, Channel, State
-from ..sql import allow_async_commit
+from ..sql import allow_async_commit, rows_changed
 from ..templates.rules import content_for, render
 from .rules import campaign_ids
 
@@ -53,8 +53,8 @@ async def insert_campaign_messages(
     daily_cap: int,
     now: datetime,
 ) -> int:
-    r = Recipient.__table__
-    message_table = Message.__table__
+    r = table(Recipient)
+    message_table = table(Message)
     trigger = f"campaign:{campaign.id}"
     # ordered_dedupe_key, with the recipient appended in SQL.
     prefix = trigger_key(trigger_event_id=trigger, template_code=campaign.template_code) + "|"
@@ -133,5 +133,4 @@ async def insert_campaign_messages(
         await session.execute(text("SET LOCAL jit = off"))
     # A chunk lost in a database crash is expanded again (deduplicated).
     await allow_async_commit(session)
-    result = await session.execute(stmt)
-    return max(0, int(result.rowcount or 0))  # type: ignore[attr-defined]
+    return await rows_changed(session, stmt)

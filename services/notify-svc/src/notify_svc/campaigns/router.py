@@ -23,7 +23,7 @@ def _campaign_read(campaign: Campaign, counts: dict[str, int]) -> CampaignRead:
         category=campaign.category,
         kind=campaign.kind,
         branch_id=campaign.branch_id,
-        state=campaign.state,  # type: ignore[arg-type]
+        state=campaign.state,
         planned=campaign.planned,
         skipped=campaign.skipped,
         counts=counts,

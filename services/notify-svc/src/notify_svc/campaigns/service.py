@@ -13,11 +13,12 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ..clock import SYSTEM, new_id
 from ..config import Settings
 from ..exceptions import Invalid, NotFound
-from ..models import Campaign, Message, Recipient
+from ..models import Campaign, Message, Recipient, table
 from ..rules import Category, Channel, beijing_date, canonical_params, earliest_send_at
 from ..templates.rules import missing_params, template_fields
 from ..templates.service import active_template
@@ -104,7 +105,7 @@ async def expand_campaign(
     SQL as ``ordered_dedupe_key`` does, consent, opt-out, agreement and daily cap decide
     between scheduled and suppressed in the same statement.
     """
-    r = Recipient.__table__
+    r = table(Recipient)
     category = Category(campaign.category)
     params = json.loads(campaign.params)
     sms = await active_template(session, code=campaign.template_code, channel="sms")
@@ -185,8 +186,8 @@ async def next_campaign(session: AsyncSession) -> Campaign | None:
     return (
         await session.execute(
             select(Campaign)
-            .where(Campaign.state.in_(["planned", "expanding"]))  # type: ignore[attr-defined]
-            .order_by(Campaign.created_at)
+            .where(col(Campaign.state).in_(["planned", "expanding"]))
+            .order_by(col(Campaign.created_at))
             .limit(1)
             .with_for_update(skip_locked=True)
         )
@@ -202,13 +203,13 @@ async def campaign_progress(
     first, end = campaign_ids(campaign_id)
     rows = (
         await session.execute(
-            select(Message.state, func.count())
+            select(col(Message.state), func.count())
             .where(
-                Message.id >= first,
-                Message.id < end,
-                Message.campaign_id == campaign_id,
+                col(Message.id) >= first,
+                col(Message.id) < end,
+                col(Message.campaign_id) == campaign_id,
             )
-            .group_by(Message.state)
+            .group_by(col(Message.state))
         )
     ).all()
     return campaign, {state: int(n) for state, n in rows}

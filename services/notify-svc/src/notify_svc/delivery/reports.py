@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Outbox
 
 from .. import metrics
 from ..config import Settings
-from ..models import DeliveryReport, Message
+from ..models import DeliveryReport, Message, table
 from ..planning.outcomes import OUTCOME_COLUMNS, outcome_events
 from ..rules import Channel, State, apply_report, can_transition
 from ..sql import allow_async_commit, among, chunks
@@ -27,7 +27,7 @@ from .channels import StatusResult
 from .rules import REPORT_TIMEOUT
 from .service import apply_changes, final_rows, final_values
 
-message_table = Message.__table__
+message_table = table(Message)
 REPORT_RECHECK = timedelta(seconds=5)
 
 # ----------------------------------------------------------------------------- delivery reports
@@ -59,7 +59,7 @@ async def store_reports(
         ids += (
             (
                 await session.execute(
-                    insert(DeliveryReport.__table__).returning(DeliveryReport.__table__.c.id), chunk
+                    insert(table(DeliveryReport)).returning(table(DeliveryReport).c.id), chunk
                 )
             )
             .scalars()
@@ -91,8 +91,8 @@ async def apply_reports(
     message is not found (or is locked by a sender right now) stays and is tried again later;
     after 72 hours it is dropped as an orphan.
     """
-    d = DeliveryReport.__table__
-    cond = [d.c.applied_at.is_(None)]
+    d = table(DeliveryReport)
+    cond: list[ColumnElement[bool]] = [d.c.applied_at.is_(None)]
     cond.append(among(session, d.c.id, list(ids)) if ids is not None else d.c.next_check_at <= now)
     raw = (
         await session.execute(
@@ -331,7 +331,7 @@ async def expire_overdue(session: AsyncSession, *, now: datetime, outbox: Outbox
 
 
 async def purge_reports(session: AsyncSession, *, now: datetime, keep_days: int = 7) -> None:
-    d = DeliveryReport.__table__
+    d = table(DeliveryReport)
     await session.execute(
         d.delete().where(
             d.c.applied_at.is_not(None), d.c.applied_at < now - timedelta(days=keep_days)

@@ -24,7 +24,7 @@ from brokerage_common import Outbox
 from .. import metrics
 from ..clock import new_id
 from ..config import Settings
-from ..models import Message
+from ..models import Message, table
 from ..planning.outcomes import OUTCOME_COLUMNS, outcome_events
 from ..rules import (
     FINAL_STATES,
@@ -35,14 +35,14 @@ from ..rules import (
     earliest_send_at,
     marketing_send_at,
 )
-from ..sql import allow_async_commit, among, chunks
+from ..sql import allow_async_commit, among, chunks, rows_changed
 from . import rules
 from .channels import Outgoing, SendResult
 from .rules import SendOutcome
 
 log = logging.getLogger(__name__)
 
-message_table = Message.__table__
+message_table = table(Message)
 DUE_STATES = (State.SCHEDULED.value, State.RECONCILED.value)
 FINAL = tuple(s.value for s in FINAL_STATES)
 
@@ -144,21 +144,21 @@ async def claim(
     moved = 0
     singles = [g.items[0].id for g in groups if len(g.items) == 1 and g.out_id == g.items[0].id]
     for chunk in chunks(singles, 1000):
-        result = await session.execute(
+        moved += await rows_changed(
+            session,
             update(message_table)
             .where(among(session, message_table.c.id, chunk), due)
-            .values(**moving, out_id=message_table.c.id, next_attempt_at=stale_at)
+            .values(**moving, out_id=message_table.c.id, next_attempt_at=stale_at),
         )
-        moved += result.rowcount  # type: ignore[attr-defined]
     for g in groups:
         if len(g.items) == 1 and g.out_id == g.items[0].id:
             continue
-        result = await session.execute(
+        moved += await rows_changed(
+            session,
             update(message_table)
             .where(among(session, message_table.c.id, [i.id for i in g.items]), due)
-            .values(**moving, out_id=g.out_id, next_attempt_at=stale_at)
+            .values(**moving, out_id=g.out_id, next_attempt_at=stale_at),
         )
-        moved += result.rowcount  # type: ignore[attr-defined]
     claimed = sum(len(g.items) for g in groups)
     if moved != claimed:
         # SQLite only (PostgreSQL holds the rows locked): a row changed between the read and

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, tru
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..agreements.service import agreement_valid_on
-from ..models import Message, Recipient, SmsOptOut
+from ..models import Message, Recipient, SmsOptOut, table
 from ..rules import Category, Channel
 from .rules import (
     CAPPED_CATEGORIES,
@@ -43,8 +43,8 @@ class SqlFacts:
 def sql_facts(recipient: Any, *, on: date) -> SqlFacts:
     """The facts of the customer in ``recipient`` (the recipient table or an alias of it) for
     messages going on the Beijing day ``on``."""
-    opt_out = SmsOptOut.__table__
-    prior = Message.__table__.alias("prior")
+    opt_out = table(SmsOptOut)
+    prior = table(Message).alias("prior")
     sent_today = (
         select(func.count())
         .where(
@@ -96,7 +96,7 @@ def sql_chooses_email(recipient: Any) -> ColumnElement[bool]:
 
 async def read_facts(session: AsyncSession, *, customer_id: str, on: date) -> Facts:
     """One customer's facts for a message on the Beijing day ``on``, in one query."""
-    r = Recipient.__table__
+    r = table(Recipient)
     f = sql_facts(r, on=on)
     row = (
         await session.execute(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from brokerage_common import events as ev
 
-from ..models import Message
+from ..models import Message, table
 from ..rules import State
 
 
@@ -25,15 +25,15 @@ class Outcome:
 
     @classmethod
     def of(cls, row: Any) -> Outcome:
-        get = row.get if isinstance(row, dict) else row._mapping.get
+        values: Mapping[str, Any] = row if isinstance(row, dict) else row._mapping
         return cls(
-            id=get("id"),
-            customer_id=get("customer_id"),
-            campaign_id=get("campaign_id"),
-            channel=get("channel"),
-            template_code=get("template_code"),
-            state=get("state"),
-            reason=get("reason"),
+            id=values["id"],
+            customer_id=values.get("customer_id"),
+            campaign_id=values.get("campaign_id"),
+            channel=values["channel"],
+            template_code=values["template_code"],
+            state=values["state"],
+            reason=values.get("reason"),
         )
 
     @classmethod
@@ -44,13 +44,13 @@ class Outcome:
 
 
 OUTCOME_COLUMNS = (
-    Message.__table__.c.id,
-    Message.__table__.c.customer_id,
-    Message.__table__.c.campaign_id,
-    Message.__table__.c.channel,
-    Message.__table__.c.template_code,
-    Message.__table__.c.state,
-    Message.__table__.c.reason,
+    table(Message).c.id,
+    table(Message).c.customer_id,
+    table(Message).c.campaign_id,
+    table(Message).c.channel,
+    table(Message).c.template_code,
+    table(Message).c.state,
+    table(Message).c.reason,
 )
 
 
@@ -70,7 +70,7 @@ def outcome_events(rows: Iterable[Any], *, now: datetime) -> list[ev.Event]:
                 ev.NotificationDelivered(
                     customer_id=row.customer_id,
                     message_id=row.id,
-                    channel=row.channel,  # type: ignore[arg-type]
+                    channel=row.channel,
                     template_code=row.template_code,
                     delivered_at=now,
                 )
@@ -85,7 +85,7 @@ def outcome_events(rows: Iterable[Any], *, now: datetime) -> list[ev.Event]:
                 ev.NotificationFailed(
                     customer_id=row.customer_id,
                     message_id=row.id,
-                    channel=row.channel,  # type: ignore[arg-type]
+                    channel=row.channel,
                     template_code=row.template_code,
                     reason=f"{row.state}: {row.reason or ''}".strip(": ")[:200],
                 )

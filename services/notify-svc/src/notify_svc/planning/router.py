@@ -28,7 +28,7 @@ def _message_read(m: Message) -> MessageRead:
         template_code=m.template_code,
         template_version=m.template_version,
         address=mask_address(m.address),
-        state=m.state,  # type: ignore[arg-type]
+        state=m.state,
         reason=m.reason,
         attempts=m.attempts,
         created_at=m.created_at,

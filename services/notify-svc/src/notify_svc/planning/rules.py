@@ -7,7 +7,7 @@ Nothing here does I/O.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -158,7 +158,9 @@ def ordered_dedupe_key(*, trigger_event_id: str, template_code: str, recipient: 
 _CUSTOMER_CHANNELS = (Channel.SMS, Channel.EMAIL)
 
 
-def choose_channel(preferences: list[str], *, has_phone: bool, has_email: bool) -> Channel | None:
+def choose_channel(
+    preferences: Sequence[str], *, has_phone: bool, has_email: bool
+) -> Channel | None:
     """The first preferred channel a customer can be reached on, else SMS, else e-mail.
 
     Stored as the recipient's ``preferred_channel`` whenever their contact facts change; both

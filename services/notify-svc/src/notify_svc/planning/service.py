@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from brokerage_common import Outbox, dialect
 
 from ..clock import new_id
 from ..config import Settings
 from ..exceptions import NotFound
-from ..models import Message, Recipient
+from ..models import Message, Recipient, table
 from ..rules import Category, Channel, State, beijing_date, canonical_params, earliest_send_at
 from ..templates.rules import content_for, render, template_fields
 from ..templates.service import active_template
@@ -97,7 +98,7 @@ async def _decide(
             return {**base, "state": State.PENDING.value, "reason": "awaiting_recipient"}
     staff = request.route is not None or request.category == Category.STAFF_ALERT
     if staff:
-        channel: Channel | None = Channel.IM
+        channel = Channel.IM
         address = request.route or f"branch:{recipient.branch_id if recipient else ''}"
     else:
         assert recipient is not None, "a customer message needs a customer"
@@ -105,11 +106,12 @@ async def _decide(
         # campaign's insert reads it; a channel the request names comes first.
         preferred = request.channel.value if request.channel else recipient.preferred_channel
         preferences = [preferred]
-        channel = choose_channel(
+        chosen = choose_channel(
             preferences, has_phone=bool(recipient.phone), has_email=bool(recipient.email)
         )
-        if channel is None:
+        if chosen is None:
             return final(State.FAILED, SuppressReason.NO_ADDRESS.value)
+        channel = chosen
         address = ""
     template = await active_template(session, code=request.template_code, channel=channel.value)
     if template is None and not staff and channel != Channel.SMS and recipient and recipient.phone:
@@ -123,7 +125,8 @@ async def _decide(
     if declared is not None and declared != category.value:
         return final(State.FAILED, "category_mismatch")
     if recipient is not None and not staff:
-        address = recipient.phone if channel == Channel.SMS else recipient.email  # type: ignore[assignment]
+        # choose_channel only picks a channel the customer has an address for.
+        address = (recipient.phone if channel == Channel.SMS else recipient.email) or ""
     available: dict[str, Any] = {}
     if recipient is not None:
         available.update(name=recipient.name, customer_id=recipient.customer_id)
@@ -165,7 +168,9 @@ async def plan_message(
     """Store the message for a request, once per dedupe key; no second message, ever."""
     key = request.dedupe_key
     existing = (
-        await session.execute(select(Message.id, Message.state).where(Message.dedupe_key == key))
+        await session.execute(
+            select(col(Message.id), col(Message.state)).where(col(Message.dedupe_key) == key)
+        )
     ).first()
     if existing is not None:
         return Planned(existing.id, existing.state, created=False)
@@ -186,13 +191,13 @@ async def plan_message(
     stmt = (
         dialect.insert_ignoring_duplicates(session, Message, keys=["dedupe_key"])
         .values(row)
-        .returning(Message.__table__.c.id)
+        .returning(table(Message).c.id)
     )
     inserted = (await session.execute(stmt)).scalar_one_or_none()
     if inserted is None:  # a concurrent twin won
         twin = (
             await session.execute(
-                select(Message.id, Message.state).where(Message.dedupe_key == key)
+                select(col(Message.id), col(Message.state)).where(col(Message.dedupe_key) == key)
             )
         ).one()
         return Planned(twin.id, twin.state, created=False)
@@ -213,8 +218,8 @@ async def replan_pending(
         (
             await session.execute(
                 select(Message)
-                .where(Message.state == State.PENDING.value)
-                .order_by(Message.created_at)
+                .where(col(Message.state) == State.PENDING.value)
+                .order_by(col(Message.created_at))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
@@ -225,8 +230,8 @@ async def replan_pending(
     known = set(
         (
             await session.execute(
-                select(Recipient.customer_id).where(
-                    Recipient.customer_id.in_([m.customer_id for m in rows if m.customer_id])  # type: ignore[attr-defined]
+                select(col(Recipient.customer_id)).where(
+                    col(Recipient.customer_id).in_([m.customer_id for m in rows if m.customer_id])
                 )
             )
         ).scalars()
@@ -286,8 +291,8 @@ async def customer_messages(
         (
             await session.execute(
                 select(Message)
-                .where(Message.customer_id == customer_id)
-                .order_by(Message.created_at.desc())  # type: ignore[attr-defined]
+                .where(col(Message.customer_id) == customer_id)
+                .order_by(col(Message.created_at).desc())
                 .limit(limit)
             )
         ).scalars()

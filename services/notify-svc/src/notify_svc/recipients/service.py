@@ -13,11 +13,12 @@ from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from brokerage_common import dialect
 from brokerage_common import events as ev
 
-from ..models import Message, Recipient, SmsOptOut
+from ..models import Message, Recipient, SmsOptOut, table
 from ..planning.rules import SuppressReason, choose_channel
 from ..rules import Category, Channel, State
 from ..sql import chunks
@@ -106,7 +107,9 @@ async def update_customer(
         if change.marketing_consent and r.phone:
             # Consent given again after an SMS opt-out (at the counter, say) lifts that opt-out.
             await session.execute(
-                delete(SmsOptOut).where(SmsOptOut.phone == r.phone, SmsOptOut.opted_out_at < at)
+                delete(SmsOptOut).where(
+                    col(SmsOptOut.phone) == r.phone, col(SmsOptOut.opted_out_at) < at
+                )
             )
         if not change.marketing_consent:
             await _suppress_waiting_marketing(
@@ -132,7 +135,7 @@ async def record_replies(
     await session.execute(stmt)
     await session.execute(
         update(Recipient)
-        .where(Recipient.phone.in_(phones))  # type: ignore[union-attr]
+        .where(col(Recipient.phone).in_(phones))
         .values(marketing_consent=False, consent_changed_at=now, updated_at=now)
     )
     await _suppress_waiting_marketing(
@@ -149,7 +152,7 @@ async def _suppress_waiting_marketing(
     customer_id: str | None = None,
     phones: Sequence[str] | None = None,
 ) -> None:
-    message_table = Message.__table__
+    message_table = table(Message)
     cond = [
         message_table.c.category == Category.MARKETING.value,
         message_table.c.state.in_([State.SCHEDULED.value, State.RECONCILED.value]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
+from sqlmodel import col
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal
 from brokerage_common.web import ErrorBody, OutboxDep, SessionDep
@@ -43,8 +44,8 @@ async def create_reminders(
         branches = dict(
             (
                 await session.execute(
-                    select(Recipient.customer_id, Recipient.branch_id).where(
-                        Recipient.customer_id.in_(body.customer_ids)  # type: ignore[attr-defined]
+                    select(col(Recipient.customer_id), col(Recipient.branch_id)).where(
+                        col(Recipient.customer_id).in_(body.customer_ids)
                     )
                 )
             ).all()

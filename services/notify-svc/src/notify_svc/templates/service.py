@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ..clock import SYSTEM
 from ..exceptions import Conflict, Invalid
@@ -23,17 +24,23 @@ async def active_template(session: AsyncSession, *, code: str, channel: str) -> 
     return (
         await session.execute(
             select(Template)
-            .where(Template.code == code, Template.channel == channel, Template.active == true())
-            .order_by(Template.version.desc())  # type: ignore[attr-defined]
+            .where(
+                col(Template.code) == code,
+                col(Template.channel) == channel,
+                col(Template.active) == true(),
+            )
+            .order_by(col(Template.version).desc())
             .limit(1)
         )
     ).scalar_one_or_none()
 
 
 async def list_templates(session: AsyncSession, *, code: str | None = None) -> list[Template]:
-    stmt = select(Template).order_by(Template.code, Template.channel, Template.version)
+    stmt = select(Template).order_by(
+        col(Template.code), col(Template.channel), col(Template.version)
+    )
     if code is not None:
-        stmt = stmt.where(Template.code == code)
+        stmt = stmt.where(col(Template.code) == code)
     return list((await session.execute(stmt)).scalars())
 
 
@@ -63,15 +70,15 @@ async def create_template_version(
         )
     latest = (
         await session.execute(
-            select(func.max(Template.version)).where(
-                Template.code == code, Template.channel == channel.value
+            select(func.max(col(Template.version))).where(
+                col(Template.code) == code, col(Template.channel) == channel.value
             )
         )
     ).scalar_one()
     if activate:
         await session.execute(
             update(Template)
-            .where(Template.code == code, Template.channel == channel.value)
+            .where(col(Template.code) == code, col(Template.channel) == channel.value)
             .values(active=False)
         )
     template = Template(
@@ -96,7 +103,9 @@ async def create_template_version(
 
 async def ensure_default_templates(session: AsyncSession, *, now: datetime) -> int:
     """Insert version 1 of every catalog template whose (code, channel) has no version yet."""
-    existing = {tuple(r) for r in await session.execute(select(Template.code, Template.channel))}
+    existing = {
+        tuple(r) for r in await session.execute(select(col(Template.code), col(Template.channel)))
+    }
     added = 0
     for t in catalog.DEFAULT_TEMPLATES:
         if (t.code, t.channel.value) in existing:
