@@ -8,8 +8,8 @@ from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, ensure_can_acces
 from brokerage_common.web import SessionDep
 
 from ..deps import ClockDep, actor, authorize_customer, customer_branch
-from ..schemas import AgreementCreate, AgreementRead
 from . import service
+from .schemas import AgreementCreate, AgreementRead
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 

@@ -9,8 +9,8 @@ from brokerage_common.web import SessionDep
 
 from ..deps import SCOPE_CAMPAIGNS, ClockDep, actor, staff_or_scope
 from ..models import Campaign
-from ..schemas import CampaignCreate, CampaignRead
 from . import service
+from .schemas import CampaignCreate, CampaignRead
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 

@@ -10,8 +10,8 @@ from brokerage_common import ERROR_RESPONSES
 from brokerage_common.web import OutboxDep, SessionDep
 
 from ..deps import ClockDep, ProviderDep
-from ..schemas import DeliveryReportIn, ProviderAck
 from .reports import apply_reports, store_reports
+from .schemas import DeliveryReportIn, ProviderAck
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)

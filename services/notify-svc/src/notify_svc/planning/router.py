@@ -12,8 +12,8 @@ from brokerage_common.web import SessionDep
 from ..deps import SCOPE_READ, authorize_customer, staff_or_scope
 from ..models import Message
 from ..rules import mask_address
-from ..schemas import MessageRead
 from . import service
+from .schemas import MessageRead
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 

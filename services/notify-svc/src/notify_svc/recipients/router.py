@@ -10,9 +10,10 @@ from brokerage_common import ERROR_RESPONSES
 from brokerage_common.web import SessionDep
 
 from .. import metrics
+from ..delivery.schemas import ProviderAck
 from ..deps import ClockDep, ProviderDep
-from ..schemas import ProviderAck, ReplyIn
 from . import service
+from .schemas import ReplyIn
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)

@@ -11,8 +11,8 @@ from brokerage_common.web import ErrorBody, OutboxDep, SessionDep
 
 from ..deps import SCOPE_REMINDERS, ClockDep, SettingsDep, staff_or_scope
 from ..models import Recipient
-from ..schemas import ReminderCreate, ReminderRead, ReminderStageRead
 from . import service
+from .schemas import ReminderCreate, ReminderRead, ReminderStageRead
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 

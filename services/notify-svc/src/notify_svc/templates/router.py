@@ -11,8 +11,8 @@ from brokerage_common.web import SessionDep
 
 from ..deps import SCOPE_READ, SCOPE_TEMPLATES, ClockDep, actor, staff_or_scope
 from ..rules import Category, Channel
-from ..schemas import TemplateCreate, TemplateRead
 from . import service
+from .schemas import TemplateCreate, TemplateRead
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
