@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Exists, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -61,7 +61,9 @@ async def list_agreements(session: AsyncSession, *, customer_id: str) -> list[Ad
     )
 
 
-def agreement_valid_on(customer_id: Any, on: date) -> Any:
+def agreement_valid_on(customer_id: Any, on: date) -> Exists:
+    """SQL: the customer has an advisory agreement signed by ``on``, not expired and not
+    revoked (the agreement fact of the suppression rules, ``planning.facts``)."""
     a = table(AdvisoryAgreement)
     return exists().where(
         a.c.customer_id == customer_id,
@@ -69,7 +71,3 @@ def agreement_valid_on(customer_id: Any, on: date) -> Any:
         or_(a.c.valid_until.is_(None), a.c.valid_until >= on),
         a.c.revoked_on.is_(None),
     )
-
-
-async def has_valid_agreement(session: AsyncSession, *, customer_id: str, on: date) -> bool:
-    return bool((await session.execute(select(agreement_valid_on(customer_id, on)))).scalar())
