@@ -32,9 +32,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from brokerage_common import Database, issue_token
 from brokerage_common.settings import DEV_JWT_SECRET
-from notify_svc import service
+from notify_svc.campaigns import service as campaigns
 from notify_svc.config import Settings
-from notify_svc.models import Message, metadata
+from notify_svc.models import Campaign, Message, metadata
+from notify_svc.templates.service import ensure_default_templates
 from notify_svc.worker import Notifier
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -91,7 +92,7 @@ async def seed(db: Database, n: int) -> None:
         )
         await conn.execute(text("ANALYZE recipient"))
     async with db.sessionmaker() as session:
-        await service.ensure_default_templates(session, now=datetime.now(UTC))
+        await ensure_default_templates(session, now=datetime.now(UTC))
         await session.commit()
 
 
@@ -205,7 +206,7 @@ async def main(args: argparse.Namespace) -> None:
         if api is not None:
             await wait_http(f"{api_url}/healthz")
         async with db.sessionmaker() as session:
-            campaign, _ = await service.create_campaign(
+            campaign, _ = await campaigns.create_campaign(
                 session,
                 template_code="SEMINAR_INVITE",
                 name="benchmark",
@@ -230,7 +231,7 @@ async def main(args: argparse.Namespace) -> None:
                 async with db.sessionmaker() as session:
                     state = (
                         await session.execute(
-                            select(service.Campaign.state).where(service.Campaign.id == campaign.id)
+                            select(Campaign.state).where(Campaign.id == campaign.id)
                         )
                     ).scalar_one()
                 if state == "expanded":

@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from notify_testkit import GATEWAY_KEY, FakeClock, Gateway, ThreadedServer
 
 from brokerage_common import Database
-from notify_svc import service
 from notify_svc.config import Settings
 from notify_svc.models import metadata
+from notify_svc.templates import service as templates
 from notify_svc.worker import Notifier
 from sms_gateway_standin import Settings as StandinSettings
 from sms_gateway_standin import create_app as create_standin
@@ -79,7 +79,7 @@ async def db(
 ) -> Database:
     database = await make_database(metadata)
     async with database.sessionmaker() as session:
-        await service.ensure_default_templates(session, now=clock())
+        await templates.ensure_default_templates(session, now=clock())
         await session.commit()
     return database
 

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from brokerage_common import Database, issue_token
 from brokerage_common import events as ev
 from brokerage_common.testing import TEST_JWT_SECRET
-from notify_svc import service
 from notify_svc.models import Message
+from notify_svc.recipients import service as recipients
 from notify_svc.rules import BEIJING, FINAL_STATES
 from notify_svc.worker import Notifier
 
@@ -137,11 +137,11 @@ async def add_customer(
     )
     now = at or datetime.now(UTC)
     async with db.sessionmaker() as session:
-        await service.register_customers(
+        await recipients.register_customers(
             session, customers=[registered], now=now, consent_default=False
         )
         if consent:
-            await service.update_customer(
+            await recipients.update_customer(
                 session,
                 change=ev.CustomerProfileUpdated(customer_id=customer_id, marketing_consent=True),
                 at=now - timedelta(days=1),

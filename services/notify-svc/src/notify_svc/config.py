@@ -9,7 +9,9 @@ from pydantic import Field, field_validator, model_validator
 from brokerage_common import CommonSettings
 from brokerage_common.settings import check_secret, register_development_secret
 
-from . import rules
+from .delivery.rules import MAX_NUMBERS_PER_SEND, Backoff
+from .planning.rules import DEFAULT_DAILY_CAP
+from .reminders.calendar import check_announced_closures
 
 DEV_SMS_GATEWAY_KEY = register_development_secret("dev-sms-key")
 
@@ -23,7 +25,7 @@ class Settings(CommonSettings):
     sms_gateway_key: str = DEV_SMS_GATEWAY_KEY
     sms_sign_name: str = "某某证券"
     sms_timeout_s: float = Field(default=5.0, gt=0)
-    sms_batch_max: int = Field(default=rules.MAX_NUMBERS_PER_SEND, ge=1, le=1000)
+    sms_batch_max: int = Field(default=MAX_NUMBERS_PER_SEND, ge=1, le=1000)
     sms_claim_size: int = Field(default=5000, ge=1)
     sms_concurrency: int = Field(default=8, ge=1)
     sms_lanes: int = Field(default=2, ge=1, description="concurrent claim loops (PostgreSQL only)")
@@ -44,7 +46,7 @@ class Settings(CommonSettings):
     smtp_timeout_s: float = Field(default=10.0, gt=0)
 
     # Rules
-    daily_cap: int = Field(default=rules.DEFAULT_DAILY_CAP, ge=0)
+    daily_cap: int = Field(default=DEFAULT_DAILY_CAP, ge=0)
     marketing_consent_default: bool = False
     retry_base_s: float = 1.0
     retry_max_s: float = 300.0
@@ -76,7 +78,7 @@ class Settings(CommonSettings):
     @field_validator("xshg_announced_closures")
     @classmethod
     def _check_closures(cls, days: tuple[date, ...]) -> tuple[date, ...]:
-        return rules.check_announced_closures(days)
+        return check_announced_closures(days)
 
     @model_validator(mode="after")
     def _refuse_dev_gateway_key(self) -> Settings:
@@ -89,7 +91,7 @@ class Settings(CommonSettings):
             raise ValueError(f"SMS_GATEWAY_KEY must be set in {self.environment}")
         return self
 
-    def backoff(self) -> rules.Backoff:
-        return rules.Backoff(
+    def backoff(self) -> Backoff:
+        return Backoff(
             base_s=self.retry_base_s, max_s=self.retry_max_s, max_attempts=self.max_attempts
         )

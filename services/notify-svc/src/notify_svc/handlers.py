@@ -1,176 +1,39 @@
-"""notify-svc event handlers (on_<event>) and the registry the worker's idempotent consumer uses.
+"""notify-svc's event registry: every event type the worker consumes and its handler.
 
-Each trigger plans its message(s) under a dedupe key built from a business identity where
-the event has one (a transfer request id, a tier change), else from the event id, so a
-redelivered or re-published trigger never creates a second message.
+The handlers live with their domain (``recipients.handlers``, ``planning.handlers``) and take
+the worker's ``HandlerContext`` first; ``Handlers`` binds them for the idempotent consumer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Envelope, Outbox, batch_handler
 from brokerage_common import events as ev
+from brokerage_common.consumer import BatchHandler, EventHandler
 
-from . import catalog, rules, service
+from .clock import Clock, utcnow
 from .config import Settings
-from .models import PLATFORM, Recipient
-from .rules import Category, Channel
-from .service import Clock, Request, utcnow
+from .context import HandlerContext
+from .models import PLATFORM
+from .planning import handlers as planning
+from .recipients import handlers as recipients
 
+ContextHandler = Callable[[HandlerContext, AsyncSession, Any], Awaitable[None]]
 
-class Handlers:
-    """Binds the handlers to this worker's settings, outbox and clock."""
-
-    def __init__(self, settings: Settings, *, clock: Clock = utcnow) -> None:
-        self.settings = settings
-        self.clock = clock
-        self.outbox = Outbox(PLATFORM, source=settings.service_name)
-
-    async def _plan(self, session: AsyncSession, request: Request) -> service.Planned:
-        return await service.plan_message(
-            session, request=request, settings=self.settings, outbox=self.outbox, now=self.clock()
-        )
-
-    @batch_handler
-    async def on_customers_registered(
-        self, session: AsyncSession, envelopes: list[Envelope[Any]]
-    ) -> None:
-        await service.register_customers(
-            session,
-            customers=[e.data for e in envelopes],
-            now=self.clock(),
-            consent_default=self.settings.marketing_consent_default,
-        )
-
-    async def on_customer_profile_updated(
-        self, session: AsyncSession, envelope: Envelope[Any]
-    ) -> None:
-        await service.update_customer(
-            session, change=envelope.data, at=envelope.time, now=self.clock()
-        )
-
-    async def on_tier_changed(self, session: AsyncSession, envelope: Envelope[Any]) -> None:
-        """Congratulate an upgrade; tell of a downgrade (a downgrade event means it happened).
-
-        The heads-up *before* a downgrade needs the customer's assets and commission, which
-        tiering-svc holds: it asks for it with NotificationRequested(TIER_REVIEW_NOTICE).
-        """
-        change: ev.TierChanged = envelope.data
-        old, new = catalog.TIER_RANK[change.old_tier], catalog.TIER_RANK[change.new_tier]
-        if old == new:
-            return
-        template = "TIER_UP" if new > old else "TIER_DOWN"
-        await self._plan(
-            session,
-            Request(
-                trigger_ref=f"TierChanged:{change.customer_id}:{change.old_tier}>{change.new_tier}"
-                f":{change.effective_on.isoformat()}",
-                template_code=template,
-                customer_id=change.customer_id,
-                category=Category.SERVICE,
-                params={
-                    "tier": catalog.TIER_NAMES[change.new_tier],
-                    "benefits": catalog.TIER_BENEFITS[change.new_tier],
-                },
-            ),
-        )
-
-    async def _transfer_alert(
-        self,
-        session: AsyncSession,
-        *,
-        customer_id: str,
-        request_id: str,
-        kind: str,
-        market: str,
-        reason: str,
-        requested_at: Any,
-        branch_id: str | None,
-    ) -> None:
-        # Both the external request and profile-svc's record of it arrive: one alert, by request id.
-        params = {
-            "kind": catalog.TRANSFER_KINDS.get(kind, kind),
-            "market": market,
-            "reason": reason or "未说明",
-            "requested_at": requested_at.astimezone(rules.BEIJING).strftime("%Y-%m-%d %H:%M"),
-        }
-        recipient = await session.get(Recipient, customer_id)
-        route = None
-        if recipient is None and branch_id:
-            # Unknown to us yet, but the event names the branch: alert at once, without a name.
-            route = f"branch:{branch_id}"
-            params.update(customer_id=customer_id, branch_id=branch_id, name="客户")
-        await self._plan(
-            session,
-            Request(
-                trigger_ref=f"transfer:{request_id}",
-                template_code="TRANSFER_ALERT",
-                customer_id=customer_id,
-                category=Category.STAFF_ALERT,
-                params=params,
-                route=route,
-            ),
-        )
-
-    async def on_customer_transfer_requested(
-        self, session: AsyncSession, envelope: Envelope[Any]
-    ) -> None:
-        e: ev.CustomerTransferRequested = envelope.data
-        await self._transfer_alert(
-            session,
-            customer_id=e.customer_id,
-            request_id=e.request_id,
-            kind=e.kind,
-            market=e.market,
-            reason=e.reason,
-            requested_at=e.requested_at,
-            branch_id=None,
-        )
-
-    async def on_transfer_away_recorded(
-        self, session: AsyncSession, envelope: Envelope[Any]
-    ) -> None:
-        e: ev.TransferAwayRecorded = envelope.data
-        await self._transfer_alert(
-            session,
-            customer_id=e.customer_id,
-            request_id=e.request_id,
-            kind=e.kind,
-            market=e.market,
-            reason=e.reason,
-            requested_at=e.requested_at,
-            branch_id=e.branch_id,
-        )
-
-    async def on_notification_requested(
-        self, session: AsyncSession, envelope: Envelope[Any]
-    ) -> None:
-        cmd: ev.NotificationRequested = envelope.data
-        await self._plan(
-            session,
-            Request(
-                trigger_ref=f"NotificationRequested:{envelope.id}",
-                template_code=cmd.template_code,
-                customer_id=cmd.customer_id,
-                category=Category(cmd.category),
-                params=dict(cmd.params),
-                channel=Channel(cmd.channel) if cmd.channel else None,
-            ),
-        )
-
-    def registry(self) -> dict[str, Any]:
-        return {
-            ev.CustomerRegistered.TYPE: self.on_customers_registered,
-            ev.CustomerProfileUpdated.TYPE: self.on_customer_profile_updated,
-            ev.TierChanged.TYPE: self.on_tier_changed,
-            ev.CustomerTransferRequested.TYPE: self.on_customer_transfer_requested,
-            ev.TransferAwayRecorded.TYPE: self.on_transfer_away_recorded,
-            ev.NotificationRequested.TYPE: self.on_notification_requested,
-        }
-
+HANDLERS: dict[str, ContextHandler] = {
+    ev.CustomerRegistered.TYPE: recipients.on_customers_registered,
+    ev.CustomerProfileUpdated.TYPE: recipients.on_customer_profile_updated,
+    ev.TierChanged.TYPE: planning.on_tier_changed,
+    ev.CustomerTransferRequested.TYPE: planning.on_customer_transfer_requested,
+    ev.TransferAwayRecorded.TYPE: planning.on_transfer_away_recorded,
+    ev.NotificationRequested.TYPE: planning.on_notification_requested,
+}
+# Handlers that take a list of consecutive envelopes of their type (set-based writes).
+BATCHED = frozenset({ev.CustomerRegistered.TYPE})
 
 TOPICS = [
     ev.CustomerRegistered.TOPIC.name,
@@ -178,3 +41,38 @@ TOPICS = [
     ev.CustomerTransferRequested.TOPIC.name,
     ev.NotificationRequested.TOPIC.name,
 ]
+
+
+def _bind(handler: ContextHandler, ctx: HandlerContext) -> EventHandler:
+    async def handle(session: AsyncSession, envelope: Envelope[Any]) -> None:
+        await handler(ctx, session, envelope)
+
+    return handle
+
+
+def _bind_batch(handler: ContextHandler, ctx: HandlerContext) -> BatchHandler:
+    async def handle(session: AsyncSession, envelopes: list[Envelope[Any]]) -> int | None:
+        await handler(ctx, session, envelopes)
+        return None
+
+    return batch_handler(handle)
+
+
+class Handlers:
+    """The registry bound to this worker's settings, outbox and clock."""
+
+    def __init__(self, settings: Settings, *, clock: Clock = utcnow) -> None:
+        self.ctx = HandlerContext(
+            settings=settings, clock=clock, outbox=Outbox(PLATFORM, source=settings.service_name)
+        )
+
+    def registry(self) -> dict[str, EventHandler | BatchHandler]:
+        return {
+            event_type: (_bind_batch if event_type in BATCHED else _bind)(handler, self.ctx)
+            for event_type, handler in HANDLERS.items()
+        }
+
+    async def handle(self, session: AsyncSession, envelope: Envelope[Any]) -> None:
+        """Apply one envelope as the consumer would (a batched type as a batch of one)."""
+        handler = HANDLERS[envelope.type]
+        await handler(self.ctx, session, [envelope] if envelope.type in BATCHED else envelope)

@@ -8,13 +8,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from brokerage_common import Database, configure_logging, install_platform
+from brokerage_common import Database, Outbox, configure_logging, install_platform
 from brokerage_common.kafka import broker_reachable
 
-from . import service
+from .clock import Clock, utcnow
 from .config import Settings
+from .models import PLATFORM
 from .router import router
-from .service import Clock, utcnow
+from .templates.service import ensure_default_templates
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             async with db.sessionmaker() as session:
-                await service.ensure_default_templates(session, now=app.state.clock())
+                await ensure_default_templates(session, now=app.state.clock())
                 await session.commit()
         except Exception:  # noqa: BLE001 - serve anyway; the worker seeds them too
             log.warning("default templates not checked (database not migrated yet?)")
@@ -48,7 +49,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         lifespan=lifespan,
     )
-    app.state.settings = settings
     app.state.db = db
     app.state.clock = clock or utcnow
     install_platform(
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # Ready = can serve its requests (they read the database); the broker only matters
         # to the worker's relay, so it is a metric, not a reason to leave the Service.
         readiness=[db.ping],
+        outbox=Outbox(PLATFORM, source=settings.service_name),
         dependencies={
             "database": db.ping,
             "broker": lambda: broker_reachable(settings.kafka_bootstrap_servers),

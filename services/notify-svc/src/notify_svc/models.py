@@ -7,14 +7,20 @@ recipient) is unique, so a repeated trigger can never create a second message.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint, text
-from sqlmodel import Field
+from sqlalchemy import BigInteger, Column, Index, Integer, Table, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
 
 from brokerage_common.db import service_base
 from brokerage_common.tables import platform_tables
 
-Base = service_base()
+if TYPE_CHECKING:
+    # service_base() makes the class at run time (its own metadata); mypy cannot see a
+    # class in a function's result, so it checks the tables against SQLModel itself.
+    Base = SQLModel
+else:
+    Base = service_base()
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
@@ -223,3 +229,9 @@ class Circuit(Base, table=True):
 
 PLATFORM = platform_tables(Base.metadata)
 metadata = Base.metadata
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The Core table of a model, typed (SQLModel does not declare ``__table__``)."""
+    found: Table = model.metadata.tables[str(model.__tablename__)]
+    return found

@@ -14,8 +14,9 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from tenacity import (
     AsyncRetrying,
@@ -36,17 +37,26 @@ from brokerage_common import (
     run_until_stopped,
 )
 
-from . import delivery, metrics, rules, service
-from .channels import ChannelSender, ImWebhook, SendResult, SmsGateway, SmtpMailer, StatusResult
+from . import metrics
+from .campaigns import service as campaigns
+from .clock import Clock, utcnow
 from .config import Settings
+from .delivery import circuit as circuits
+from .delivery import reports
+from .delivery import service as delivery
+from .delivery.channels import ChannelSender, ImWebhook, SendResult, SmtpMailer, StatusResult
+from .delivery.rules import SendOutcome
+from .delivery.sms import SmsGateway
 from .handlers import TOPICS, Handlers
 from .models import PLATFORM
-from .rules import Channel, SendOutcome
-from .service import Clock, utcnow
+from .planning import service as planning
+from .reminders.calendar import trading_calendar_ends
+from .rules import Channel, beijing_date
+from .templates.service import ensure_default_templates
 
 log = logging.getLogger(__name__)
 
-Runner = Callable[[asyncio.Event], Awaitable[None]]
+Runner = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 OTHER_CLAIM_SIZE = 50
 QUERY_CONCURRENCY = 8
 
@@ -102,7 +112,7 @@ class Notifier:
 
     async def prepare(self) -> None:
         async with self.db.sessionmaker() as session:
-            await service.ensure_default_templates(session, now=self.clock())
+            await ensure_default_templates(session, now=self.clock())
             await session.commit()
 
     async def aclose(self) -> None:
@@ -119,19 +129,19 @@ class Notifier:
         probe = False
         async with self.db.sessionmaker() as session:
             if is_sms:
-                circuit = await delivery.load_circuit(session, name=delivery.SMS_GATEWAY, now=at)
-                if circuit.state == "open":
-                    if circuit.retry_at is not None and at < circuit.retry_at:
-                        await session.commit()
-                        return 0
-                    # Cool-down over: half-open, one message probes the gateway.
-                    await delivery.set_circuit(
-                        session, name=delivery.SMS_GATEWAY, state="half_open", now=at
+                stored = await circuits.load_breaker(session, name=circuits.SMS_GATEWAY, now=at)
+                breaker = stored.before_send(at)
+                if breaker.stops_sending:
+                    await session.commit()
+                    return 0
+                if breaker != stored:
+                    await circuits.save_breaker(
+                        session, name=circuits.SMS_GATEWAY, breaker=breaker, now=at
                     )
-                probe = circuit.state == "half_open"
+                probe = breaker.probing
             await session.commit()
         limit = 1 if probe else (s.sms_claim_size if is_sms else OTHER_CLAIM_SIZE)
-        groups: list[delivery.Group] = []
+        groups: list[delivery.SendBatch] = []
         async for attempt in _db_retry():
             with attempt:
                 async with self.db.sessionmaker() as session:
@@ -151,11 +161,11 @@ class Notifier:
         return sum(len(g.items) for g in groups)
 
     async def _send_all(
-        self, sender: ChannelSender, groups: Sequence[delivery.Group]
-    ) -> list[tuple[delivery.Group, SendResult]]:
+        self, sender: ChannelSender, groups: Sequence[delivery.SendBatch]
+    ) -> list[tuple[delivery.SendBatch, SendResult]]:
         limit = asyncio.Semaphore(self.settings.sms_concurrency)
 
-        async def one(group: delivery.Group) -> SendResult:
+        async def one(group: delivery.SendBatch) -> SendResult:
             async with limit:
                 try:
                     return await sender.send(group.outgoing())
@@ -169,7 +179,7 @@ class Notifier:
     async def _record(
         self,
         sender: ChannelSender,
-        results: list[tuple[delivery.Group, SendResult]],
+        results: list[tuple[delivery.SendBatch, SendResult]],
         *,
         now: datetime,
         probe: bool,
@@ -194,28 +204,34 @@ class Notifier:
                     )
                     if sender.channel == Channel.SMS:
                         if recorded.open_circuit:
-                            await delivery.open_circuit(
+                            await circuits.open_circuit(
                                 session,
-                                name=delivery.SMS_GATEWAY,
+                                name=circuits.SMS_GATEWAY,
                                 code=recorded.open_circuit,
                                 now=now,
                                 settings=self.settings,
                                 outbox=self.outbox,
                             )
                         elif probe:
-                            await delivery.set_circuit(
-                                session, name=delivery.SMS_GATEWAY, state="closed", now=now
+                            breaker = await circuits.load_breaker(
+                                session, name=circuits.SMS_GATEWAY, now=now
+                            )
+                            await circuits.save_breaker(
+                                session,
+                                name=circuits.SMS_GATEWAY,
+                                breaker=breaker.succeeded(),
+                                now=now,
                             )
                     await session.commit()
 
     # ------------------------------------------------------------------ reports and reconciliation
 
     async def apply_reports_once(self, *, now: datetime | None = None) -> int:
-        stats = delivery.Applied()
+        stats = reports.ReportStats()
         async for attempt in _db_retry():
             with attempt:
                 async with self.db.sessionmaker() as session:
-                    stats = await delivery.apply_reports(
+                    stats = await reports.apply_reports(
                         session, now=now or self.clock(), outbox=self.outbox
                     )
                     await session.commit()
@@ -224,11 +240,11 @@ class Notifier:
     async def reconcile_once(self, *, now: datetime | None = None) -> int:
         """Ask the provider about unknown sends and overdue reports; settle what it says."""
         at = now or self.clock()
-        checks: dict[str, list[delivery.Check]] = {}
+        checks: dict[str, list[reports.StatusCheck]] = {}
         async for attempt in _db_retry():
             with attempt:
                 async with self.db.sessionmaker() as session:
-                    checks = await delivery.claim_checks(session, now=at, settings=self.settings)
+                    checks = await reports.claim_checks(session, now=at, settings=self.settings)
                     await session.commit()
         if not checks:
             return 0
@@ -243,7 +259,7 @@ class Notifier:
             with attempt:
                 async with self.db.sessionmaker() as session:
                     for (out_id, rows), status in zip(checks.items(), statuses, strict=True):
-                        await delivery.record_check(
+                        await reports.record_check(
                             session,
                             out_id=out_id,
                             checks=rows,
@@ -258,8 +274,8 @@ class Notifier:
     async def expire_once(self, *, now: datetime | None = None) -> int:
         async with self.db.sessionmaker() as session:
             at = now or self.clock()
-            n = await delivery.expire_overdue(session, now=at, outbox=self.outbox)
-            await delivery.purge_reports(session, now=at)
+            n = await reports.expire_overdue(session, now=at, outbox=self.outbox)
+            await reports.purge_reports(session, now=at)
             await session.commit()
         return n
 
@@ -267,7 +283,7 @@ class Notifier:
 
     async def plan_pending_once(self, *, now: datetime | None = None) -> int:
         async with self.db.sessionmaker() as session:
-            n = await service.replan_pending(
+            n = await planning.replan_pending(
                 session, settings=self.settings, outbox=self.outbox, now=now or self.clock()
             )
             await session.commit()
@@ -276,10 +292,10 @@ class Notifier:
     async def expand_campaigns_once(self, *, now: datetime | None = None) -> bool:
         """Expand one chunk of the oldest unfinished campaign; False when there is none."""
         async with self.db.sessionmaker() as session:
-            campaign = await service.next_campaign(session)
+            campaign = await campaigns.next_campaign(session)
             if campaign is None:
                 return False
-            await service.expand_campaign(
+            await campaigns.expand_campaign(
                 session, campaign=campaign, settings=self.settings, now=now or self.clock()
             )
             await session.commit()
@@ -297,17 +313,17 @@ class Notifier:
         """Birthday and holiday greetings for today (Beijing); idempotent. Also checks how
         long the trading calendar lasts."""
         at = now or self.clock()
-        today = rules.beijing_date(at)
+        today = beijing_date(at)
         self.check_calendar(today)
         async with self.db.sessionmaker() as session:
-            created = await service.plan_daily_greetings(session, today=today, now=at)
+            created = await campaigns.plan_daily_greetings(session, today=today, now=at)
             await session.commit()
         return created
 
     def check_calendar(self, today: date) -> int:
         """Days the trading calendar has left, as a gauge; a warning when they run short
         (the exchange announces a year's closures in December)."""
-        ends = rules.trading_calendar_ends(self.settings.xshg_announced_closures)
+        ends = trading_calendar_ends(self.settings.xshg_announced_closures)
         left = (ends - today).days
         metrics.TRADING_CALENDAR_DAYS_LEFT.set(left)
         if left <= self.settings.calendar_warn_days:

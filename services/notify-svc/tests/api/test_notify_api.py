@@ -14,7 +14,11 @@ from notify_testkit import FakeClock, add_customer, messages, phone_of, service_
 from brokerage_common import Database
 from notify_svc.config import Settings
 from notify_svc.main import create_app
-from notify_svc.rules import check_announced_closures, library_closures, trading_day_before
+from notify_svc.reminders.calendar import (
+    check_announced_closures,
+    library_closures,
+    trading_day_before,
+)
 
 Token = Callable[..., str]
 

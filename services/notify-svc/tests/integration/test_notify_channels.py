@@ -21,8 +21,8 @@ from starlette.routing import Route
 
 from brokerage_common import Database, new_envelope
 from brokerage_common import events as ev
-from notify_svc import delivery
 from notify_svc.config import Settings
+from notify_svc.delivery.circuit import SMS_GATEWAY
 from notify_svc.handlers import Handlers
 from notify_svc.models import Circuit
 from notify_svc.rules import BEIJING
@@ -98,8 +98,8 @@ async def test_a_transfer_request_alerts_the_branch_service_channel_at_once(
         requested_at=requested_at,
     )
     async with db.sessionmaker() as session:
-        await handlers.on_customer_transfer_requested(session, new_envelope(external, source="x"))
-        await handlers.on_transfer_away_recorded(session, new_envelope(recorded, source="y"))
+        await handlers.handle(session, new_envelope(external, source="x"))
+        await handlers.handle(session, new_envelope(recorded, source="y"))
         await session.commit()
     assert await im_notifier.send_due(im_notifier.im) == 1
 
@@ -128,7 +128,7 @@ async def test_the_im_channel_off_suppresses_instead_of_failing_silently(
         source="x",
     )
     async with db.sessionmaker() as session:
-        await handlers.on_notification_requested(session, env)
+        await handlers.handle(session, env)
         await session.commit()
     await notifier.send_due(notifier.im)
     (m,) = await messages(db)
@@ -156,13 +156,13 @@ async def test_the_circuit_opens_on_amount_not_enough_alerts_ops_and_half_opens_
             source="x",
         )
         async with db.sessionmaker() as session:
-            await handlers.on_notification_requested(session, env)
+            await handlers.handle(session, env)
             await session.commit()
     await gateway.control(error_code="isv.AMOUNT_NOT_ENOUGH")
 
     assert await n.send_due(n.sms) == 2
     async with db.sessionmaker() as session:
-        circuit = await session.get(Circuit, delivery.SMS_GATEWAY)
+        circuit = await session.get(Circuit, SMS_GATEWAY)
         assert circuit is not None
         assert (circuit.state, circuit.reason) == ("open", "isv.AMOUNT_NOT_ENOUGH")
     assert gauge("notify_circuit_state", gateway="sms") == 2
@@ -237,7 +237,7 @@ async def test_email_goes_through_smtp_to_customers_who_prefer_it(
         effective_on=datetime(2026, 11, 20).date(),
     )
     async with db.sessionmaker() as session:
-        await Handlers(settings, clock=clock).on_tier_changed(
+        await Handlers(settings, clock=clock).handle(
             session, new_envelope(change, source="tiering-svc")
         )
         await session.commit()

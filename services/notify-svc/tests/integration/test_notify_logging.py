@@ -86,7 +86,7 @@ async def test_no_phone_number_reaches_a_log_line(
             source="test",
         )
         async with db.sessionmaker() as session:
-            await handlers.on_notification_requested(session, env)
+            await handlers.handle(session, env)
             await session.commit()
     await gateway.control(
         callback_url=f"{api_server.url}/v1/sms/delivery-reports",
@@ -106,7 +106,7 @@ async def test_no_phone_number_reaches_a_log_line(
     await gateway.control(error_code="isv.SMS_SIGNATURE_ILLEGAL", fail_rate=0.0)
     await add_customer(db, "C0009", name="客户9")
     async with db.sessionmaker() as session:
-        await handlers.on_tier_changed(
+        await handlers.handle(
             session,
             new_envelope(
                 ev.TierChanged(

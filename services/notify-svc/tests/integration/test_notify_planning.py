@@ -14,10 +14,16 @@ from sqlalchemy import select, update
 
 from brokerage_common import Database, new_envelope
 from brokerage_common import events as ev
-from notify_svc import rules, service
+from notify_svc.agreements import service as agreements
+from notify_svc.campaigns import rules as campaign_rules
 from notify_svc.handlers import Handlers
 from notify_svc.models import PLATFORM, Message, Recipient
+from notify_svc.planning import rules as planning_rules
+from notify_svc.recipients import service as recipients
+from notify_svc.reminders import calendar
+from notify_svc.reminders import service as reminders
 from notify_svc.rules import BEIJING
+from notify_svc.templates import rules as template_rules
 from notify_svc.worker import Notifier
 
 
@@ -39,7 +45,7 @@ async def ask(
         source="test",
     )
     async with db.sessionmaker() as session:
-        await handlers.on_notification_requested(session, env)
+        await handlers.handle(session, env)
         await session.commit()
 
 
@@ -74,20 +80,20 @@ async def test_birthday_and_holiday_greetings_are_planned_once_for_the_morning(
     morning = datetime(2026, 10, 1, 8, 0, tzinfo=BEIJING)
     assert {(m.state, m.next_attempt_at) for m in planned} == {("scheduled", morning)}
     # The dedupe key computed in SQL is the one rules.dedupe_key gives.
-    assert birthday[0].dedupe_key == rules.ordered_dedupe_key(
+    assert birthday[0].dedupe_key == planning_rules.ordered_dedupe_key(
         trigger_event_id="campaign:birthday-2026-10-01", template_code="BIRTHDAY", recipient="C0001"
     )
 
 
 async def test_a_29_february_birthday_is_greeted_on_28_february_in_other_years() -> None:
-    assert rules.birthday_month_days(date(2027, 2, 28)) == ["02-28", "02-29"]
-    assert rules.birthday_month_days(date(2028, 2, 28)) == ["02-28"]
+    assert campaign_rules.birthday_month_days(date(2027, 2, 28)) == ["02-28", "02-29"]
+    assert campaign_rules.birthday_month_days(date(2028, 2, 28)) == ["02-28"]
 
 
 async def test_the_daily_job_warns_while_the_trading_calendar_runs_out(
     notifier: Notifier, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ends = rules.trading_calendar_ends(notifier.settings.xshg_announced_closures)
+    ends = calendar.trading_calendar_ends(notifier.settings.xshg_announced_closures)
     days_left = notifier.settings.calendar_warn_days  # the last day it still warns
     clock.set(datetime.combine(ends - timedelta(days_left), time(8), tzinfo=BEIJING))
     with caplog.at_level(logging.WARNING, logger="notify_svc.worker"):
@@ -135,7 +141,7 @@ async def test_advisory_content_needs_a_valid_agreement_and_carries_the_risk_dis
     await add_customer(db, "C0001", consent=False)  # advisory needs no marketing consent
     await ask(db, handlers, "C0001", "ADVISORY_DIGEST", "advisory", {"summary": "关注银行板块"})
     async with db.sessionmaker() as session:
-        await service.record_agreement(
+        await agreements.record_agreement(
             session,
             customer_id="C0001",
             agreement_id="AG-1",
@@ -153,7 +159,7 @@ async def test_advisory_content_needs_a_valid_agreement_and_carries_the_risk_dis
     }
     (sent,) = [m for m in planned if m.state == "scheduled"]
     assert sent.body is not None
-    assert sent.body.endswith(rules.RISK_DISCLOSURE)
+    assert sent.body.endswith(template_rules.RISK_DISCLOSURE)
 
 
 async def test_a_declared_category_that_differs_from_the_template_fails_visibly(
@@ -177,7 +183,7 @@ async def test_reminders_are_counted_in_trading_days(
 ) -> None:
     await add_customer(db, "C0001")
     async with db.sessionmaker() as session:
-        ipo = await service.schedule_reminders(
+        ipo = await reminders.schedule_reminders(
             session,
             kind="ipo",
             customer_ids=["C0001"],
@@ -191,7 +197,7 @@ async def test_reminders_are_counted_in_trading_days(
             outbox=notifier.outbox,
             now=clock(),
         )
-        warrant = await service.schedule_reminders(
+        warrant = await reminders.schedule_reminders(
             session,
             kind="warrant_exercise",
             customer_ids=["C0001"],
@@ -251,9 +257,9 @@ async def test_an_older_consent_event_does_not_undo_a_newer_opt_out(
     await add_customer(db, "C0001", consent=False)
     replied_at = clock()
     async with db.sessionmaker() as session:
-        await service.record_replies(session, replies=[("13900000001", "T")], now=replied_at)
+        await recipients.record_replies(session, replies=[("13900000001", "T")], now=replied_at)
         older = ev.CustomerProfileUpdated(customer_id="C0001", marketing_consent=True)
-        await service.update_customer(
+        await recipients.update_customer(
             session, change=older, at=replied_at - timedelta(minutes=1), now=clock()
         )
         await session.commit()
@@ -261,13 +267,13 @@ async def test_an_older_consent_event_does_not_undo_a_newer_opt_out(
         assert recipient is not None
         assert recipient.marketing_consent is False
         # Consent given again at the counter after the opt-out: it counts, the opt-out is lifted.
-        await service.update_customer(
+        await recipients.update_customer(
             session, change=older, at=replied_at + timedelta(days=1), now=clock()
         )
         await session.commit()
         await session.refresh(recipient)
         assert recipient.marketing_consent is True
-        assert not await service.is_opted_out(session, phone="13900000001")
+        assert not await recipients.is_opted_out(session, phone="13900000001")
 
 
 async def test_an_accepted_send_without_a_report_expires_after_72_hours(

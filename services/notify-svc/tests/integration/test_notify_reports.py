@@ -39,7 +39,7 @@ async def tier_up(db: Database, handlers: Handlers, customer_id: str) -> None:
         source="test",
     )
     async with db.sessionmaker() as session:
-        await handlers.on_notification_requested(session, env)
+        await handlers.handle(session, env)
         await session.commit()
 
 

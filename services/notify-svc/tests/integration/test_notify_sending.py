@@ -11,9 +11,10 @@ from sqlalchemy import update
 
 from brokerage_common import Database, new_envelope
 from brokerage_common import events as ev
-from notify_svc import service
+from notify_svc.campaigns import service as campaigns
 from notify_svc.handlers import Handlers
 from notify_svc.models import Message
+from notify_svc.recipients import service as recipients
 from notify_svc.rules import BEIJING
 from notify_svc.worker import Notifier
 
@@ -39,7 +40,7 @@ async def request(
         event_id=event_id,
     )
     async with db.sessionmaker() as session:
-        await handlers.on_notification_requested(session, env)
+        await handlers.handle(session, env)
         await session.commit()
 
 
@@ -101,7 +102,7 @@ async def test_a_repeated_trigger_sends_nothing_new(
     # The same event redelivered, and the same change re-published under a new event id.
     for env in (first, first, new_envelope(change, source="tiering-svc")):
         async with db.sessionmaker() as session:
-            await handlers.on_tier_changed(session, env)
+            await handlers.handle(session, env)
             await session.commit()
     await drive(notifier, clock)
     for _ in range(3):
@@ -151,7 +152,7 @@ async def test_an_opted_out_number_gets_no_marketing_but_still_a_risk_notice(
     seminar = {"date": "周六", "place": "营业部"}
     await request(db, handlers, "C0001", "SEMINAR_INVITE", "marketing", seminar, event_id="E-a")
     async with db.sessionmaker() as session:
-        await service.record_replies(session, replies=[(phone_of(1), "退订")], now=clock())
+        await recipients.record_replies(session, replies=[(phone_of(1), "退订")], now=clock())
         await session.commit()
     await request(db, handlers, "C0001", "SEMINAR_INVITE", "marketing", seminar, event_id="E-b")
     await request(db, handlers, "C0002", "SEMINAR_INVITE", "marketing", seminar, event_id="E-c")
@@ -235,7 +236,7 @@ async def test_a_crash_while_submitting_is_settled_by_query_never_by_a_blind_res
     await add_customer(db, "C0001")
     await request(db, handlers, "C0001", "RISK_NOTICE", "service", risk())
     # The sender committed "submitting", sent, and died before recording the answer.
-    from notify_svc import delivery
+    from notify_svc.delivery import service as delivery
 
     async with db.sessionmaker() as session:
         (group,) = await delivery.claim(
@@ -291,9 +292,9 @@ async def test_a_campaign_expands_set_based_and_reports_progress(
     for i in range(1, 13):
         await add_customer(db, f"C{i:04d}", consent=i != 3, branch_id="B001" if i <= 10 else "B002")
     async with db.sessionmaker() as session:
-        await service.record_replies(session, replies=[(phone_of(4), "T")], now=clock())
+        await recipients.record_replies(session, replies=[(phone_of(4), "T")], now=clock())
         seminar: dict[str, Any] = {"date": "周六", "place": "营业部"}
-        segment, _ = await service.create_campaign(
+        segment, _ = await campaigns.create_campaign(
             session,
             template_code="SEMINAR_INVITE",
             name="策略会",
@@ -305,7 +306,7 @@ async def test_a_campaign_expands_set_based_and_reports_progress(
             actor="staff:S1",
             now=clock(),
         )
-        listed, _ = await service.create_campaign(
+        listed, _ = await campaigns.create_campaign(
             session,
             template_code="SEMINAR_INVITE",
             name="策略会",
@@ -324,8 +325,8 @@ async def test_a_campaign_expands_set_based_and_reports_progress(
     await drive(notifier, clock)
 
     async with db.sessionmaker() as session:
-        seg, seg_counts = await service.campaign_progress(session, campaign_id=segment.id)
-        lst, lst_counts = await service.campaign_progress(session, campaign_id=listed.id)
+        seg, seg_counts = await campaigns.campaign_progress(session, campaign_id=segment.id)
+        lst, lst_counts = await campaigns.campaign_progress(session, campaign_id=listed.id)
     # Branch B001, consenting, not opted out: C0001, C0002, C0005..C0010.
     assert seg.state == "expanded"
     assert seg_counts == {"delivered": 8}

@@ -4,43 +4,40 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from notify_svc.rules import (
-    BEIJING,
-    DEFAULT_DAILY_CAP,
-    FINAL_STATES,
-    HOLIDAY_CHINESE_NAMES,
-    MARKETING_WINDOW,
-    OPT_OUT_KEYWORDS,
-    OPT_OUT_TEXT,
+from notify_svc.campaigns.rules import HOLIDAY_CHINESE_NAMES, holiday_greeting_name
+from notify_svc.delivery.rules import (
     REPORT_TIMEOUT,
-    RISK_DISCLOSURE,
-    SEND_CODE_OUTCOMES,
-    TRANSITIONS,
     Backoff,
-    Category,
-    Channel,
     SendOutcome,
-    State,
-    SuppressReason,
-    apply_report,
     batch_by_params,
-    beijing_date,
-    can_transition,
-    classify_send_result,
     counts_as_attempt,
-    dedupe_key,
-    earliest_send_at,
-    holiday_greeting_name,
-    ipo_reminder_days,
     is_expired,
-    is_opt_out_reply,
-    is_trading_day,
-    marketing_send_at,
-    may_send,
-    needs_window,
     retry_delay,
     state_after_send,
-    trading_day_offset,
+)
+from notify_svc.delivery.sms import SEND_CODE_OUTCOMES, classify_send_result
+from notify_svc.planning.rules import DEFAULT_DAILY_CAP, SuppressReason, dedupe_key, may_send
+from notify_svc.recipients.rules import OPT_OUT_KEYWORDS, is_opt_out_reply
+from notify_svc.reminders.calendar import is_trading_day, trading_day_offset
+from notify_svc.reminders.rules import ipo_reminder_days
+from notify_svc.rules import (
+    BEIJING,
+    FINAL_STATES,
+    MARKETING_WINDOW,
+    TRANSITIONS,
+    Category,
+    Channel,
+    State,
+    apply_report,
+    beijing_date,
+    can_transition,
+    earliest_send_at,
+    marketing_send_at,
+    needs_window,
+)
+from notify_svc.templates.rules import (
+    OPT_OUT_TEXT,
+    RISK_DISCLOSURE,
     with_opt_out,
     with_risk_disclosure,
 )
@@ -641,3 +638,30 @@ def test_holiday_chinese_names():
     assert HOLIDAY_CHINESE_NAMES["National Day"] == "国庆节"
     assert HOLIDAY_CHINESE_NAMES["Spring Festival"] == "春节"
     assert HOLIDAY_CHINESE_NAMES["Mid-autumn Festival"] == "中秋"
+
+
+# ---------------------------------------------------------------- the suppression rule table
+
+
+def test_every_suppression_rule_has_its_sql_predicate_and_the_first_that_holds_wins():
+    from notify_svc.planning.facts import SQL_PREDICATES
+    from notify_svc.planning.rules import SUPPRESS_RULES, Facts, suppress_reason
+
+    assert [r.reason for r in SUPPRESS_RULES] == [
+        SuppressReason.NO_MARKETING_CONSENT,
+        SuppressReason.NO_ADVISORY_AGREEMENT,
+        SuppressReason.DAILY_CAP_REACHED,
+    ]
+    assert set(SQL_PREDICATES) == {r.reason for r in SUPPRESS_RULES}
+    nothing = Facts(
+        marketing_consent=False, opted_out=True, has_advisory_agreement=False, sent_today=9
+    )
+    assert suppress_reason(Category.MARKETING, nothing, daily_cap=5) == "no_marketing_consent"
+    assert suppress_reason(Category.ADVISORY, nothing, daily_cap=5) == "no_advisory_agreement"
+    assert suppress_reason(Category.SERVICE, nothing, daily_cap=5) is None
+    assert suppress_reason(Category.STAFF_ALERT, nothing, daily_cap=5) is None
+    consented = Facts(
+        marketing_consent=True, opted_out=False, has_advisory_agreement=True, sent_today=5
+    )
+    assert suppress_reason(Category.MARKETING, consented, daily_cap=5) == "daily_cap_reached"
+    assert suppress_reason(Category.MARKETING, consented, daily_cap=6) is None

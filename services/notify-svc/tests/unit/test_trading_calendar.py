@@ -12,17 +12,16 @@ import pytest
 from pydantic import ValidationError
 
 from notify_svc.config import Settings
-from notify_svc.rules import (
+from notify_svc.reminders.calendar import (
     CalendarNotCovered,
     check_announced_closures,
-    ipo_reminder_days,
     is_trading_day,
     library_closures,
     trading_calendar_ends,
     trading_day_before,
     trading_day_offset,
-    warrant_reminder_days,
 )
+from notify_svc.reminders.rules import ipo_reminder_days, warrant_reminder_days
 
 LAST = max(library_closures()).year  # the library's last year (2026 with 4.13.2)
 NEXT = LAST + 1

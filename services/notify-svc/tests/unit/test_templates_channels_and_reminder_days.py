@@ -4,20 +4,11 @@ from datetime import date
 
 import pytest
 
-from notify_svc.rules import (
-    Category,
-    Channel,
-    choose_channel,
-    content_for,
-    mask_address,
-    missing_params,
-    ordered_dedupe_key,
-    render,
-    template_fields,
-    trading_day_before,
-    trigger_key,
-    warrant_reminder_days,
-)
+from notify_svc.planning.rules import choose_channel, ordered_dedupe_key, trigger_key
+from notify_svc.reminders.calendar import trading_day_before
+from notify_svc.reminders.rules import warrant_reminder_days
+from notify_svc.rules import Category, Channel, mask_address
+from notify_svc.templates.rules import content_for, missing_params, render, template_fields
 
 
 @pytest.mark.parametrize(

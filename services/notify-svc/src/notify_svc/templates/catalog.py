@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .rules import Category, Channel
+from ..rules import Category, Channel
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from typing import Any, Protocol
 
 import aiosmtplib
 import httpx
-import orjson
 
-from .config import Settings
-from .rules import Channel, SendOutcome, classify_send_result
+from ..config import Settings
+from ..rules import Channel
+from .rules import SendOutcome
 
 log = logging.getLogger(__name__)
 
@@ -65,90 +65,6 @@ class ChannelSender(Protocol):
     async def aclose(self) -> None: ...
 
 
-# Nothing left the process: safe to retry. Every other transport error may have reached the
-# provider (a read timeout, a dropped connection after the body went out): unknown.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
-
-
-class SmsGateway:
-    """Client of the provider contract: ``POST /sms/send`` and ``GET /sms/status``."""
-
-    channel = Channel.SMS
-    confirms_delivery = False
-
-    def __init__(self, settings: Settings, *, client: httpx.AsyncClient | None = None) -> None:
-        self.sign_name = settings.sms_sign_name
-        self.max_batch = settings.sms_batch_max
-        connections = settings.sms_concurrency * settings.sms_lanes + 4
-        self._client = client or httpx.AsyncClient(
-            base_url=settings.sms_gateway_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {settings.sms_gateway_key}"},
-            timeout=httpx.Timeout(settings.sms_timeout_s),
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-        )
-
-    @property
-    def enabled(self) -> bool:
-        return True
-
-    async def send(self, item: Outgoing) -> SendResult:
-        body = {
-            "phone_numbers": item.addresses,
-            "sign_name": self.sign_name,
-            "template_code": item.template_code,
-            "template_param": item.params,
-            "out_id": item.out_id,
-        }
-        try:
-            response = await self._client.post(
-                "/sms/send",
-                content=orjson.dumps(body),
-                headers={"content-type": "application/json"},
-            )
-        except _NOT_SENT as exc:
-            log.warning(
-                "sms send not delivered to the gateway", extra={"error": type(exc).__name__}
-            )
-            return SendResult(classify_send_result(http_status=None, code=None))
-        except httpx.TransportError as exc:
-            log.warning(
-                "sms send timed out after sending",
-                extra={"out_id": item.out_id, "error": type(exc).__name__},
-            )
-            return SendResult(
-                classify_send_result(http_status=None, code=None, timed_out_after_send=True)
-            )
-        code = _code_of(response)
-        outcome = classify_send_result(http_status=response.status_code, code=code)
-        payload = _json(response)
-        biz_id = payload.get("biz_id") if isinstance(payload, dict) else None
-        return SendResult(
-            outcome,
-            code=code,
-            biz_id=str(biz_id) if biz_id else None,
-            http_status=response.status_code,
-        )
-
-    async def query_status(self, out_id: str) -> StatusResult:
-        try:
-            response = await self._client.get("/sms/status", params={"out_id": out_id})
-        except httpx.HTTPError as exc:
-            log.warning("sms status query failed", extra={"error": type(exc).__name__})
-            return StatusResult(ok=False)
-        payload = _json(response)
-        if (
-            response.status_code != 200
-            or not isinstance(payload, dict)
-            or payload.get("code") != "OK"
-        ):
-            return StatusResult(ok=False)
-        reports = payload.get("reports")
-        return StatusResult(ok=True, reports=[r for r in reports or [] if isinstance(r, dict)])
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-
 class ImWebhook:
     """Enterprise-IM group robot webhook: ``{"msgtype": "text", "text": {"content": ...}}``.
 
@@ -193,7 +109,7 @@ class ImWebhook:
             return SendResult(
                 SendOutcome.PERMANENT_FAILURE, code=f"http_{status}", http_status=status
             )
-        payload = _json(response)
+        payload = json_of(response)
         errcode = payload.get("errcode") if isinstance(payload, dict) else None
         if errcode in (None, 0):
             return SendResult(SendOutcome.ACCEPTED, http_status=status)
@@ -255,14 +171,14 @@ class SmtpMailer:
         return None
 
 
-def _json(response: httpx.Response) -> Any:
+def json_of(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError:
         return None
 
 
-def _code_of(response: httpx.Response) -> str | None:
-    payload = _json(response)
+def code_of(response: httpx.Response) -> str | None:
+    payload = json_of(response)
     code = payload.get("code") if isinstance(payload, dict) else None
     return code if isinstance(code, str) else None

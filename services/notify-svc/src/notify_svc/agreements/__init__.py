@@ -1,0 +1,4 @@
+"""Advisory agreements (投资顾问协议) recorded by branch staff.
+
+Kept apart: this moves to advisory-svc when it exists (then notify consumes its event).
+"""
