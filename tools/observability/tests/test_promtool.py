@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from brokerage_observability import build
+from brokerage_observability import build, dashboards
 
 PROMTOOL = shutil.which("promtool")
 RULES = build.ROOT / build.RULES_FILE
@@ -86,3 +86,27 @@ def test_a_broken_rule_fails_its_unit_tests(mutation: tuple[str, str], tmp_path:
     shutil.copy(UNIT_TESTS, tmp_path / UNIT_TESTS.name)
     result = promtool("test", "rules", tmp_path / UNIT_TESTS.name)
     assert result.returncode != 0, result.stdout
+
+
+def test_every_dashboard_query_parses(tmp_path: Path) -> None:
+    """promtool parses each panel's PromQL (as a recording rule; Grafana's range variables
+    replaced by a fixed window), so a typo in a panel fails here, not on a dashboard."""
+    exprs = [
+        target["expr"].replace("$__rate_interval", "5m").replace("$__range", "1h")
+        for builder in dashboards.DASHBOARDS.values()
+        for panel in dashboards.to_json(builder())["panels"]
+        for target in panel.get("targets", [])
+    ]
+    assert exprs
+    rules = [{"record": f"dashboard:query{n}", "expr": expr} for n, expr in enumerate(exprs)]
+    (tmp_path / "queries.yml").write_text(
+        yaml.safe_dump({"groups": [{"name": "q", "rules": rules}]})
+    )
+    result = promtool("check", "rules", tmp_path / "queries.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (tmp_path / "broken.yml").write_text(
+        yaml.safe_dump(
+            {"groups": [{"name": "q", "rules": [{"record": "x:y", "expr": "sum(rate(a[5m])"}]}]}
+        )
+    )
+    assert promtool("check", "rules", tmp_path / "broken.yml").returncode != 0
