@@ -21,6 +21,7 @@ import yaml
 
 from . import alerts, dashboards
 
+# The repository root: this runs from the source tree (make install installs it editable).
 ROOT = Path(__file__).resolve().parents[4]
 DASHBOARD_DIR = Path("deploy/grafana/dashboards")
 RULES_FILE = Path("deploy/prometheus/rules/brokerage-cs.rules.yml")

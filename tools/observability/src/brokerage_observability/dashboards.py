@@ -4,6 +4,16 @@ Built with grafana-foundation-sdk; ``build`` writes them to ``deploy/grafana/das
 A service's dashboard is the shared rows (requests, consumer, outbox) plus its own panels:
 adding a service is one small function in ``SERVICES`` (see ``notify_dashboard``).
 
+A service to come, e.g. advisory-svc, once its metrics are in ``metric_names``::
+
+    def advisory_rows() -> list[tuple[str, list[Panel]]]:
+        return [("Retention", [graph("Cases open", query(f"sum({m.CASES_OPEN.name})"))])]
+
+    DASHBOARDS["advisory-svc"] = lambda: service_dashboard(
+        ServiceDashboard("advisory-svc", "advisory-svc", consumer="advisory-svc",
+                         rows=advisory_rows)
+    )
+
 Queries use only the metrics' own labels (``service``, ``consumer``, ...), never a scrape
 target's, so the same JSON works under compose (static targets) and Kubernetes (PodMonitor).
 """
