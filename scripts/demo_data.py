@@ -40,10 +40,11 @@ def tokens(secret: str) -> dict[str, str]:
             scopes=["tiering:config"],
             ttl_s=TTL,
         ),
-        # An adviser (咨询人员) of the branch: publishes content at advisory-svc (api.md).
+        # An adviser (咨询人员) of the branch: publishes content at advisory-svc (api.md); the
+        # same person as the console's demo adviser S004 陈涛.
         "adviser (branch B001)": issue_token(
             secret=secret,
-            sub="S002",
+            sub="S004",
             role="staff",
             branch_id=BRANCH,
             staff_roles=["adviser"],

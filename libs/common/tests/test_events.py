@@ -75,7 +75,10 @@ TRANSFER_REQUESTED: dict[str, Any] = {
 
 def wrap(event_type: str, data: dict[str, Any], **envelope: Any) -> bytes:
     obj = copy.deepcopy(ENVELOPE)
-    obj.update(type=event_type, data=copy.deepcopy(data), **envelope)
+    # events.md: the subject is the event's key (the customer, or a close's security code)
+    subject = data.get("customer_id", data.get("security_code", obj["subject"]))
+    obj.update(type=event_type, subject=subject, data=copy.deepcopy(data))
+    obj.update(envelope)
     return orjson.dumps(obj)
 
 

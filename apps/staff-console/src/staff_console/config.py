@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, Field, model_validator
 
 from brokerage_common import CommonSettings
@@ -23,6 +25,8 @@ class DemoStaff(BaseModel):
 
 
 class Settings(CommonSettings):
+    USES_DATABASE: ClassVar[bool] = False  # it owns no data: every page calls the services
+
     service_name: str = "staff-console"
     profile_url: str = "http://127.0.0.1:8001"
     tiering_url: str = "http://127.0.0.1:8002"

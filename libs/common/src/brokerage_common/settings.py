@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,6 +63,9 @@ class CommonSettings(BaseSettings):
     """What every service needs: where its database and the broker are, and how to check tokens."""
 
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+    # False for a process with no database of its own (the staff console): its
+    # DATABASE_URL is never used, so production does not ask it to be PostgreSQL.
+    USES_DATABASE: ClassVar[bool] = True
 
     service_name: str = "service"
     environment: Environment = Field(default="local", description=" | ".join(ENVIRONMENTS))
@@ -120,7 +123,7 @@ class CommonSettings(BaseSettings):
                     f"AUTH_JWT_PUBLIC_KEY or AUTH_JWT_SECRET must be set (environment {env!r})"
                 )
             self.auth_jwt_secret = DEV_JWT_SECRET
-        if self.is_production and self.is_sqlite:
+        if self.USES_DATABASE and self.is_production and self.is_sqlite:
             raise ValueError("DATABASE_URL must not be SQLite in production")
         return self
 
