@@ -17,7 +17,7 @@ class Customer(Base, table=True):
     __tablename__ = "customer"
     # The branch list (GET /v1/customers) pages by customer id and searches by name prefix or
     # by the visible digits of a masked phone, always inside one branch. text_pattern_ops lets
-    # PostgreSQL use the b-tree for `name LIKE '张%'` under any collation (ADR 0014).
+    # PostgreSQL use the b-tree for `name LIKE '张%'` under any collation (ADR 0015).
     __table_args__ = (
         Index("ix_customer_branch_customer", "branch_id", "customer_id"),
         Index(
