@@ -6,10 +6,11 @@ Creates bench_console_{profile,tiering,notify} databases (migrated with Alembic)
 branch's customers, their value segments and tiers with COPY, starts profile-, tiering- and
 notify-svc (one uvicorn worker each) and the console (one worker), then drives the console
 with N concurrent browser-free HTTP users: the customer list (a random segment and page, sorted
-on the server) and the customer 360° page (a random customer: 7 service calls). The target
-(issue 15) is p95 < 300 ms. Beside it, in the same run: the slowest upstream call alone
-(profile-svc's segment listing, what every list page waits for) and the console's /healthz
-(the framework's floor). advisory-svc and ops-assessment-svc are absent: their sections cost
+on the server), the search page (a surname, a masked phone 13x****1234 or its last 4 digits,
+first or a later keyset page) and the customer 360° page (a random customer: 7 service calls).
+The target (issue 15) is p95 < 300 ms. Beside it, in the same run: the list's upstream calls
+alone (profile-svc's segment listing and its search) and the console's /healthz (the
+framework's floor). `--db-prefix` names the databases (default bench_console). advisory-svc and ops-assessment-svc are absent: their sections cost
 a refused connection, as they do on the demo stack.
 """
 
@@ -43,10 +44,24 @@ SERVICES = {"profile-svc": "profile_svc", "tiering-svc": "tiering_svc", "notify-
 SIZES = ("large", "medium", "small")
 TURNOVERS = ("short_term", "stable", "static")
 LIFE_STAGES = ("growth", "youth", "adult", "mature", "stable", "retirement")
+# The commonest surnames and some given-name characters: a surname search matches ~1/20 of
+# the branch, as 王 or 李 does in a real one.
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华玉兰"
+DB_PREFIX = "bench_console"
 
 
 def db_name(service: str) -> str:
-    return f"bench_console_{service.removesuffix('-svc')}"
+    return f"{DB_PREFIX}_{service.removesuffix('-svc')}"
+
+
+def phone_of(i: int) -> str:
+    return f"13{i:09d}"
+
+
+def name_of(i: int) -> str:
+    rng = random.Random(i)
+    return rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2))))
 
 
 async def recreate(name: str) -> None:
@@ -72,7 +87,7 @@ async def load(n: int) -> None:
         size, turnover = rng.choice(SIZES), rng.choice(TURNOVERS)
         customers.append(
             (
-                cid, f"客户{i}", f"13{i:09d}", id_number,
+                cid, name_of(i), phone_of(i), phone_of(i)[-4:], id_number,
                 hashlib.sha256(cid.encode()).hexdigest(),  # unique per row; the HMAC is not measured
                 date(1950, 1, 1) + timedelta(days=rng.randint(0, 365 * 52)),
                 "male" if i % 2 else "female", BRANCH,
@@ -90,7 +105,8 @@ async def load(n: int) -> None:
     await conn.copy_records_to_table(
         "customer",
         records=customers,
-        columns=["customer_id", "name", "phone", "id_number", "id_number_hash", "birth_date",
+        columns=["customer_id", "name", "phone", "phone_last4", "id_number", "id_number_hash",
+                 "birth_date",
                  "gender", "branch_id", "opened_on", "onsite", "preferred_channels", "status",
                  "investor_category", "created_by", "created_at", "updated_at"],
     )  # fmt: skip
@@ -180,12 +196,15 @@ def report(title: str, timings: dict[str, list[float]], seconds: float) -> None:
 
 
 def main() -> None:
+    global DB_PREFIX  # one run, one set of database names: db_name reads it
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=50_000)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--keep", action="store_true", help="keep the bench databases")
+    parser.add_argument("--db-prefix", default=DB_PREFIX, help="bench database names' prefix")
     args = parser.parse_args()
+    DB_PREFIX = args.db_prefix
 
     for svc in SERVICES:
         asyncio.run(recreate(db_name(svc)))
@@ -242,10 +261,25 @@ def main() -> None:
                      f"&offset={50 * rng.randint(0, 100)}")
             for _ in range(500)
         ] + [("customer_360", f"/customers/C{rng.randint(1, args.customers):07d}") for _ in range(500)]  # fmt: skip
+        searches = []
+        for _ in range(300):
+            phone = phone_of(rng.randint(1, args.customers))
+            terms = rng.choice((rng.choice(SURNAMES), f"{phone[:3]}****{phone[-4:]}", phone[-4:]))
+            after = rng.choice(("", f"&after=C{rng.randint(1, args.customers):07d}"))
+            searches.append(("search", f"/customers/search?q={terms}{after}"))
+        pages += searches
         upstream = [
             ("segment_api", f"/v1/segments/{rng.choice(segments)}/customers?limit=50"
                             f"&offset={50 * rng.randint(0, 100)}")
             for _ in range(500)
+        ]  # fmt: skip
+        upstream += [
+            ("search_api", f"/v1/customers?q={rng.choice(SURNAMES)}&limit=50"
+                           f"&after=C{rng.randint(1, args.customers):07d}")
+            for _ in range(250)
+        ] + [
+            ("search_api", f"/v1/customers?phone_last4={rng.randint(0, 9999):04d}&limit=50")
+            for _ in range(250)
         ]  # fmt: skip
         # Warm up every process (imports, pools, plans) before measuring.
         asyncio.run(drive(console, pages, users=args.users, seconds=3, token=token))
@@ -256,7 +290,7 @@ def main() -> None:
             args.seconds / 2,
         )  # fmt: skip
         report(
-            f"yardstick: profile-svc's segment listing alone, {args.users} users (the list's upstream)",
+            f"yardstick: profile-svc's segment listing and search alone, {args.users} users (the lists' upstream)",
             asyncio.run(drive(profile, upstream, users=args.users, seconds=args.seconds / 2, token=token)),
             args.seconds / 2,
         )  # fmt: skip

@@ -7,6 +7,7 @@ adding up to 100) so nobody learns them from a rejected submit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -120,6 +121,49 @@ class Paging:
     @property
     def next_offset(self) -> int | None:
         return self.offset + self.limit if self.offset + self.limit < self.total else None
+
+
+_MASKED_PHONE = re.compile(r"^(1[0-9]{2})[*＊]{1,4}([0-9]{4})$")
+_FULL_PHONE = re.compile(r"^(1[0-9]{2})[0-9]{4}([0-9]{4})$")
+# What profile-svc refuses in a name search (a name holds no digits of any script).
+_DIGITS_OR_CONTROL = re.compile(r"[\d\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class CustomerSearch:
+    """What one search box asks profile-svc for: a name prefix, or a masked phone's digits."""
+
+    name: str | None = None
+    phone_prefix3: str | None = None
+    phone_last4: str | None = None
+
+    def params(self) -> dict[str, str]:
+        wanted = {
+            "q": self.name,
+            "phone_prefix3": self.phone_prefix3,
+            "phone_last4": self.phone_last4,
+        }
+        return {k: v for k, v in wanted.items() if v is not None}
+
+
+def parse_customer_search(text: str) -> CustomerSearch | None:
+    """The box takes what staff see: a name (张, 张伟), a masked phone as shown (138****1234),
+    its last four digits (1234), or a whole number, which is searched by the same visible
+    digits (staff see masked numbers only; the list answers masked too). None: not one of these.
+    """
+    text = text.strip()
+    if any(c.isdigit() for c in text):  # a phone as people write it: 138 0000 1234, 138-...
+        text = text.replace(" ", "").replace("-", "")
+    if not text or len(text) > 64:
+        return None
+    for pattern in (_MASKED_PHONE, _FULL_PHONE):
+        if found := pattern.fullmatch(text):
+            return CustomerSearch(phone_prefix3=found[1], phone_last4=found[2])
+    if re.fullmatch(r"[0-9]{4}", text):
+        return CustomerSearch(phone_last4=text)
+    if _DIGITS_OR_CONTROL.search(text):
+        return None
+    return CustomerSearch(name=text)
 
 
 def month_of(day: date) -> str:

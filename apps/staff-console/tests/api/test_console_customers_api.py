@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from staff_console.config import Settings
+from staff_console.labels import value_segment_name
 
 from ..conftest import FakeServices, sign_in_as, staff_token
 
@@ -215,3 +216,100 @@ async def test_open_by_customer_id_goes_to_the_360_page(client: httpx.AsyncClien
     resp = await client.get("/customers/open?customer_id=C000007")
     assert (resp.status_code, resp.headers["location"]) == (303, "/customers/C000007")
     assert (await client.get("/customers/open?customer_id=a%20b")).status_code == 422
+
+
+def _found(*ids: str, next_after: str | None = None) -> dict[str, object]:
+    return {
+        "items": [
+            {"customer_id": cid, "name": "张伟", "phone": "138****1234",
+             "id_number": "110***********0018", "branch_id": "B001", "status": "active",
+             "opened_on": "2011-01-31", "value_segment": "stable_medium"}
+            for cid in ids
+        ],
+        "next_after": next_after,
+    }  # fmt: skip
+
+
+@pytest.mark.usefixtures("staff")
+async def test_the_list_page_has_the_search_box(
+    client: httpx.AsyncClient, fake: FakeServices
+) -> None:
+    fake.on("profile", "GET", "/v1/segments/short_term_large/customers",
+            {"segment": "short_term_large", "kind": "value", "branch_id": "B001", "total": 0,
+             "limit": 50, "offset": 0, "items": []})  # fmt: skip
+    resp = await client.get("/customers")
+    assert resp.status_code == 200
+    assert 'action="/customers/search"' in resp.text
+    assert "尚未提供搜索接口" not in resp.text
+
+
+@pytest.mark.usefixtures("staff")
+async def test_search_by_masked_phone_sends_only_its_visible_digits(
+    client: httpx.AsyncClient, fake: FakeServices
+) -> None:
+    fake.on("profile", "GET", "/v1/customers", _found("C000001", "C000002", next_after="C000002"))
+    resp = await client.get("/customers/search", params={"q": "138****1234"})
+    assert resp.status_code == 200
+    [call] = fake.called("profile")
+    assert dict(call.url.params) == {"phone_prefix3": "138", "phone_last4": "1234", "limit": "50"}
+    assert resp.text.count('<td><a href="/customers/C') == 2
+    assert "138****1234" in resp.text
+    assert value_segment_name("stable_medium") in resp.text
+    # the next page continues after the last customer shown, with the same search
+    assert "/customers/search?q=138%2A%2A%2A%2A1234&amp;after=C000002" in resp.text
+
+
+@pytest.mark.usefixtures("staff")
+async def test_a_whole_phone_number_never_leaves_the_console(
+    client: httpx.AsyncClient, fake: FakeServices
+) -> None:
+    fake.on("profile", "GET", "/v1/customers", _found("C000001"))
+    resp = await client.get("/customers/search", params={"q": "13800001234"})
+    assert resp.status_code == 200
+    [call] = fake.called("profile")
+    assert "13800001234" not in str(call.url)
+    assert dict(call.url.params) == {"phone_prefix3": "138", "phone_last4": "1234", "limit": "50"}
+
+
+@pytest.mark.usefixtures("staff")
+async def test_search_by_name_and_the_next_page(
+    client: httpx.AsyncClient, fake: FakeServices
+) -> None:
+    fake.on("profile", "GET", "/v1/customers", _found("C000051"))
+    resp = await client.get("/customers/search", params={"q": "张", "after": "C000050"})
+    assert resp.status_code == 200
+    [call] = fake.called("profile")
+    assert dict(call.url.params) == {"q": "张", "limit": "50", "after": "C000050"}
+    assert 'id="next-page"' not in resp.text  # next_after null: the last page
+    assert "第一页" in resp.text
+
+
+@pytest.mark.usefixtures("staff")
+async def test_nothing_found_says_so(client: httpx.AsyncClient, fake: FakeServices) -> None:
+    fake.on("profile", "GET", "/v1/customers", _found())
+    resp = await client.get("/customers/search", params={"q": "赵"})
+    assert resp.status_code == 200
+    assert "没有找到匹配的客户" in resp.text
+
+
+@pytest.mark.usefixtures("staff")
+@pytest.mark.parametrize("typed", ["123", "张1", "238****1234"])
+async def test_a_search_that_is_neither_name_nor_phone_is_422_and_asks_nothing(
+    client: httpx.AsyncClient, fake: FakeServices, typed: str
+) -> None:
+    resp = await client.get("/customers/search", params={"q": typed})
+    assert resp.status_code == 422
+    assert "无法搜索" in resp.text
+    assert fake.called("profile") == []
+
+
+@pytest.mark.usefixtures("staff")
+async def test_profile_svc_down_is_a_panel_not_a_500(client: httpx.AsyncClient) -> None:
+    resp = await client.get("/customers/search", params={"q": "张"})
+    assert resp.status_code == 200
+    assert "服务暂不可用" in resp.text
+
+
+async def test_search_needs_a_signed_in_user(client: httpx.AsyncClient) -> None:
+    resp = await client.get("/customers/search", params={"q": "张"})
+    assert resp.status_code in (303, 401)

@@ -52,6 +52,18 @@ def test_staff_member_signs_in_and_sees_the_branch_customers(browser: Any, stack
     shoot(browser, "02-customers")
 
 
+def test_search_the_branch_by_a_masked_phone(browser: Any, stack: str) -> None:
+    sign_in(browser, stack, "S002")
+    browser.get(f"{stack}/customers")
+    phone = customer_phone(1)  # the demo's customer 1
+    browser.find_element(By.ID, "search-customer").send_keys(f"{phone[:3]}****{phone[-4:]}")
+    submit_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form[role=search] button"))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#search-results tbody tr")
+    assert "C000001" in [r.find_element(By.TAG_NAME, "a").text for r in rows]
+    assert all(MASKED_PHONE.match(r.find_elements(By.TAG_NAME, "td")[2].text) for r in rows)
+    assert phone not in browser.page_source
+
+
 def test_open_a_customer_and_reveal_the_phone_with_a_reason(browser: Any, stack: str) -> None:
     sign_in(browser, stack, "S002")
     browser.get(f"{stack}/customers/C000001")

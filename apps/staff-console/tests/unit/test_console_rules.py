@@ -8,10 +8,12 @@ import pytest
 
 from staff_console.labels import value_segment_name
 from staff_console.rules import (
+    CustomerSearch,
     Page,
     Paging,
     group_problems,
     pages_for,
+    parse_customer_search,
     pick_problems,
     previous_month,
     weights_problems,
@@ -107,3 +109,42 @@ def test_previous_month_crosses_the_year() -> None:
 )  # fmt: skip
 def test_value_segment_names_follow_seed_002(segment: str, name: str) -> None:
     assert value_segment_name(segment) == name
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("张", CustomerSearch(name="张")),
+        ("  张伟 ", CustomerSearch(name="张伟")),
+        ("欧阳 娜娜", CustomerSearch(name="欧阳 娜娜")),
+        ("138****1234", CustomerSearch(phone_prefix3="138", phone_last4="1234")),
+        ("138＊＊＊＊1234", CustomerSearch(phone_prefix3="138", phone_last4="1234")),
+        ("138*1234", CustomerSearch(phone_prefix3="138", phone_last4="1234")),
+        ("1234", CustomerSearch(phone_last4="1234")),
+        # a whole number is searched by what its masked form shows, never sent whole
+        ("13800001234", CustomerSearch(phone_prefix3="138", phone_last4="1234")),
+        ("138 0000 1234", CustomerSearch(phone_prefix3="138", phone_last4="1234")),
+        ("138-0000-1234", CustomerSearch(phone_prefix3="138", phone_last4="1234")),
+    ],
+)
+def test_the_search_box_takes_a_name_or_a_masked_phone(
+    typed: str, expected: CustomerSearch
+) -> None:
+    assert parse_customer_search(typed) == expected
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "   ", "123", "12345", "238****1234", "138****123", "张1", "１２３４", "a\x00"]
+)
+def test_the_search_box_refuses_what_is_neither(typed: str) -> None:
+    assert parse_customer_search(typed) is None
+
+
+def test_search_params_carry_only_the_visible_digits() -> None:
+    search = parse_customer_search("13800001234")
+    assert search is not None
+    assert search.params() == {
+        "phone_prefix3": "138",
+        "phone_last4": "1234",
+    }
+    assert CustomerSearch(name="张").params() == {"q": "张"}

@@ -16,7 +16,7 @@ async def test_every_v1_route_has_a_summary_and_declares_its_4xx(client: httpx.A
         if path.startswith("/v1")
         for method, op in ops.items()
     ]
-    assert len(operations) == 13
+    assert len(operations) == 14
     for path, method, op in operations:
         where = f"{method.upper()} {path}"
         assert op.get("summary"), where
@@ -38,6 +38,10 @@ async def test_every_v1_route_has_a_summary_and_declares_its_4xx(client: httpx.A
 async def test_the_api_md_paths_exist(client: httpx.AsyncClient) -> None:
     paths = (await client.get("/openapi.json")).json()["paths"]
     assert "post" in paths["/v1/customers"]
+    listing = paths["/v1/customers"]["get"]
+    assert {p["name"] for p in listing["parameters"]} == {
+        "branch_id", "q", "phone_prefix3", "phone_last4", "segment", "status", "after", "limit"
+    }  # fmt: skip
     assert "get" in paths["/v1/customers/{customer_id}"]
     assert "post" in paths["/v1/customers/{customer_id}/risk-assessments"]
 

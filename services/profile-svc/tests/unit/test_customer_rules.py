@@ -18,6 +18,7 @@ from profile_svc.customers.rules import (
     mask_id_number,
     mask_phone,
     normalize_mobile,
+    phone_last4,
     validate_id_number,
 )
 from profile_svc.transfers.rules import status_after_transfer_request
@@ -217,3 +218,8 @@ def test_experience_years(year: int | None, years: int | None) -> None:
 def test_experience_from_the_future_is_an_error() -> None:
     with pytest.raises(ValueError, match="after"):
         experience_years(2027, date(2026, 11, 22))
+
+
+def test_phone_last4_is_what_the_masked_phone_shows_at_its_end() -> None:
+    assert phone_last4("13800001234") == "1234"
+    assert mask_phone("13800001234") == "138****" + phone_last4("13800001234")

@@ -31,10 +31,19 @@ class ProfileClient(ServiceClient):
     async def segment_customers(
         self, segment: str, *, token: str, sort: str, limit: int, offset: int
     ) -> Any:
-        """The branch's customers of one segment, paged on the server (profile-svc has no
-        search by name or phone yet: this listing is the only branch-wide one)."""
+        """The branch's customers of one segment, sorted and paged on the server."""
         return await self.get(
             f"/v1/segments/{segment}/customers",
             token=token,
             params={"sort": sort, "order": "desc", "limit": limit, "offset": offset},
         )
+
+    async def search_customers(
+        self, *, token: str, terms: dict[str, str], limit: int, after: str | None = None
+    ) -> Any:
+        """The branch's customers matching a name prefix or a masked phone's digits, in
+        customer-id order, keyset-paged (``next_after``)."""
+        params: dict[str, str | int] = {**terms, "limit": limit}
+        if after is not None:
+            params["after"] = after
+        return await self.get("/v1/customers", token=token, params=params)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..clients import ServiceRefused
 from ..labels import LIFE_STAGES, VALUE_SEGMENTS, value_segment_name
-from ..rules import Page, Paging
+from ..rules import Page, Paging, parse_customer_search
 from ..session import StaffUser, page_user
 from .common import BEIJING, clients, render, section
 
@@ -55,6 +55,42 @@ async def open_customer(
     _user: User, customer_id: Annotated[str, Query(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 ) -> Response:
     return RedirectResponse(f"/customers/{customer_id}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/customers/search", response_class=HTMLResponse, include_in_schema=False)
+async def customer_search(
+    request: Request,
+    user: User,
+    q: Annotated[str, Query(max_length=64)] = "",
+    after: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,32}$")] = None,
+) -> HTMLResponse:
+    """Search the branch by name or masked phone; profile-svc searches and pages (keyset).
+
+    What was typed is never logged, and a phone-like entry is passed on as its visible parts
+    only (the first 3 and last 4 digits).
+    """
+    terms = parse_customer_search(q) if q.strip() else None
+    page = None
+    if terms is not None:
+        page = await section(
+            clients(request).profile.search_customers(
+                token=user.token,
+                terms=terms.params(),
+                limit=request.app.state.settings.page_size,
+                after=after,
+            )
+        )
+    invalid = bool(q.strip()) and terms is None
+    return render(
+        request,
+        "customer_search.html",
+        user=user,
+        status_code=422 if invalid else 200,
+        q=q.strip(),
+        page=page,
+        after=after,
+        invalid=invalid,
+    )
 
 
 async def _customer_page(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, event
+from sqlalchemy import JSON, Column, Index, event
 from sqlmodel import Field
 
 from ..tables import Base, BigId
@@ -15,10 +15,25 @@ class Customer(Base, table=True):
     """A customer's file (客户档案). The ID number is sensitive: never logged, never published."""
 
     __tablename__ = "customer"
+    # The branch list (GET /v1/customers) pages by customer id and searches by name prefix or
+    # by the visible digits of a masked phone, always inside one branch. text_pattern_ops lets
+    # PostgreSQL use the b-tree for `name LIKE '张%'` under any collation (ADR 0018).
+    __table_args__ = (
+        Index("ix_customer_branch_customer", "branch_id", "customer_id"),
+        Index(
+            "ix_customer_branch_name",
+            "branch_id",
+            "name",
+            postgresql_ops={"name": "text_pattern_ops"},
+        ),
+        Index("ix_customer_branch_phone_last4", "branch_id", "phone_last4"),
+    )
 
     customer_id: str = Field(primary_key=True, max_length=32)
     name: str = Field(max_length=64)
     phone: str = Field(max_length=16, unique=True)
+    # Kept with the phone (register, update): the masked form shows it, so staff search by it.
+    phone_last4: str = Field(max_length=4)
     id_number: str = Field(max_length=18)
     # HMAC-SHA256 of the ID number: uniqueness without comparing or indexing the number itself.
     id_number_hash: str = Field(max_length=64, unique=True)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from brokerage_common import CurrentPrincipal, OutboxDep
+from brokerage_common import CurrentPrincipal, OutboxDep, Principal
 from brokerage_common.web import SessionDep
 
 from .. import metrics
@@ -20,9 +20,18 @@ from ..dependencies import (
     authorize,
     error_responses,
 )
+from ..schemas import Identifier, StatusName
+from ..segments.rules import VALUE_SEGMENTS
 from . import rules, service
 from .models import Customer
-from .schemas import CustomerCreate, CustomerRead, CustomerUpdate, PiiAccessRead
+from .schemas import (
+    CustomerCreate,
+    CustomerListItem,
+    CustomerPage,
+    CustomerRead,
+    CustomerUpdate,
+    PiiAccessRead,
+)
 
 router = APIRouter(prefix=API_PREFIX)
 
@@ -91,6 +100,115 @@ async def create_customer(
     await session.commit()
     metrics.CUSTOMERS_REGISTERED.labels(customer.branch_id).inc()
     return _customer_read(customer)
+
+
+HQ_BRANCH = "HQ"  # api.md: headquarters staff carry branch_id HQ and see every branch
+
+
+def _branch_of_list(principal: Principal, branch_id: str | None) -> str:
+    """The branch whose list staff may read: their own, or any one named by HQ staff."""
+    if not principal.is_staff:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only staff list customers")
+    if principal.branch_id == HQ_BRANCH:
+        if branch_id is None:
+            raise HTTPException(
+                422,
+                [
+                    {
+                        "loc": ["query", "branch_id"],
+                        "msg": "headquarters staff name the branch to list",
+                        "type": "missing",
+                    }
+                ],
+            )
+        return branch_id
+    if principal.branch_id is None or branch_id not in (None, principal.branch_id):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "staff may only list their own branch")
+    return principal.branch_id
+
+
+@router.get(
+    "/customers",
+    response_model=CustomerPage,
+    tags=["customers"],
+    summary="Staff: a branch's customers, searched by name or masked phone, keyset-paged",
+    responses=error_responses(401, 403, 422),
+)
+async def list_customers(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    branch_id: Annotated[
+        Identifier | None,
+        Query(description="HQ staff: the branch to list (required); others: their own only"),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            # No digits (names hold none: no phone number ever rides in here), no control
+            # characters, no surrounding blanks.
+            pattern=r"^[^\d\s\x00-\x1f\x7f](?:[^\d\x00-\x1f\x7f]*[^\d\s\x00-\x1f\x7f])?$",
+            description="name prefix (张 finds 张伟 and 张三); names hold no digits",
+        ),
+    ] = None,
+    phone_prefix3: Annotated[
+        str | None,
+        Query(pattern=r"^1[0-9]{2}$", description="the first 3 digits of a masked phone (138)"),
+    ] = None,
+    phone_last4: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9]{4}$", description="the last 4 digits of a masked phone (1234)"),
+    ] = None,
+    segment: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            description="value segment, e.g. short_term_large",
+            json_schema_extra={"enum": list(VALUE_SEGMENTS)},
+        ),
+    ] = None,
+    customer_status: Annotated[StatusName | None, Query(alias="status")] = None,
+    after: Annotated[Identifier | None, Query(description="the previous page's next_after")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> CustomerPage:
+    """Staff of a branch list its customers in customer-id order, filtered by any of name
+    prefix, the visible digits of a masked phone (`138****1234`: `phone_prefix3=138`,
+    `phone_last4=1234`), value segment and status. Phone and ID number come back masked.
+    The search terms are never logged."""
+    if segment is not None and segment not in VALUE_SEGMENTS:
+        raise HTTPException(
+            422,
+            [{"loc": ["query", "segment"], "msg": "not a value segment", "type": "enum"}],
+        )
+    branch = _branch_of_list(principal, branch_id)
+    page, next_after = await service.search_customers(
+        session,
+        branch_id=branch,
+        limit=limit,
+        after=after,
+        name_prefix=q,
+        phone_prefix3=phone_prefix3,
+        phone_last4=phone_last4,
+        value_segment=segment,
+        status=customer_status,
+    )
+    return CustomerPage(
+        items=[
+            CustomerListItem(
+                customer_id=c.customer_id,
+                name=c.name,
+                phone=rules.mask_phone(c.phone),
+                id_number=rules.mask_id_number(c.id_number),
+                branch_id=c.branch_id,
+                status=c.status,
+                opened_on=c.opened_on,
+                value_segment=value_segment,
+            )
+            for c, value_segment in page
+        ],
+        next_after=next_after,
+    )
 
 
 @router.get(

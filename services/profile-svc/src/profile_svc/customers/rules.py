@@ -126,6 +126,11 @@ def mask_phone(phone: str) -> str:
     return _mask_middle(phone, 3, 4)
 
 
+def phone_last4(phone: str) -> str:
+    """The last four digits, the part of a masked phone (138****1234) staff search by."""
+    return phone[-4:]
+
+
 def mask_id_number(id_number: str) -> str:
     """Masked ID number (身份证号, sensitive): first 3 and last 4 characters kept."""
     return _mask_middle(id_number, 3, 4)

@@ -223,3 +223,23 @@ class PiiAccessRead(BaseModel):
     fields: str
     reason: str
     accessed_at: datetime
+
+
+class CustomerListItem(BaseModel):
+    """One line of a branch's customer list: masked numbers, as ``GET /v1/customers/{id}``."""
+
+    customer_id: str
+    name: str
+    phone: str = Field(examples=["138****1234"])
+    id_number: str = Field(examples=["110***********1234"])
+    branch_id: str
+    status: StatusName
+    opened_on: date
+    value_segment: str | None = Field(description="null until settlement data has arrived")
+
+
+class CustomerPage(BaseModel):
+    """A page of customers in customer-id order; pass ``next_after`` as ``after`` for the next."""
+
+    items: list[CustomerListItem]
+    next_after: str | None = Field(description="null on the last page")

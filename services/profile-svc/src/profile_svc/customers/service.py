@@ -20,6 +20,7 @@ from brokerage_common import Outbox
 from brokerage_common import events as ev
 
 from ..exceptions import Conflict, InvalidField, NotFound
+from ..segments.models import CustomerSegment
 from . import rules
 from .models import Customer, PiiAccess
 from .schemas import CustomerCreate, CustomerUpdate
@@ -49,6 +50,46 @@ async def get_customer(session: AsyncSession, *, customer_id: str) -> Customer:
 
 async def find_customer(session: AsyncSession, *, customer_id: str) -> Customer | None:
     return await session.get(Customer, customer_id)
+
+
+async def search_customers(
+    session: AsyncSession,
+    *,
+    branch_id: str,
+    limit: int,
+    after: str | None = None,
+    name_prefix: str | None = None,
+    phone_prefix3: str | None = None,
+    phone_last4: str | None = None,
+    value_segment: str | None = None,
+    status: str | None = None,
+) -> tuple[list[tuple[Customer, str | None]], str | None]:
+    """One page of a branch's customers in customer-id order, each with its value segment.
+
+    Keyset paging: the page after customer id ``after``; the second value is the id to pass
+    as ``after`` for the next page (None on the last page), so a customer added or removed
+    meanwhile never makes another appear twice or not at all.
+    """
+    stmt = (
+        select(Customer, col(CustomerSegment.value_segment))
+        .outerjoin(CustomerSegment, col(CustomerSegment.customer_id) == col(Customer.customer_id))
+        .where(col(Customer.branch_id) == branch_id)
+    )
+    if after is not None:
+        stmt = stmt.where(col(Customer.customer_id) > after)
+    if name_prefix is not None:
+        stmt = stmt.where(col(Customer.name).startswith(name_prefix, autoescape=True))
+    if phone_prefix3 is not None:
+        stmt = stmt.where(col(Customer.phone).startswith(phone_prefix3, autoescape=True))
+    if phone_last4 is not None:
+        stmt = stmt.where(col(Customer.phone_last4) == phone_last4)
+    if value_segment is not None:
+        stmt = stmt.where(col(CustomerSegment.value_segment) == value_segment)
+    if status is not None:
+        stmt = stmt.where(col(Customer.status) == status)
+    rows = (await session.execute(stmt.order_by(col(Customer.customer_id)).limit(limit + 1))).all()
+    page: list[tuple[Customer, str | None]] = [(c, segment) for c, segment in rows[:limit]]
+    return page, page[-1][0].customer_id if len(rows) > limit else None
 
 
 async def register_customer(
@@ -97,6 +138,7 @@ async def register_customer(
         customer_id=customer_id,
         name=data.name,
         phone=data.phone,
+        phone_last4=rules.phone_last4(data.phone),
         id_number=data.id_number,
         id_number_hash=id_hash,
         birth_date=data.birth_date,
@@ -184,6 +226,8 @@ async def update_customer(
         return customer
     for key, value in changed.items():
         setattr(customer, key, list(value) if key == "preferred_channels" else value)
+    if "phone" in changed:
+        customer.phone_last4 = rules.phone_last4(customer.phone)
     customer.updated_at = datetime.now(UTC)
     try:
         await session.flush()
