@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from brokerage_common import Envelope, Outbox, batch_handler
 from brokerage_common import events as ev
 
-from . import service
 from .config import Settings
+from .ingest import service as ingest
+from .ledger import service as ledger
 from .models import PLATFORM
+from .tiers import service as tiers
 
 
 class Handlers:
@@ -21,40 +23,40 @@ class Handlers:
         self.settings = settings
         self.outbox = Outbox(PLATFORM, source=settings.service_name)
 
-    async def _policy(self, session: AsyncSession) -> service.Policy:
-        return await service.load_policy(session, settings=self.settings)
+    async def _policy(self, session: AsyncSession) -> tiers.Policy:
+        return await tiers.load_policy(session, settings=self.settings)
 
     @batch_handler(dedupes_by_key=True)  # one ledger entry per trade id
     async def on_trades_settled(self, session: AsyncSession, envelopes: list[Envelope[Any]]) -> int:
-        return await service.award_trade_points(
+        return await ingest.award_trade_points(
             session, envelopes=envelopes, policy=await self._policy(session), outbox=self.outbox
         )
 
     async def on_trade_cancelled(self, session: AsyncSession, envelope: Envelope[Any]) -> None:
-        await service.reverse_trade_points(session, cancel=envelope.data, outbox=self.outbox)
+        await ledger.reverse_trade_points(session, cancel=envelope.data, outbox=self.outbox)
 
     @batch_handler
     async def on_asset_snapshots(
         self, session: AsyncSession, envelopes: list[Envelope[Any]]
     ) -> None:
-        await service.apply_asset_snapshots(
+        await tiers.apply_asset_snapshots(
             session, envelopes=envelopes, policy=await self._policy(session), outbox=self.outbox
         )
 
     async def on_customer_registered(self, session: AsyncSession, envelope: Envelope[Any]) -> None:
-        await service.register_customer(
+        await ledger.register_customer(
             session, customer=envelope.data, policy=await self._policy(session), outbox=self.outbox
         )
 
     async def on_customer_profile_updated(
         self, session: AsyncSession, envelope: Envelope[Any]
     ) -> None:
-        await service.update_customer(session, update_event=envelope.data)
+        await ledger.update_customer(session, update_event=envelope.data)
 
     async def on_suggestion_adopted(self, session: AsyncSession, envelope: Envelope[Any]) -> None:
         s: ev.SuggestionAdopted = envelope.data
         policy = await self._policy(session)
-        await service.credit_bonus(
+        await ledger.credit_bonus(
             session,
             customer_id=s.customer_id,
             points=policy.bonuses.suggestion,

@@ -12,9 +12,9 @@ from brokerage_common import Database, configure_logging, install_platform
 from brokerage_common.kafka import broker_reachable
 
 from .config import Settings
-from .fastpath import RoutingFastPath, TokenCache
 from .router import router
-from .routing import RoutingFeed, RoutingModel
+from .routing.fastpath import RoutingFastPath, TokenCache
+from .routing.read_model import RoutingFeed, RoutingModel
 
 log = logging.getLogger(__name__)
 

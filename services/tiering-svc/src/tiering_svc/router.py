@@ -19,10 +19,11 @@ from brokerage_common import (
 )
 from brokerage_common.web import SessionDep
 
-from . import rules, service
+from . import rules
 from .config import Settings
+from .ledger import service as ledger
 from .models import PLATFORM, CustomerTier
-from .routing import RoutingModel
+from .routing.read_model import RoutingModel
 from .schemas import (
     AdjustmentCreate,
     JobResult,
@@ -36,6 +37,7 @@ from .schemas import (
     TierHistoryRead,
     TierRead,
 )
+from .tiers import service as tiers
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
@@ -80,7 +82,7 @@ async def _authorize(
 async def read_tier(customer_id: str, session: SessionDep, principal: CurrentPrincipal) -> TierRead:
     """A customer's tier, multiplier, points balance and next review date."""
     await _authorize(session, principal, customer_id)
-    row, balance = await service.get_state(session, customer_id=customer_id)
+    row, balance = await ledger.get_state(session, customer_id=customer_id)
     tier = rules.Tier(row.tier)
     return TierRead(
         customer_id=customer_id,
@@ -103,7 +105,7 @@ async def read_ledger(
 ) -> LedgerPage:
     """Ledger entries, newest first; page with ``before_id``."""
     await _authorize(session, principal, customer_id)
-    entries = await service.ledger_page(
+    entries = await ledger.ledger_page(
         session, customer_id=customer_id, limit=limit, before_id=before_id, kind=kind
     )
     return LedgerPage(
@@ -130,7 +132,7 @@ async def create_redemption(
 ) -> RedemptionRead:
     """Spend points on a 12-month tier upgrade or on paid SMS months."""
     await _authorize(session, principal, customer_id, service_scope=None)
-    redemption = await service.redeem(
+    redemption = await ledger.redeem(
         session,
         customer_id=customer_id,
         kind=body.kind,
@@ -142,7 +144,7 @@ async def create_redemption(
         months=body.months,
         idempotency_key=idempotency_key,
     )
-    _, balance = await service.get_state(session, customer_id=customer_id)
+    _, balance = await ledger.get_state(session, customer_id=customer_id)
     await session.commit()
     result = RedemptionRead.model_validate(redemption)
     return result.model_copy(update={"points_balance": balance})
@@ -158,7 +160,7 @@ async def read_tier_history(
     await _authorize(session, principal, customer_id, staff_only=True)
     return [
         TierHistoryRead.model_validate(h)
-        for h in await service.tier_history(session, customer_id=customer_id)
+        for h in await tiers.tier_history(session, customer_id=customer_id)
     ]
 
 
@@ -179,7 +181,7 @@ async def create_adjustment(
     row = await _authorize(session, principal, customer_id, staff_only=True, service_scope=None)
     if row is None:
         raise HTTPException(404, f"customer {customer_id} is not known to tiering")
-    entry_id = await service.adjust_points(
+    entry_id = await ledger.adjust_points(
         session,
         customer_id=customer_id,
         points=body.points,
@@ -188,7 +190,7 @@ async def create_adjustment(
         outbox=outbox_for(settings),
     )
     await session.commit()
-    entries = await service.ledger_page(
+    entries = await ledger.ledger_page(
         session, customer_id=customer_id, limit=1, before_id=entry_id + 1
     )
     return LedgerEntryRead.model_validate(entries[0])
@@ -204,13 +206,13 @@ async def read_adjustments(
 ) -> list[LedgerEntryRead]:
     """A customer's staff adjustments (the audit view)."""
     await _authorize(session, principal, customer_id, staff_only=True)
-    entries = await service.ledger_page(
+    entries = await ledger.ledger_page(
         session, customer_id=customer_id, limit=200, before_id=None, kind="adjustment"
     )
     return [LedgerEntryRead.model_validate(e) for e in entries]
 
 
-def _policy_read(policy: service.Policy) -> PolicyRead:
+def _policy_read(policy: tiers.Policy) -> PolicyRead:
     return PolicyRead(**policy.values())
 
 
@@ -221,7 +223,7 @@ async def read_config(
     """Tier thresholds and bonus amounts in force (staff)."""
     if not principal.is_staff:
         raise HTTPException(403, "staff only")
-    return _policy_read(await service.load_policy(session, settings=settings))
+    return _policy_read(await tiers.load_policy(session, settings=settings))
 
 
 @router.put("/config", response_model=PolicyRead, tags=["config"])
@@ -233,7 +235,7 @@ async def update_config(
         raise HTTPException(403, "requires staff with scope tiering:config")
     changes = {k: v for k, v in body.model_dump().items() if v is not None}
     try:
-        policy = await service.update_config(
+        policy = await tiers.update_config(
             session, settings=settings, changes=changes, actor=f"staff:{principal.sub}"
         )
     except (ValueError, TypeError) as exc:
@@ -252,10 +254,10 @@ async def run_tier_review(
 ) -> JobResult:
     """The periodic review (downgrades happen only here); once per month."""
     day = on or today_cst()
-    n = await service.review_tiers(
+    n = await tiers.review_tiers(
         session,
         on=day,
-        policy=await service.load_policy(session, settings=settings),
+        policy=await tiers.load_policy(session, settings=settings),
         outbox=outbox_for(settings),
     )
     await session.commit()
@@ -268,10 +270,10 @@ async def run_anniversaries(
 ) -> JobResult:
     """Credit anniversary bonuses due on ``on`` (idempotent per customer and year)."""
     day = on or today_cst()
-    n = await service.credit_anniversaries(
+    n = await ledger.credit_anniversaries(
         session,
         on=day,
-        policy=await service.load_policy(session, settings=settings),
+        policy=await tiers.load_policy(session, settings=settings),
         outbox=outbox_for(settings),
     )
     await session.commit()

@@ -16,10 +16,11 @@ from brokerage_common import (
     today_cst,
 )
 
-from . import service
 from .config import Settings
 from .handlers import TOPICS, Handlers
+from .ledger import service as ledger
 from .models import PLATFORM
+from .tiers import service as tiers
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +41,12 @@ async def run_daily_jobs(settings: Settings, db: Database, stop: asyncio.Event) 
     while not stop.is_set():
         try:
             async with db.sessionmaker() as session:
-                policy = await service.load_policy(session, settings=settings)
+                policy = await tiers.load_policy(session, settings=settings)
                 today = today_cst()
-                await service.credit_anniversaries(
+                await ledger.credit_anniversaries(
                     session, on=today, policy=policy, outbox=handlers.outbox
                 )
-                await service.review_tiers(
+                await tiers.review_tiers(
                     session, on=today.replace(day=1), policy=policy, outbox=handlers.outbox
                 )
                 await session.commit()

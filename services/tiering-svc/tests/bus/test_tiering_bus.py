@@ -33,7 +33,7 @@ from tiering_svc.models import (
     TierHistory,
     metadata,
 )
-from tiering_svc.routing import RoutingFeed, RoutingModel
+from tiering_svc.routing.read_model import RoutingFeed, RoutingModel
 from tiering_svc.worker import build_consumer, build_relay
 from trading_sim import DayConfig, customer_id, customer_phone, generate_day, publish
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from brokerage_common import events as ev
 from brokerage_common import new_envelope
-from tiering_svc import service
+from tiering_svc.tiers import service as tiers
 
 D = Decimal
 
@@ -196,7 +196,7 @@ async def test_tiering_suggestion_bonus_once_per_suggestion(tiering):
 
 async def test_tiering_bonuses_follow_configured_amounts(tiering):
     await tiering.run(
-        service.update_config,
+        tiers.update_config,
         settings=tiering.settings,
         changes={"bonus_referral": D("650")},
         actor="staff:tester",

@@ -6,7 +6,7 @@ from datetime import date
 
 from brokerage_common import events as ev
 from brokerage_common import new_envelope
-from tiering_svc.routing import RoutingModel
+from tiering_svc.routing.read_model import RoutingModel
 
 UNKNOWN = {"customer_id": None, "tier": None, "queue": "general", "priority": False}
 

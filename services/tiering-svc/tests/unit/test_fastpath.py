@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tiering_svc.fastpath import parse_query
-from tiering_svc.routing import RoutingModel
+from tiering_svc.routing.fastpath import parse_query
+from tiering_svc.routing.read_model import RoutingModel
 from tiering_svc.rules import Tier
 
 

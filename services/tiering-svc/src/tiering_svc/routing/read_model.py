@@ -22,8 +22,8 @@ from brokerage_common import Database
 from brokerage_common import events as ev
 from brokerage_common.kafka import make_consumer
 
-from . import rules
-from .models import CustomerTier
+from .. import rules
+from ..models import CustomerTier
 
 log = logging.getLogger(__name__)
 

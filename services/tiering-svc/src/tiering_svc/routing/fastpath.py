@@ -18,8 +18,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from brokerage_common import Principal, TokenVerifier
 
-from .router import normalize_caller
-from .routing import RoutingModel
+from ..router import normalize_caller
+from .read_model import RoutingModel
 
 _PHONE = re.compile(r"^\+?\d{5,15}$")
 _JSON = [(b"content-type", b"application/json")]
