@@ -16,12 +16,11 @@ import orjson
 import pytest
 import pytest_asyncio
 from sqlalchemy import MetaData, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Database, Envelope, Outbox, new_envelope
 from brokerage_common import events as ev
 from tiering_svc.config import Settings
-from tiering_svc.handlers import Handlers
+from tiering_svc.handlers import build_handlers
 from tiering_svc.ingest import service as ingest
 from tiering_svc.ledger import service as ledger
 from tiering_svc.models import (
@@ -34,6 +33,7 @@ from tiering_svc.models import (
     metadata,
 )
 from tiering_svc.tiers import service as tiers
+from tiering_svc.tiers.rules import Policy
 
 DAY = date(2026, 11, 20)
 
@@ -45,7 +45,7 @@ class Harness:
         self.db = db
         self.settings = settings
         self.outbox = Outbox(PLATFORM, source="tiering-svc")
-        self.handlers = Handlers(settings)
+        self.handlers = build_handlers(settings)
 
     # ---------------------------------------------------------------- running use cases
 
@@ -62,7 +62,7 @@ class Harness:
             await session.commit()
             return result
 
-    async def policy(self) -> tiers.Policy:
+    async def policy(self) -> Policy:
         async with self.db.sessionmaker() as session:
             return await tiers.load_policy(session, settings=self.settings)
 
@@ -81,9 +81,8 @@ class Harness:
         )
 
     async def register(self, customer_id: str, **overrides: Any) -> None:
-        await self.with_policy(
-            ledger.register_customer, customer=registered(customer_id, **overrides)
-        )
+        envelope = new_envelope(registered(customer_id, **overrides), source="profile-svc")
+        await self.handle(self.handlers[ev.CustomerRegistered.TYPE], envelope)
 
     async def review(self, on: date) -> int | None:
         return await self.with_policy(tiers.review_tiers, on=on)  # type: ignore[no-any-return]
@@ -112,9 +111,7 @@ class Harness:
             **kwargs,
         )
 
-    async def handle(
-        self, handler: Callable[[AsyncSession, Envelope[Any]], Awaitable[None]], env: Envelope[Any]
-    ) -> None:
+    async def handle(self, handler: Any, env: Envelope[Any]) -> None:
         async with self.db.sessionmaker() as session:
             await handler(session, env)
             await session.commit()

@@ -23,7 +23,7 @@ async def test_tiering_routing_model_follows_phone_changes(tiering):
         ev.CustomerProfileUpdated(customer_id="C600001", phone="13900060002"),
         source="profile-svc",
     )
-    await tiering.handle(tiering.handlers.on_customer_profile_updated, changed)
+    await tiering.handle(tiering.handlers[ev.CustomerProfileUpdated.TYPE], changed)
     model.apply(changed.to_json())
 
     assert (await tiering.state("C600001")).phone == "13900060002"

@@ -1,46 +1,55 @@
-"""Ledger use cases: entries, balance, bonuses, redemptions."""
+"""Ledger use cases: entries and the balance, bonuses, adjustments, reversals, redemptions.
+
+Every function takes the session first and keyword-only arguments, writes its rows and
+outbox events into that session, and never commits.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Outbox, today_cst
 from brokerage_common import events as ev
-from brokerage_common.bulk import (
-    upsert_columns,
-)
+from brokerage_common.bulk import upsert_columns
+from brokerage_common.dialect import insert_ignoring_duplicates, is_postgresql
 
-from .. import rules
-from ..exceptions import InsufficientPoints, InvalidRedemption, NotFound
+from ..exceptions import InsufficientPoints, InvalidRedemption
 from ..models import (
-    CustomerMonth,
+    CUSTOMER_MONTH,
+    CUSTOMER_TIER,
+    POINTS_ENTRY,
+    REDEMPTION,
     CustomerTier,
     PointsEntry,
     Redemption,
 )
-from ..rules import Tier
-from ..tiers.service import (
+from ..rules import CENT, Tier, can_spend, full_years_as_customer
+from ..rules import add_months as add_calendar_months
+from ..tiers.rules import Policy, month_of
+from ..tiers.service import get_tier_row, load_states, save_states
+from .rules import (
     SYSTEM,
-    Policy,
-    _insert,
-    _load_states,
-    _month,
-    _save_states,
+    TRADE_KEY,
+    InvalidRequest,
+    check_adjustment,
+    redemption_request,
+    redemption_terms,
+    reversal_of,
 )
 
 _ZERO = Decimal(0)
-_TRADE_KEY = "trade:"
-"""A trade entry's business key is this and the trade id: one entry per trade, ever."""
 
 
-async def _add_to_months(
+# ----------------------------------------------------------------------------- the balance
+
+
+async def add_to_months(
     session: AsyncSession,
     *,
     commission: Mapping[tuple[str, str], Decimal] | None = None,
@@ -52,7 +61,7 @@ async def _add_to_months(
     keys = sorted(commission.keys() | points.keys())  # one lock order for every writer
     await upsert_columns(
         session,
-        CustomerMonth.__table__,  # type: ignore[attr-defined]
+        CUSTOMER_MONTH,
         {
             "customer_id": [c for c, _ in keys],
             "month": [m for _, m in keys],
@@ -64,55 +73,6 @@ async def _add_to_months(
     )
 
 
-async def reverse_trade_points(
-    session: AsyncSession, *, cancel: ev.TradeCancelled, outbox: Outbox
-) -> Decimal | None:
-    """Reverse a cancelled trade's points with a compensating entry (once per trade).
-
-    Points already spent cannot be taken back below zero: the reversal takes what the
-    balance holds and says so in its reason. Tiers are not lowered here (only at review).
-    """
-    original = (
-        await session.execute(
-            select(PointsEntry).where(PointsEntry.business_key == _TRADE_KEY + cancel.trade_id)
-        )
-    ).scalar_one_or_none()
-    if original is None or original.customer_id != cancel.customer_id:
-        return None
-    balance = await _lock_balance(session, cancel.customer_id)
-    amount = min(original.points, balance)
-    reason = f"trade {cancel.trade_id} cancelled: {cancel.reason}"[:400]
-    if amount < original.points:
-        reason += f" (reversed {amount} of {original.points}; the rest was already spent)"
-    # Booked to the trade's own month, its commission too: it no longer counts for the tier.
-    month = _month(original.settled_on) if original.settled_on else None
-    inserted = await _insert_entry(
-        session,
-        customer_id=cancel.customer_id,
-        points=-amount,
-        kind="reversal",
-        business_key=f"reversal:{cancel.trade_id}",
-        source_ref=cancel.trade_id,
-        reason=reason,
-        actor=SYSTEM,
-        month=month,
-        commission=-(original.commission or _ZERO),
-    )
-    if not inserted:
-        return None
-    await outbox.add(
-        session,
-        ev.PointsAwarded(
-            customer_id=cancel.customer_id,
-            entry_id=str(inserted),
-            points=-amount,
-            reason="reversal",
-            source_ref=cancel.trade_id,
-        ),
-    )
-    return amount
-
-
 async def _lock_balance(session: AsyncSession, customer_id: str) -> Decimal:
     """The customer's balance, locked until the transaction ends: whatever spends points queues.
 
@@ -121,27 +81,25 @@ async def _lock_balance(session: AsyncSession, customer_id: str) -> Decimal:
     lock for the rest of the transaction instead. Either way, no concurrent spender can
     change the balance read after this call before commit; settlement only adds to it.
     """
-    tiers = CustomerTier.__table__  # type: ignore[attr-defined]
-    lock: Any
-    if session.bind.dialect.name == "postgresql":
-        lock = (
-            select(tiers.c.customer_id).where(tiers.c.customer_id == customer_id).with_for_update()
-        )
+    key = CUSTOMER_TIER.c.customer_id == customer_id
+    if is_postgresql(session):
+        await session.execute(select(CUSTOMER_TIER.c.customer_id).where(key).with_for_update())
     else:
-        lock = update(tiers).where(tiers.c.customer_id == customer_id).values(tier=tiers.c.tier)
-    await session.execute(lock)
-    return await _balance(session, customer_id)
+        await session.execute(update(CUSTOMER_TIER).where(key).values(tier=CUSTOMER_TIER.c.tier))
+    return await balance(session, customer_id=customer_id)
 
 
-async def _balance(session: AsyncSession, customer_id: str) -> Decimal:
-    months = CustomerMonth.__table__  # type: ignore[attr-defined]
+async def balance(session: AsyncSession, *, customer_id: str) -> Decimal:
+    """The spendable balance: the points booked over all of a customer's months."""
     total = (
         await session.execute(
-            select(func.sum(months.c.points)).where(months.c.customer_id == customer_id)
+            select(func.sum(CUSTOMER_MONTH.c.points)).where(
+                CUSTOMER_MONTH.c.customer_id == customer_id
+            )
         )
     ).scalar_one_or_none()
     # SQLite sums NUMERIC in floating point: back to the column's scale.
-    return Decimal(total).quantize(rules.CENT) if total is not None else Decimal("0.00")
+    return Decimal(total).quantize(CENT) if total is not None else Decimal("0.00")
 
 
 async def _insert_entry(
@@ -160,9 +118,8 @@ async def _insert_entry(
 ) -> int | None:
     """Append one ledger entry and book its points (and ``commission``) to ``month`` (default:
     this month, China time); None if the business key was used."""
-    table = PointsEntry.__table__  # type: ignore[attr-defined]
     stmt = (
-        _insert(session)(table)
+        insert_ignoring_duplicates(session, POINTS_ENTRY, keys=["business_key"])
         .values(
             customer_id=customer_id,
             points=points,
@@ -174,70 +131,16 @@ async def _insert_entry(
             tier=tier,
             created_at=datetime.now(UTC),
         )
-        .on_conflict_do_nothing(index_elements=["business_key"])
-        .returning(table.c.id)
+        .returning(POINTS_ENTRY.c.id)
     )
-    entry_id = (await session.execute(stmt)).scalar_one_or_none()
+    entry_id: int | None = (await session.execute(stmt)).scalar_one_or_none()
     if entry_id is not None:
-        key = (customer_id, month or _month(today_cst()))
-        await _add_to_months(session, commission={key: commission}, points={key: points})
+        key = (customer_id, month or month_of(today_cst()))
+        await add_to_months(session, commission={key: commission}, points={key: points})
     return entry_id
 
 
-# ------------------------------------------------------------------------- customers and bonuses
-
-
-async def register_customer(
-    session: AsyncSession, *, customer: ev.CustomerRegistered, policy: Policy, outbox: Outbox
-) -> None:
-    """Remember the contact facts routing needs; credit the referrer's bonus (once per referral)."""
-    states = await _load_states(
-        session, [customer.customer_id], first_seen={customer.customer_id: customer.opened_on}
-    )
-    state = states[customer.customer_id]
-    state.row.update(
-        phone=customer.phone, branch_id=customer.branch_id, opened_on=customer.opened_on
-    )
-    table = CustomerTier.__table__  # type: ignore[attr-defined]
-    ins = _insert(session)(table)
-    await session.execute(
-        ins.on_conflict_do_update(
-            index_elements=["customer_id"],
-            set_={
-                "phone": ins.excluded.phone,
-                "branch_id": ins.excluded.branch_id,
-                "opened_on": ins.excluded.opened_on,
-            },
-        ),
-        [{**state.row, "updated_at": datetime.now(UTC)}],
-    )
-    if customer.referrer_id and customer.referrer_id != customer.customer_id:
-        await credit_bonus(
-            session,
-            customer_id=customer.referrer_id,
-            points=policy.bonuses.referral,
-            kind="referral",
-            business_key=f"referral:{customer.customer_id}",
-            source_ref=customer.customer_id,
-            reason="referred a new customer who opened an account",
-            outbox=outbox,
-        )
-
-
-async def update_customer(
-    session: AsyncSession, *, update_event: ev.CustomerProfileUpdated
-) -> None:
-    values: dict[str, Any] = {}
-    if update_event.phone is not None:
-        values["phone"] = update_event.phone
-    if update_event.branch_id is not None:
-        values["branch_id"] = update_event.branch_id
-    if values:
-        await session.execute(
-            update(CustomerTier)
-            .where(CustomerTier.customer_id == update_event.customer_id)
-            .values(**values)
-        )  # type: ignore[arg-type]
+# ----------------------------------------------------------------------------- bonuses
 
 
 async def credit_bonus(
@@ -252,6 +155,7 @@ async def credit_bonus(
     outbox: Outbox,
     actor: str = SYSTEM,
 ) -> int | None:
+    """Credit points once per business key; the new entry's id, None if it was credited."""
     await _ensure_customer(session, customer_id)  # tier row first: the lock order (_lock_balance)
     entry_id = await _insert_entry(
         session,
@@ -280,19 +184,32 @@ async def credit_bonus(
 async def _ensure_customer(session: AsyncSession, customer_id: str) -> None:
     """A customer first met through a bonus (a referrer who opened an account before tiering
     knew anyone) gets a standard tier row, so they can see and spend what they were given."""
-    now = datetime.now(UTC)
-    stmt = (
-        _insert(session)(CustomerTier.__table__)  # type: ignore[attr-defined]
-        .values(
-            customer_id=customer_id,
-            tier=Tier.STANDARD.value,
-            tier_since=today_cst(),
-            total_assets=Decimal(0),
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["customer_id"])
+    stmt = insert_ignoring_duplicates(session, CUSTOMER_TIER, keys=["customer_id"]).values(
+        customer_id=customer_id,
+        tier=Tier.STANDARD.value,
+        tier_since=today_cst(),
+        total_assets=Decimal(0),
+        updated_at=datetime.now(UTC),
     )
     await session.execute(stmt)
+
+
+async def credit_referral(
+    session: AsyncSession, *, customer: ev.CustomerRegistered, policy: Policy, outbox: Outbox
+) -> None:
+    """The referrer's bonus for a new customer (推荐新客户), once per referral."""
+    if not customer.referrer_id or customer.referrer_id == customer.customer_id:
+        return
+    await credit_bonus(
+        session,
+        customer_id=customer.referrer_id,
+        points=policy.bonuses.referral,
+        kind="referral",
+        business_key=f"referral:{customer.customer_id}",
+        source_ref=customer.customer_id,
+        reason="referred a new customer who opened an account",
+        outbox=outbox,
+    )
 
 
 async def credit_anniversaries(
@@ -307,16 +224,16 @@ async def credit_anniversaries(
     credited = 0
     rows = (
         await session.execute(
-            select(CustomerTier.customer_id, CustomerTier.opened_on).where(
-                CustomerTier.opened_on.is_not(None)
+            select(CUSTOMER_TIER.c.customer_id, CUSTOMER_TIER.c.opened_on).where(
+                CUSTOMER_TIER.c.opened_on.is_not(None)
             )
         )
-    ).all()  # type: ignore[union-attr]
+    ).all()
     for cid, opened_on in rows:
-        years = rules.full_years_as_customer(opened_on, on)
+        years = full_years_as_customer(opened_on, on)
         if years < 1:
             continue
-        anniversary = rules.add_months(opened_on, 12 * years)
+        anniversary = add_calendar_months(opened_on, 12 * years)
         if (on - anniversary).days >= catch_up_days:
             continue
         if await credit_bonus(
@@ -343,12 +260,14 @@ async def adjust_points(
     outbox: Outbox,
 ) -> int:
     """A staff adjustment: needs a reason, audited by actor, never leaves a negative balance."""
-    if points == 0:
-        raise InvalidRedemption("an adjustment must change the balance")
+    try:
+        check_adjustment(points)
+    except InvalidRequest as exc:
+        raise InvalidRedemption(str(exc)) from None
     if points < 0:
-        balance = await _lock_balance(session, customer_id)
-        if not rules.can_spend(balance, -points):
-            raise InsufficientPoints(f"balance {balance} cannot absorb {points}")
+        held = await _lock_balance(session, customer_id)
+        if not can_spend(held, -points):
+            raise InsufficientPoints(f"balance {held} cannot absorb {points}")
     entry_id = await credit_bonus(
         session,
         customer_id=customer_id,
@@ -360,8 +279,61 @@ async def adjust_points(
         outbox=outbox,
         actor=actor,
     )
-    assert entry_id is not None
+    assert entry_id is not None  # a fresh business key is never used
     return entry_id
+
+
+# ----------------------------------------------------------------------------- reversals
+
+
+async def reverse_trade_points(
+    session: AsyncSession, *, cancel: ev.TradeCancelled, outbox: Outbox
+) -> Decimal | None:
+    """Reverse a cancelled trade's points with a compensating entry (once per trade).
+
+    Points already spent cannot be taken back below zero (``rules.reversal_of``). Tiers
+    are not lowered here (only at review).
+    """
+    original = (
+        await session.execute(
+            select(PointsEntry).where(POINTS_ENTRY.c.business_key == TRADE_KEY + cancel.trade_id)
+        )
+    ).scalar_one_or_none()
+    if original is None or original.customer_id != cancel.customer_id:
+        return None
+    held = await _lock_balance(session, cancel.customer_id)
+    reversal = reversal_of(
+        trade_id=cancel.trade_id,
+        cancel_reason=cancel.reason,
+        awarded=original.points,
+        balance=held,
+    )
+    # Booked to the trade's own month, its commission too: it no longer counts for the tier.
+    inserted = await _insert_entry(
+        session,
+        customer_id=cancel.customer_id,
+        points=-reversal.points,
+        kind="reversal",
+        business_key=f"reversal:{cancel.trade_id}",
+        source_ref=cancel.trade_id,
+        reason=reversal.reason,
+        actor=SYSTEM,
+        month=month_of(original.settled_on) if original.settled_on else None,
+        commission=-(original.commission or _ZERO),
+    )
+    if not inserted:
+        return None
+    await outbox.add(
+        session,
+        ev.PointsAwarded(
+            customer_id=cancel.customer_id,
+            entry_id=str(inserted),
+            points=-reversal.points,
+            reason="reversal",
+            source_ref=cancel.trade_id,
+        ),
+    )
+    return reversal.points
 
 
 # ----------------------------------------------------------------------------- redemptions
@@ -386,96 +358,78 @@ async def redeem(
     spends points another has spent, the same upgrade is not bought twice, and a
     replayed idempotency key finds the redemption its first attempt committed.
     """
-    if kind == "tier_upgrade":
-        if target_tier is None:
-            raise InvalidRedemption("target_tier is required for a tier upgrade")
-        target_tier = Tier(target_tier)
-    elif kind == "sms_months":
-        if sms_product not in ("SMS1", "SMS2", "SMS3") or not months or months < 1 or months > 36:
-            raise InvalidRedemption("sms_product must be SMS1, SMS2 or SMS3 and months 1..36")
-    else:
-        raise InvalidRedemption("kind must be tier_upgrade or sms_months")
-    balance = await _lock_balance(session, customer_id)
+    try:
+        request = redemption_request(
+            kind=kind, target_tier=target_tier, sms_product=sms_product, months=months
+        )
+    except InvalidRequest as exc:
+        raise InvalidRedemption(str(exc)) from None
+    held = await _lock_balance(session, customer_id)
     if idempotency_key:
         prior = (
             await session.execute(
                 select(Redemption).where(
-                    Redemption.customer_id == customer_id,
-                    Redemption.idempotency_key == idempotency_key,
+                    REDEMPTION.c.customer_id == customer_id,
+                    REDEMPTION.c.idempotency_key == idempotency_key,
                 )
             )
         ).scalar_one_or_none()
         if prior is not None:
             return prior
-    state_row = (
-        await session.execute(select(CustomerTier).where(CustomerTier.customer_id == customer_id))
-    ).scalar_one_or_none()
-    current = Tier(state_row.tier) if state_row else Tier.STANDARD
-    valid_until: date | None
-    if kind == "tier_upgrade":
-        assert target_tier is not None
-        try:
-            cost = rules.upgrade_cost(current=current, target=target_tier)
-        except ValueError as exc:
-            raise InvalidRedemption(str(exc)) from exc
-        valid_until = rules.upgrade_until(on)
-    else:
-        assert months is not None
-        cost = rules.sms_subscription_cost(products=1, months=months)
-        valid_until = rules.add_months(on, months) - timedelta(days=1)
-    if not rules.can_spend(balance, cost):
-        raise InsufficientPoints(f"balance {balance} is less than the {cost} points required")
-    await _add_to_months(session, points={(customer_id, _month(on)): -cost})
+    row = await session.get(CustomerTier, customer_id)
+    current = Tier(row.tier) if row else Tier.STANDARD
+    try:
+        terms = redemption_terms(request, current=current, on=on)
+    except InvalidRequest as exc:
+        raise InvalidRedemption(str(exc)) from None
+    if not can_spend(held, terms.cost):
+        raise InsufficientPoints(f"balance {held} is less than the {terms.cost} points required")
+    await add_to_months(session, points={(customer_id, month_of(on)): -terms.cost})
     redemption_id = str(uuid.uuid4())
+    now = datetime.now(UTC)
     await session.execute(
-        PointsEntry.__table__.insert().values(  # type: ignore[attr-defined]
+        POINTS_ENTRY.insert().values(
             customer_id=customer_id,
-            points=-cost,
+            points=-terms.cost,
             kind="redemption",
             business_key=f"redemption:{redemption_id}",
             source_ref=redemption_id,
-            reason=f"redeemed for {kind}",
+            reason=f"redeemed for {request.kind}",
             actor=actor,
             tier=current.value,
-            created_at=datetime.now(UTC),
+            created_at=now,
         )
     )
+    target = request.target_tier
     redemption = Redemption(
         id=redemption_id,
         customer_id=customer_id,
-        kind=kind,
-        target_tier=target_tier.value if target_tier else None,
-        sms_product=sms_product,
-        months=months,
-        points=cost,
-        valid_until=valid_until,
+        kind=request.kind,
+        target_tier=target.value if target else None,
+        sms_product=request.sms_product,
+        months=request.months,
+        points=terms.cost,
+        valid_until=terms.valid_until,
         idempotency_key=idempotency_key,
         actor=actor,
-        created_at=datetime.now(UTC),
+        created_at=now,
     )
     session.add(redemption)
-    if kind == "tier_upgrade":
-        assert target_tier is not None
-        states = await _load_states(session, [customer_id], first_seen={customer_id: on})
-        state = states[customer_id]
-        state.row["bought_tier"] = target_tier.value
-        state.row["bought_until"] = valid_until
-        state.changed = True
-        state.history.append((state.row["tier"], target_tier.value, "points_upgrade", on))
-        state.row["tier"] = target_tier.value
-        state.row["tier_since"] = on
-        await _save_states(session, states, outbox=outbox)
+    if request.kind == "tier_upgrade" and target is not None:
+        states, _ = await load_states(session, [customer_id], first_seen={customer_id: on})
+        bought = states[customer_id].bought(target, until=terms.valid_until, on=on)
+        await save_states(session, [bought], outbox=outbox)
     await outbox.add(
         session,
         ev.PointsRedeemed(
             customer_id=customer_id,
             redemption_id=redemption_id,
-            points=cost,
-            kind=kind,  # type: ignore[arg-type]
-            target_tier=target_tier.value if target_tier else None,
-            sms_product=sms_product,
-            months=months,  # type: ignore[arg-type]
-            valid_until=valid_until,
+            points=terms.cost,
+            kind=request.kind,
+            target_tier=target.value if target else None,
+            sms_product=request.sms_product,
+            months=request.months,
+            valid_until=terms.valid_until,
         ),
     )
     await session.flush()
@@ -486,12 +440,9 @@ async def redeem(
 
 
 async def get_state(session: AsyncSession, *, customer_id: str) -> tuple[CustomerTier, Decimal]:
-    row = (
-        await session.execute(select(CustomerTier).where(CustomerTier.customer_id == customer_id))
-    ).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"customer {customer_id} is not known to tiering")
-    return row, await _balance(session, customer_id)
+    """A customer's tier row and balance; 404 for a customer tiering does not know."""
+    row = await get_tier_row(session, customer_id=customer_id)
+    return row, await balance(session, customer_id=customer_id)
 
 
 async def ledger_page(
@@ -502,18 +453,21 @@ async def ledger_page(
     before_id: int | None,
     kind: str | None = None,
 ) -> list[PointsEntry]:
-    stmt = select(PointsEntry).where(PointsEntry.customer_id == customer_id)
+    """Entries newest first, older than ``before_id`` if given, of one ``kind`` if given."""
+    stmt = select(PointsEntry).where(POINTS_ENTRY.c.customer_id == customer_id)
     if before_id is not None:
-        stmt = stmt.where(PointsEntry.id < before_id)  # type: ignore[operator]
+        stmt = stmt.where(POINTS_ENTRY.c.id < before_id)
     if kind is not None:
-        stmt = stmt.where(PointsEntry.kind == kind)
-    stmt = stmt.order_by(PointsEntry.id.desc()).limit(limit)  # type: ignore[union-attr]
+        stmt = stmt.where(POINTS_ENTRY.c.kind == kind)
+    stmt = stmt.order_by(POINTS_ENTRY.c.id.desc()).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
 
 async def ledger_sum(session: AsyncSession) -> tuple[int, Decimal]:
     """Entry count and points total of the whole ledger (the replay check of the benchmark)."""
     n, total = (
-        await session.execute(select(func.count(), func.coalesce(func.sum(PointsEntry.points), 0)))
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(POINTS_ENTRY.c.points), 0))
+        )
     ).one()
     return int(n), Decimal(total)

@@ -23,7 +23,7 @@ from brokerage_common import events as ev
 from brokerage_common.kafka import make_consumer
 
 from .. import rules
-from ..models import CustomerTier
+from ..models import CUSTOMER_TIER
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +116,10 @@ class RoutingModel:
             return
 
     async def load(self, db: Database) -> None:
+        table = CUSTOMER_TIER
         async with db.sessionmaker() as session:
             rows = (
-                await session.execute(
-                    select(CustomerTier.customer_id, CustomerTier.tier, CustomerTier.phone)
-                )
+                await session.execute(select(table.c.customer_id, table.c.tier, table.c.phone))
             ).all()
         for cid, tier, phone in rows:
             self.tier_by_customer[cid] = tier
@@ -169,6 +168,8 @@ class RoutingFeed:
             consumer: AIOKafkaConsumer | None = None
             try:
                 # No group: every API replica follows every partition itself, from the end.
+                # make_consumer (common) types group_id as str though aiokafka takes None for
+                # a consumer that only assigns; the one ignore left in tiering.
                 consumer = make_consumer(self.bootstrap, group_id=None)  # type: ignore[arg-type]
                 await consumer.start()
                 partitions = [
