@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import asyncpg
-from ingest import PG, create_db, drop_db
+from ingest import DB_TAG, PG, create_db, drop_db
 
 from brokerage_common.auth import issue_token
 from brokerage_common.broker import LocalBroker, free_port
@@ -154,7 +154,7 @@ def main() -> None:
     log_dir.mkdir(parents=True, exist_ok=True)
     broker = LocalBroker(log_path=log_dir / "broker-routing.log").start()
     broker.create_topics()
-    name = f"bench_routing_{uuid.uuid4().hex[:8]}"
+    name = f"bench_routing_{DB_TAG}_{uuid.uuid4().hex[:8]}".replace("__", "_")
     url = asyncio.run(create_db(name))
     asyncio.run(load_customers(name, args.customers))
     port = free_port()
