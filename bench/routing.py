@@ -72,6 +72,17 @@ async def load_customers(name: str, n: int) -> None:
             "updated_at",
         ],
     )
+    # Gold and platinum customers have a service group, which their answer names; a tree
+    # from before groups (an A/B baseline) has no such column and answers without it.
+    has_groups = await conn.fetchval(
+        "SELECT count(*) FROM information_schema.columns"
+        " WHERE table_name = 'customer_tier' AND column_name = 'group_id'"
+    )
+    if has_groups:
+        await conn.execute(
+            "UPDATE customer_tier SET group_id = 'G' || (hashtext(customer_id) & 15),"
+            " group_month = '2026-12' WHERE tier IN ('gold', 'platinum')"
+        )
     await conn.close()
 
 

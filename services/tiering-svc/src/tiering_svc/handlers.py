@@ -15,6 +15,7 @@ from .config import Settings
 from .ingest import service as ingest
 from .ledger import service as ledger
 from .models import PLATFORM
+from .routing import service as routing
 from .tiers import service as tiers
 from .tiers.rules import Policy
 
@@ -24,7 +25,7 @@ TOPICS = [
     ev.TradeSettled.TOPIC.name,
     ev.AssetSnapshotTaken.TOPIC.name,
     ev.CustomerRegistered.TOPIC.name,
-    ev.SuggestionAdopted.TOPIC.name,
+    ev.SuggestionAdopted.TOPIC.name,  # ops.cases: CustomerAssigned too
 ]
 
 
@@ -74,6 +75,9 @@ def build_handlers(settings: Settings) -> Handlers:
             outbox=outbox,
         )
 
+    async def on_customer_assigned(session: AsyncSession, envelope: Envelope[Any]) -> None:
+        await routing.assign_group(session, assignment=envelope.data)
+
     handlers: dict[str, EventHandler | BatchHandler] = {
         ev.TradeSettled.TYPE: on_trades_settled,
         ev.TradeCancelled.TYPE: on_trade_cancelled,
@@ -81,5 +85,6 @@ def build_handlers(settings: Settings) -> Handlers:
         ev.CustomerRegistered.TYPE: on_customer_registered,
         ev.CustomerProfileUpdated.TYPE: on_customer_profile_updated,
         ev.SuggestionAdopted.TYPE: on_suggestion_adopted,
+        ev.CustomerAssigned.TYPE: on_customer_assigned,
     }
     return handlers

@@ -36,6 +36,10 @@ class CustomerTier(Base, table=True):
     phone: str | None = Field(default=None, max_length=16, index=True)
     branch_id: str | None = Field(default=None, max_length=32)
     opened_on: date | None = None
+    # The service group (客户服务小组) ops-assessment-svc assigned for ``group_month``
+    # (YYYY-MM); routing answers it for gold and platinum callers.
+    group_id: str | None = Field(default=None, max_length=64)
+    group_month: str | None = Field(default=None, max_length=7)
     updated_at: datetime
 
 

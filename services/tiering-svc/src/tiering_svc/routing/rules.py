@@ -13,6 +13,10 @@ PHONE_PATTERN = r"^\+?\d{5,15}$"
 CUSTOMER_ID_MAX_LENGTH = 32
 _PHONE = re.compile(PHONE_PATTERN)
 
+GROUP_TIERS = frozenset({"gold", "platinum"})
+"""Tiers whose answer names the customer's service group (客户服务小组): gold and platinum
+customers are served one-on-one by a branch service team (domain.md §2, §5)."""
+
 
 class Caller(Protocol):
     """What routing needs of a verified token (``brokerage_common.Principal``)."""

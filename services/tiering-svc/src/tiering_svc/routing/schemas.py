@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..tiers.schemas import TierName
 
@@ -14,3 +14,7 @@ class RoutingRead(BaseModel):
     tier: TierName | None
     queue: Literal["general", "dedicated"]
     priority: bool
+    group_id: str | None = Field(
+        description="the service group (客户服务小组) of a gold or platinum caller; "
+        "null for other tiers, unassigned and unknown callers"
+    )
