@@ -68,8 +68,9 @@ class RoutingModel:
         self.tier_by_customer: dict[str, str] = {}
         self.customer_by_phone: dict[str, str] = {}
         self.phone_by_customer: dict[str, str] = {}
-        # The service group and the month (YYYY-MM) it was assigned for.
-        self.group_by_customer: dict[str, tuple[str, str]] = {}
+        # The service group, the month (YYYY-MM) it was assigned for, and how an answer
+        # ends with it (its JSON and "}"), encoded once here rather than per lookup.
+        self.group_by_customer: dict[str, tuple[str, str, bytes]] = {}
         self.loaded = False
 
     def _caller(self, phone: str | None, customer_id: str | None) -> tuple[str, str] | None:
@@ -104,7 +105,7 @@ class RoutingModel:
         if group_tail is not None:
             group = self.group_by_customer.get(cid)
             if group is not None:
-                return _HEAD + orjson.dumps(cid) + group_tail + orjson.dumps(group[0]) + b"}"
+                return _HEAD + orjson.dumps(cid) + group_tail + group[2]
         # Not a tier: rules.Tier says what is wrong with it, as in answer().
         tail = _TAILS.get(tier) or _tail(rules.Tier(tier))
         return _HEAD + orjson.dumps(cid) + tail
@@ -116,7 +117,7 @@ class RoutingModel:
         """The customer's group for ``month``; an earlier month's never replaces a later one."""
         held = self.group_by_customer.get(customer_id)
         if held is None or held[1] <= month:
-            self.group_by_customer[customer_id] = (group_id, month)
+            self.group_by_customer[customer_id] = (group_id, month, orjson.dumps(group_id) + b"}")
 
     def set_phone(self, customer_id: str, phone: str) -> None:
         old = self.phone_by_customer.get(customer_id)
