@@ -9,6 +9,7 @@ PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 # Every service belongs here: a service joins with one `TYPED += services/<name>-svc/src` line.
 TYPED := libs/common/src
 TYPED += services/profile-svc/src
+TYPED += services/tiering-svc/src
 TYPED += services/notify-svc/src
 TYPED += services/advisory-svc/src
 TYPED += apps/staff-console/src

@@ -33,8 +33,8 @@ from brokerage_common import Database, topics
 from brokerage_common.broker import LocalBroker
 from brokerage_common.kafka import make_consumer
 from brokerage_common.wire import fast_decoder
+from tiering_svc.ingest.service import _TRADE_LINE_COLUMNS
 from tiering_svc.models import metadata
-from tiering_svc.service import _TRADE_LINE_COLUMNS
 from trading_sim import generate_day, publish
 
 LEDGER_COLUMNS = list(_TRADE_LINE_COLUMNS)  # the worker's own ledger lines

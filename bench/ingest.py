@@ -23,6 +23,9 @@ from trading_sim import DayConfig, generate_day, publish
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+# Several people may bench on one PostgreSQL: BENCH_DB_TAG (e.g. a branch name) goes into the
+# benchmark databases' names, so whose they are shows.
+DB_TAG = "".join(c if c.isalnum() else "_" for c in os.environ.get("BENCH_DB_TAG", "")).lower()
 
 
 async def create_db(name: str) -> str:
@@ -144,7 +147,7 @@ def run(events: int, workers: int, log_dir: Path) -> dict[str, object]:
     assert len(messages) == events, len(messages)
     broker = LocalBroker(log_path=log_dir / "broker.log").start()
     broker.create_topics()
-    name = f"bench_tiering_{uuid.uuid4().hex[:8]}"
+    name = f"bench_tiering_{DB_TAG}_{uuid.uuid4().hex[:8]}".replace("__", "_")
     url = asyncio.run(create_db(name))
     result: dict[str, object] = {
         "events": events,

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import asyncpg
-from ingest import PG, create_db, drop_db
+from ingest import DB_TAG, PG, cpu_seconds, create_db, drop_db
 
 from brokerage_common.auth import issue_token
 from brokerage_common.broker import LocalBroker, free_port
@@ -72,6 +72,17 @@ async def load_customers(name: str, n: int) -> None:
             "updated_at",
         ],
     )
+    # Gold and platinum customers have a service group, which their answer names; a tree
+    # from before groups (an A/B baseline) has no such column and answers without it.
+    has_groups = await conn.fetchval(
+        "SELECT count(*) FROM information_schema.columns"
+        " WHERE table_name = 'customer_tier' AND column_name = 'group_id'"
+    )
+    if has_groups:
+        await conn.execute(
+            "UPDATE customer_tier SET group_id = 'G' || (hashtext(customer_id) & 15),"
+            " group_month = '2026-12' WHERE tier IN ('gold', 'platinum')"
+        )
     await conn.close()
 
 
@@ -111,19 +122,27 @@ def parse_wrk(out: str) -> dict[str, float | str]:
 
 
 def drive(
-    port: int, script: str, *, connections: int, seconds: int, threads: int
+    port: int, script: str, *, connections: int, seconds: int, threads: int, server_pid: int
 ) -> dict[str, float | str]:
-    """A 2-second warm-up, then wrk with ``connections`` for ``seconds``; its numbers."""
+    """A 2-second warm-up, then wrk with ``connections`` for ``seconds``; its numbers, and
+    the server's CPU per request over the measured run (steadier than requests/s when the
+    machine is shared: other load takes wall time from the server, not CPU per request)."""
     base = ["wrk", "-c", str(connections), "-s", script]
     url = f"http://127.0.0.1:{port}"
     subprocess.run([*base, "-t1", "-d2s", url], capture_output=True, check=False)
+    cpu_before = cpu_seconds([server_pid])
     out = subprocess.run(
         [*base, f"-t{threads}", f"-d{seconds}s", "--latency", url],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    return parse_wrk(out)
+    cpu = cpu_seconds([server_pid]) - cpu_before
+    result = parse_wrk(out)
+    done = re.search(r"(\d+) requests in", out)
+    if done:
+        result["server_cpu_us_per_request"] = round(cpu / int(done.group(1)) * 1e6, 1)
+    return result
 
 
 def call_center_token() -> str:
@@ -154,7 +173,7 @@ def main() -> None:
     log_dir.mkdir(parents=True, exist_ok=True)
     broker = LocalBroker(log_path=log_dir / "broker-routing.log").start()
     broker.create_topics()
-    name = f"bench_routing_{uuid.uuid4().hex[:8]}"
+    name = f"bench_routing_{DB_TAG}_{uuid.uuid4().hex[:8]}".replace("__", "_")
     url = asyncio.run(create_db(name))
     asyncio.run(load_customers(name, args.customers))
     port = free_port()
@@ -202,6 +221,7 @@ def main() -> None:
             connections=args.connections,
             seconds=args.seconds,
             threads=args.wrk_threads,
+            server_pid=api.pid,
         )
         result.update(customers=args.customers, connections=args.connections, seconds=args.seconds)
         print(result)

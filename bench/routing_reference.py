@@ -30,7 +30,13 @@ from starlette.routing import Route
 from brokerage_common.broker import free_port
 
 HERE = Path(__file__).resolve().parent
-ANSWER = {"customer_id": "C0000001", "tier": "gold", "queue": "dedicated", "priority": False}
+ANSWER = {
+    "customer_id": "C0000001",
+    "tier": "gold",
+    "queue": "dedicated",
+    "priority": False,
+    "group_id": "G01",
+}
 
 fastapi_app = FastAPI()
 

@@ -26,6 +26,7 @@ from brokerage_common.bulk import (
     DuplicateKeyError,
     _pg_column,
     copy_lines,
+    copy_template,
     copy_text,
     in_values,
     insert_rows,
@@ -278,3 +279,17 @@ async def test_in_values_matches_integer_and_text_keys(make_database) -> None:
         for keys in (["a", "d"], ["b,c", "d"]):  # joined text, then an array (a comma)
             by_key = select(ledger.c.key).where(in_values(session, ledger.c.key, keys, "keys"))
             assert sorted((await session.execute(by_key)).scalars()) == keys
+
+
+def test_copy_template_escapes_its_constants_once_and_leaves_placeholders_to_the_caller() -> None:
+    # COPY's text format: tab between fields, newline after the row, backslash escapes.
+    template = copy_template(["%s", "trade:%s", "commission %s x 1.1 (silver)", "50%", "a\tb\\c"])
+    assert template == "%s\ttrade:%s\tcommission %s x 1.1 (silver)\t50%%\ta\\tb\\\\c\n"
+    line = template % ("C1", "T1", "117.42")
+    assert line.rstrip("\n").split("\t") == [
+        "C1",
+        "trade:T1",
+        "commission 117.42 x 1.1 (silver)",
+        "50%",
+        "a\\tb\\\\c",
+    ]

@@ -16,13 +16,13 @@ import orjson
 import pytest
 import pytest_asyncio
 from sqlalchemy import MetaData, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Database, Envelope, Outbox, new_envelope
 from brokerage_common import events as ev
-from tiering_svc import service
 from tiering_svc.config import Settings
-from tiering_svc.handlers import Handlers
+from tiering_svc.handlers import build_handlers
+from tiering_svc.ingest import service as ingest
+from tiering_svc.ledger import service as ledger
 from tiering_svc.models import (
     PLATFORM,
     CustomerMonth,
@@ -32,6 +32,8 @@ from tiering_svc.models import (
     TierHistory,
     metadata,
 )
+from tiering_svc.tiers import service as tiers
+from tiering_svc.tiers.rules import Policy
 
 DAY = date(2026, 11, 20)
 
@@ -43,7 +45,7 @@ class Harness:
         self.db = db
         self.settings = settings
         self.outbox = Outbox(PLATFORM, source="tiering-svc")
-        self.handlers = Handlers(settings)
+        self.handlers = build_handlers(settings)
 
     # ---------------------------------------------------------------- running use cases
 
@@ -55,44 +57,43 @@ class Harness:
 
     async def with_policy(self, use_case: Callable[..., Awaitable[Any]], /, **kwargs: Any) -> Any:
         async with self.db.sessionmaker() as session:
-            policy = await service.load_policy(session, settings=self.settings)
+            policy = await tiers.load_policy(session, settings=self.settings)
             result = await use_case(session, policy=policy, outbox=self.outbox, **kwargs)
             await session.commit()
             return result
 
-    async def policy(self) -> service.Policy:
+    async def policy(self) -> Policy:
         async with self.db.sessionmaker() as session:
-            return await service.load_policy(session, settings=self.settings)
+            return await tiers.load_policy(session, settings=self.settings)
 
     async def settle(self, *envelopes: Envelope[ev.TradeSettled]) -> int:
-        return int(await self.with_policy(service.award_trade_points, envelopes=list(envelopes)))
+        return int(await self.with_policy(ingest.award_trade_points, envelopes=list(envelopes)))
 
     async def cancel(self, customer_id: str, trade_id: str) -> Decimal | None:
         cancel = ev.TradeCancelled(
             customer_id=customer_id, trade_id=trade_id, reason="error correction"
         )
-        return await self.run(service.reverse_trade_points, cancel=cancel, outbox=self.outbox)  # type: ignore[no-any-return]
+        return await self.run(ledger.reverse_trade_points, cancel=cancel, outbox=self.outbox)  # type: ignore[no-any-return]
 
     async def snapshot(self, customer_id: str, total_assets: str, as_of: date = DAY) -> None:
         await self.with_policy(
-            service.apply_asset_snapshots, envelopes=[snapshot(customer_id, total_assets, as_of)]
+            tiers.apply_asset_snapshots, envelopes=[snapshot(customer_id, total_assets, as_of)]
         )
 
     async def register(self, customer_id: str, **overrides: Any) -> None:
-        await self.with_policy(
-            service.register_customer, customer=registered(customer_id, **overrides)
-        )
+        envelope = new_envelope(registered(customer_id, **overrides), source="profile-svc")
+        await self.handle(self.handlers[ev.CustomerRegistered.TYPE], envelope)
 
     async def review(self, on: date) -> int | None:
-        return await self.with_policy(service.review_tiers, on=on)  # type: ignore[no-any-return]
+        return await self.with_policy(tiers.review_tiers, on=on)  # type: ignore[no-any-return]
 
     async def anniversaries(self, on: date) -> int:
-        return await self.with_policy(service.credit_anniversaries, on=on)  # type: ignore[no-any-return]
+        return await self.with_policy(ledger.credit_anniversaries, on=on)  # type: ignore[no-any-return]
 
     async def give(self, customer_id: str, points: str) -> None:
         """Put points on a balance the way staff would (an audited adjustment)."""
         await self.run(
-            service.adjust_points,
+            ledger.adjust_points,
             customer_id=customer_id,
             points=Decimal(points),
             reason="test balance",
@@ -102,7 +103,7 @@ class Harness:
 
     async def redeem(self, customer_id: str, *, on: date = DAY, **kwargs: Any) -> Redemption:
         return await self.run(  # type: ignore[no-any-return]
-            service.redeem,
+            ledger.redeem,
             customer_id=customer_id,
             actor=f"customer:{customer_id}",
             outbox=self.outbox,
@@ -110,9 +111,7 @@ class Harness:
             **kwargs,
         )
 
-    async def handle(
-        self, handler: Callable[[AsyncSession, Envelope[Any]], Awaitable[None]], env: Envelope[Any]
-    ) -> None:
+    async def handle(self, handler: Any, env: Envelope[Any]) -> None:
         async with self.db.sessionmaker() as session:
             await handler(session, env)
             await session.commit()

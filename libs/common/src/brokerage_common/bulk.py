@@ -3,8 +3,10 @@
 On PostgreSQL rows travel as one array per column through ``unnest`` (the statement
 text is the same for every batch, so it is prepared once): where exact, a column is
 one comma-joined text the server splits and casts (``_pg_column``), else an array
-asyncpg encodes in binary. NUMERIC columns travel as decimal text either way: asyncpg's
-binary NUMERIC encoding costs ~0.9 µs a value, ``str(Decimal)`` ~0.3.
+asyncpg encodes in binary. NUMERIC columns travel as decimal text either way, which
+asyncpg passes on far cheaper than it encodes NUMERIC in binary (ADR 0007, item 9).
+The hottest append, the settlement ledger, is a COPY in COPY's text format
+(``copy_template``, ``copy_text``, ``copy_lines``; ADR 0007, item 4).
 On SQLite the same statement shape runs as an executemany.
 """
 
@@ -38,10 +40,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 
+from .dialect import is_postgresql
+
 
 def is_postgres(session: AsyncSession) -> bool:
-    bind = session.get_bind()
-    return bind.dialect.name == "postgresql"
+    """``dialect.is_postgresql`` (the name older callers use)."""
+    return is_postgresql(session)
 
 
 _PG_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
@@ -57,8 +61,8 @@ _SEP = ","
 def _pg_column(table: Table, column: str, param: str, values: Sequence[Any]) -> tuple[str, Any]:
     """One column's values as an SQL array expression and its parameter.
 
-    asyncpg encodes an array element by element, with two ABC ``isinstance`` checks each
-    (~1 µs). So where it is exact, a column goes as *one* comma-joined text that the
+    asyncpg encodes an array element by element, with two ABC ``isinstance`` checks each.
+    So where it is exact, a column goes as *one* comma-joined text that the
     server splits (``string_to_array``) and casts: text, NUMERIC, integers, dates and
     aware timestamps, none of them NULL and no text holding a comma. A column of only
     NULLs is ``array_fill``. Anything else goes as an array parameter, NUMERIC as text
@@ -265,11 +269,26 @@ def copy_text(value: str) -> str:
     """``value`` as one field of COPY's text format (backslash, tab, newline, CR escaped).
 
     Text without a backslash or a control character, the usual case, is returned as it is
-    (two C-level scans, against ~0.5 µs for ``translate``).
+    after two C-level scans, cheaper than ``translate``.
     """
     if value.isprintable() and "\\" not in value:
         return value
     return value.translate(_COPY_TEXT_ESCAPES)
+
+
+def copy_template(fields: Sequence[str]) -> str:
+    """One line of COPY's text format as a ``%`` template: the fields in column order, each a
+    constant or holding ``%s`` placeholders (``"trade:%s"``).
+
+    Constants are escaped here (``copy_text``) and their ``%`` doubled, so a line costs one
+    ``%`` format at run time. A value filled into a placeholder must be escaped by the
+    caller unless its alphabet cannot need it (digits, dates, validated identifiers).
+    """
+    escaped = (
+        "%s".join(copy_text(part).replace("%", "%%") for part in field.split("%s"))
+        for field in fields
+    )
+    return "\t".join(escaped) + "\n"
 
 
 async def copy_lines(
@@ -280,7 +299,7 @@ async def copy_lines(
     unless its alphabet cannot need it (digits, dates, validated identifiers).
 
     For the hottest appends: the server parses the text (NUMERIC, dates) far cheaper than
-    asyncpg encodes the same values in binary (~1.5 µs a NUMERIC), and a COPY is written
+    asyncpg encodes the same values in binary (ADR 0007), and a COPY is written
     with batched heap inserts. A unique violation raises :class:`DuplicateKeyError`; the
     caller's transaction (or savepoint) is then aborted and must be rolled back.
     """

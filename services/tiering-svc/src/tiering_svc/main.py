@@ -8,19 +8,22 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from brokerage_common import Database, configure_logging, install_platform
+from brokerage_common import Database, Outbox, configure_logging, install_platform
 from brokerage_common.kafka import broker_reachable
 from brokerage_common.web import ready_when
 
 from .config import Settings
-from .fastpath import RoutingFastPath, TokenCache
+from .models import PLATFORM
 from .router import router
-from .routing import RoutingFeed, RoutingModel
+from .routing.fastpath import RoutingFastPath, TokenCache
+from .routing.read_model import RoutingFeed, RoutingModel
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, follow_events: bool = True) -> FastAPI:
+def create_app(settings: Settings | None = None, *, follow_events: bool = True) -> RoutingFastPath:
+    """The API: FastAPI with its routes and the platform's endpoints, behind the routing fast
+    path (ADR 0006), which answers GET /v1/routing itself and passes everything else on."""
     settings = settings or Settings()
     configure_logging(
         service=settings.service_name, level=settings.log_level, json=settings.log_json
@@ -57,7 +60,6 @@ def create_app(settings: Settings | None = None, *, follow_events: bool = True) 
         ),
         lifespan=lifespan,
     )
-    app.state.settings = settings
     app.state.db = db
     app.state.routing = model
     install_platform(
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None, *, follow_events: bool = True) 
         # Ready = the routing read model is loaded: routing answers from memory (ADR 0006),
         # through a database or broker outage; those two are metrics (dependency_up).
         readiness=[ready_when(lambda: model.loaded)],
+        outbox=Outbox(PLATFORM, source=settings.service_name),
         dependencies={
             "database": db.ping,
             "broker": lambda: broker_reachable(settings.kafka_bootstrap_servers),
@@ -73,4 +76,4 @@ def create_app(settings: Settings | None = None, *, follow_events: bool = True) 
     )
     app.include_router(router)
     # Outside every middleware: the ringing phone skips FastAPI's per-request machinery.
-    return RoutingFastPath(app, model=model, tokens=TokenCache(app.state.token_verifier))  # type: ignore[return-value]
+    return RoutingFastPath(app, model=model, tokens=TokenCache(app.state.token_verifier))

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, Column, Integer, Numeric, UniqueConstraint
-from sqlmodel import Field
+from sqlalchemy import BigInteger, Column, Integer, Numeric, Table, UniqueConstraint
+from sqlmodel import Field, SQLModel
 
 from brokerage_common.db import service_base
 from brokerage_common.tables import platform_tables
 
-Base = service_base()
+if TYPE_CHECKING:
+    # A base made by a call is not a type to mypy; it is a SQLModel with its own metadata.
+    Base = SQLModel
+else:
+    Base = service_base()
 POINTS = Numeric(18, 2)
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -31,6 +36,10 @@ class CustomerTier(Base, table=True):
     phone: str | None = Field(default=None, max_length=16, index=True)
     branch_id: str | None = Field(default=None, max_length=32)
     opened_on: date | None = None
+    # The service group (客户服务小组) ops-assessment-svc assigned for ``group_month``
+    # (YYYY-MM); routing answers it for gold and platinum callers.
+    group_id: str | None = Field(default=None, max_length=64)
+    group_month: str | None = Field(default=None, max_length=7)
     updated_at: datetime
 
 
@@ -129,3 +138,11 @@ class TierReview(Base, table=True):
 
 PLATFORM = platform_tables(Base.metadata)
 metadata = Base.metadata
+
+# The tables, for Core statements and set-based writes (typed, unlike ``Model.__table__``).
+CUSTOMER_TIER: Table = metadata.tables["customer_tier"]
+CUSTOMER_MONTH: Table = metadata.tables["customer_month"]
+POINTS_ENTRY: Table = metadata.tables["points_entry"]
+TIER_HISTORY: Table = metadata.tables["tier_history"]
+REDEMPTION: Table = metadata.tables["redemption"]
+CONFIG_VALUE: Table = metadata.tables["config_value"]

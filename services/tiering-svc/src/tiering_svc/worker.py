@@ -10,6 +10,7 @@ from brokerage_common import (
     Database,
     Housekeeper,
     IdempotentConsumer,
+    Outbox,
     OutboxRelay,
     configure_logging,
     run_main,
@@ -17,17 +18,18 @@ from brokerage_common import (
     today_cst,
 )
 
-from . import service
 from .config import Settings
-from .handlers import TOPICS, Handlers
+from .handlers import TOPICS, build_handlers
+from .ledger import service as ledger
 from .models import PLATFORM
+from .tiers import service as tiers
 
 log = logging.getLogger(__name__)
 
 
 def build_consumer(settings: Settings, db: Database) -> IdempotentConsumer:
     return IdempotentConsumer.from_settings(
-        settings, db, PLATFORM, topics=TOPICS, handlers=Handlers(settings).registry()
+        settings, db, PLATFORM, topics=TOPICS, handlers=build_handlers(settings)
     )
 
 
@@ -37,17 +39,15 @@ def build_relay(settings: Settings, db: Database) -> OutboxRelay:
 
 async def run_daily_jobs(settings: Settings, db: Database, stop: asyncio.Event) -> None:
     """Monthly review on the first of the month, anniversaries every day; both idempotent."""
-    handlers = Handlers(settings)
+    outbox = Outbox(PLATFORM, source=settings.service_name)
     while not stop.is_set():
         try:
             async with db.sessionmaker() as session:
-                policy = await service.load_policy(session, settings=settings)
+                policy = await tiers.load_policy(session, settings=settings)
                 today = today_cst()
-                await service.credit_anniversaries(
-                    session, on=today, policy=policy, outbox=handlers.outbox
-                )
-                await service.review_tiers(
-                    session, on=today.replace(day=1), policy=policy, outbox=handlers.outbox
+                await ledger.credit_anniversaries(session, on=today, policy=policy, outbox=outbox)
+                await tiers.review_tiers(
+                    session, on=today.replace(day=1), policy=policy, outbox=outbox
                 )
                 await session.commit()
         except Exception:

@@ -10,7 +10,16 @@ import jwt
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-UNKNOWN = {"customer_id": None, "tier": None, "queue": "general", "priority": False}
+from brokerage_common import events as ev
+from brokerage_common import new_envelope
+
+UNKNOWN = {
+    "customer_id": None,
+    "tier": None,
+    "queue": "general",
+    "priority": False,
+    "group_id": None,
+}
 # api.md: silver and platinum have priority; gold and platinum the dedicated line.
 EXPECTED = {
     "C500001": ("13900000001", "standard", "general", False),
@@ -46,7 +55,13 @@ async def test_tiering_routing_by_phone_and_by_customer_id_for_each_tier(
 ):
     async with running(app):
         for cid, (phone, tier, queue, priority) in callers.items():
-            expected = {"customer_id": cid, "tier": tier, "queue": queue, "priority": priority}
+            expected = {
+                "customer_id": cid,
+                "tier": tier,
+                "queue": queue,
+                "priority": priority,
+                "group_id": None,  # no group assigned to anyone here
+            }
             for params in ({"phone": phone}, {"customer_id": cid}):
                 r = await client.get("/v1/routing", params=params, headers=call_center)
                 assert r.status_code == 200, r.text
@@ -67,7 +82,13 @@ async def test_tiering_routing_unknown_caller_gets_the_general_queue(
 
 
 async def test_tiering_routing_normalises_the_country_prefix(app, client, callers, call_center):
-    gold = {"customer_id": "C500003", "tier": "gold", "queue": "dedicated", "priority": False}
+    gold = {
+        "customer_id": "C500003",
+        "tier": "gold",
+        "queue": "dedicated",
+        "priority": False,
+        "group_id": None,
+    }
     async with running(app):
         for phone in ("+8613900000003", "8613900000003", "13900000003"):
             r = await client.get("/v1/routing", params={"phone": phone}, headers=call_center)
@@ -127,6 +148,7 @@ async def test_tiering_routing_keeps_answering_when_the_database_is_gone(
                 "tier": tier,
                 "queue": queue,
                 "priority": priority,
+                "group_id": None,
             }
         r = await client.get("/v1/routing", params={"phone": "13712345678"}, headers=call_center)
         assert r.json() == UNKNOWN
@@ -155,3 +177,30 @@ async def test_tiering_routing_token_is_not_trusted_past_its_expiry(
         exp = jwt.decode(token, options={"verify_signature": False})["exp"]
         await asyncio.sleep(max(0.0, exp - time.time()) + 0.05)
         assert (await client.get("/v1/routing", params=params, headers=headers)).status_code == 401
+
+
+async def test_tiering_routing_names_the_group_of_gold_and_platinum_callers(
+    app, client, tiering, callers, call_center
+):
+    for cid in callers:  # every tier gets a group; only gold and platinum answer it
+        env = new_envelope(
+            ev.CustomerAssigned(customer_id=cid, group_id=f"G-{cid}", month="2026-12"),
+            source="ops-assessment-svc",
+        )
+        await tiering.handle(tiering.handlers[ev.CustomerAssigned.TYPE], env)
+    groups = {"standard": None, "silver": None, "gold": "G-C500003", "platinum": "G-C500004"}
+    async with running(app):
+        for cid, (phone, tier, queue, priority) in callers.items():
+            for params in ({"phone": phone}, {"customer_id": cid}):
+                r = await client.get("/v1/routing", params=params, headers=call_center)
+                assert r.json() == {
+                    "customer_id": cid,
+                    "tier": tier,
+                    "queue": queue,
+                    "priority": priority,
+                    "group_id": groups[tier],
+                }, params
+                assert r.headers["content-length"] == str(len(r.content))
+    document = app.openapi()["components"]["schemas"]["RoutingRead"]
+    assert "group_id" in document["required"]
+    assert "group_id" in document["properties"]

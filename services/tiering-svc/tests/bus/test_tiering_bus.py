@@ -33,7 +33,7 @@ from tiering_svc.models import (
     TierHistory,
     metadata,
 )
-from tiering_svc.routing import RoutingFeed, RoutingModel
+from tiering_svc.routing.read_model import RoutingFeed, RoutingModel
 from tiering_svc.worker import build_consumer, build_relay
 from trading_sim import DayConfig, customer_id, customer_phone, generate_day, publish
 
@@ -328,6 +328,8 @@ async def test_tiering_bus_routing_feed_follows_tier_changes_and_phones(broker, 
                     birth_month_day="07-01",
                     onsite=False,
                 ),
+                # ops.cases: the gold customer's service group, followed live too.
+                ev.CustomerAssigned(customer_id=gold, group_id="G07", month="2026-12"),
             ):
                 env = new_envelope(event, source="bus-test")
                 await producer.send_and_wait(
@@ -336,12 +338,19 @@ async def test_tiering_bus_routing_feed_follows_tier_changes_and_phones(broker, 
         finally:
             await producer.stop()
 
-        want_gold = {"customer_id": gold, "tier": "gold", "queue": "dedicated", "priority": False}
+        want_gold = {
+            "customer_id": gold,
+            "tier": "gold",
+            "queue": "dedicated",
+            "priority": False,
+            "group_id": "G07",
+        }
         want_new = {
             "customer_id": newcomer,
             "tier": "standard",
             "queue": "general",
             "priority": False,
+            "group_id": None,
         }
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from brokerage_common import events as ev
 from brokerage_common import new_envelope
-from tiering_svc import service
+from tiering_svc.tiers import service as tiers
 
 D = Decimal
 
@@ -186,8 +186,8 @@ async def test_tiering_suggestion_bonus_once_per_suggestion(tiering):
     env = new_envelope(adopted, source="ops-assessment-svc")
     again = new_envelope(adopted, source="ops-assessment-svc")  # re-sent under a new event id
 
-    await tiering.handle(tiering.handlers.on_suggestion_adopted, env)
-    await tiering.handle(tiering.handlers.on_suggestion_adopted, again)
+    await tiering.handle(tiering.handlers[ev.SuggestionAdopted.TYPE], env)
+    await tiering.handle(tiering.handlers[ev.SuggestionAdopted.TYPE], again)
 
     [entry] = await tiering.ledger("C100040")
     assert (entry.kind, entry.points, entry.source_ref) == ("suggestion", D("100.00"), "S-2026-001")
@@ -196,7 +196,7 @@ async def test_tiering_suggestion_bonus_once_per_suggestion(tiering):
 
 async def test_tiering_bonuses_follow_configured_amounts(tiering):
     await tiering.run(
-        service.update_config,
+        tiers.update_config,
         settings=tiering.settings,
         changes={"bonus_referral": D("650")},
         actor="staff:tester",

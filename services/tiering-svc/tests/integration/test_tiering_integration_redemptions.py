@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from tiering_svc import service
 from tiering_svc.exceptions import InsufficientPoints, InvalidRedemption
+from tiering_svc.ledger import service as ledger
 from tiering_svc.models import Redemption
 from tiering_svc.rules import Tier
 
@@ -109,7 +109,7 @@ async def test_tiering_balance_of_many_small_awards_is_exact(tiering):
 async def _redeem_in_own_session(tiering, customer_id, **kwargs):
     async with tiering.db.sessionmaker() as session:
         try:
-            await service.redeem(
+            await ledger.redeem(
                 session,
                 customer_id=customer_id,
                 actor=f"customer:{customer_id}",
@@ -166,7 +166,7 @@ async def test_tiering_concurrent_replays_of_one_idempotency_key_spend_once(tier
 
     async def attempt() -> str:
         async with tiering.db.sessionmaker() as session:
-            r = await service.redeem(
+            r = await ledger.redeem(
                 session,
                 customer_id="C300060",
                 kind="sms_months",
@@ -192,7 +192,7 @@ async def test_tiering_concurrent_staff_debits_never_go_negative(tiering):
     async def debit() -> str:
         async with tiering.db.sessionmaker() as session:
             try:
-                await service.adjust_points(
+                await ledger.adjust_points(
                     session,
                     customer_id="C300070",
                     points=D("-100.00"),

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from tiering_svc import service
 from tiering_svc.rules import Tier
+from tiering_svc.tiers import service as tiers
 
 D = Decimal
 DAY = date(2026, 11, 20)
@@ -161,7 +161,7 @@ async def test_tiering_redemption_never_causes_a_downgrade(tiering, build):
 
 async def test_tiering_configurable_thresholds(tiering):
     policy = await tiering.run(
-        service.update_config,
+        tiers.update_config,
         settings=tiering.settings,
         changes={"silver_assets": D("50000"), "gold_commission": D("8000")},
         actor="staff:tester",
@@ -183,7 +183,7 @@ async def test_tiering_inconsistent_configuration_is_rejected_and_nothing_change
     ):
         with pytest.raises((ValueError, TypeError)):
             await tiering.run(
-                service.update_config,
+                tiers.update_config,
                 settings=tiering.settings,
                 changes=changes,
                 actor="staff:tester",

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tiering_svc.fastpath import parse_query
-from tiering_svc.routing import RoutingModel
+from tiering_svc.routing.fastpath import parse_query
+from tiering_svc.routing.read_model import RoutingModel
 from tiering_svc.rules import Tier
 
 
@@ -57,4 +57,29 @@ def test_answer_json_is_the_answer_serialised_for_every_tier_and_unknown_callers
         "tier": "platinum",
         "queue": "dedicated",
         "priority": True,
+        "group_id": None,
     }  # api.md: platinum has the dedicated line and priority
+
+
+def test_answer_json_names_the_group_of_gold_and_platinum_callers_only() -> None:
+    model = RoutingModel()
+    for n, tier in enumerate(Tier, start=1):
+        model.set_phone(f"C{n}", f"1390000000{n}")
+        model.set_tier(f"C{n}", tier.value)
+        model.set_group(f"C{n}", f'G"{n}', "2026-12")  # a quote: escaped like orjson does
+    model.set_tier("C9", "gold")  # gold, no group
+    expected = {"C1": None, "C2": None, "C3": 'G"3', "C4": 'G"4', "C9": None}
+    for cid, group in expected.items():
+        answer = model.answer(customer_id=cid)
+        assert answer["group_id"] == group, cid
+        assert model.answer_json(customer_id=cid) == orjson.dumps(answer), cid
+    assert model.answer(customer_id="C404")["group_id"] is None
+
+
+def test_a_later_months_group_replaces_an_earlier_one_never_the_reverse() -> None:
+    model = RoutingModel()
+    model.set_tier("C1", "platinum")
+    model.set_group("C1", "G1", "2026-11")
+    model.set_group("C1", "G2", "2026-12")
+    model.set_group("C1", "G0", "2026-10")  # late
+    assert model.answer(customer_id="C1")["group_id"] == "G2"

@@ -1,4 +1,4 @@
-"""tiering-svc API shapes (money and points are decimal strings)."""
+"""Tier API shapes: the tier, its history, the policy, job results (money as decimal strings)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 from brokerage_common import Money, NonNegativeMoney
 
@@ -22,55 +22,6 @@ class TierRead(BaseModel):
     points_balance: Money
     tier_since: date
     next_review: date
-
-
-class LedgerEntryRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    points: Money
-    kind: str
-    reason: str
-    source_ref: str
-    actor: str
-    tier: str | None
-    created_at: datetime
-
-
-class LedgerPage(BaseModel):
-    customer_id: str
-    entries: list[LedgerEntryRead]
-    next_before_id: int | None = Field(description="pass as before_id for the next (older) page")
-
-
-class RedemptionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Literal["tier_upgrade", "sms_months"]
-    target_tier: Literal["silver", "gold", "platinum"] | None = None
-    sms_product: Literal["SMS1", "SMS2", "SMS3"] | None = None
-    months: Annotated[int, Field(ge=1, le=36)] | None = None
-
-
-class RedemptionRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    customer_id: str
-    kind: str
-    target_tier: str | None
-    sms_product: str | None
-    months: int | None
-    points: Money
-    valid_until: date | None
-    points_balance: Money | None = None
-
-
-class AdjustmentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    points: Money
-    reason: Annotated[str, Field(min_length=5, max_length=400)]
 
 
 class TierHistoryRead(BaseModel):
@@ -110,13 +61,6 @@ class PolicyUpdate(BaseModel):
     bonus_referral: PositiveMoney | None = None
     bonus_anniversary: PositiveMoney | None = None
     bonus_suggestion: PositiveMoney | None = None
-
-
-class RoutingRead(BaseModel):
-    customer_id: str | None
-    tier: TierName | None
-    queue: Literal["general", "dedicated"]
-    priority: bool
 
 
 class JobResult(BaseModel):

@@ -1,10 +1,11 @@
 """The call-center routing read model: in memory, fed by events, never waits for the database.
 
 It starts from a snapshot of the tiering database, then follows ``tiering.tiers``
-(tier changes) and ``profile.customers`` (phone numbers) from the end of each
-partition. Every ``resync_interval_s`` it also re-reads the snapshot, which
-heals anything missed while the broker was away. Lookups only read two dicts:
-when the database or the broker is down, the last known answer still comes back.
+(tier changes), ``profile.customers`` (phone numbers) and ``ops.cases`` (service group
+assignments) from the end of each partition. Every ``resync_interval_s`` it also
+re-reads the snapshot, which heals anything missed while the broker was away. Lookups
+only read dicts: when the database or the broker is down, the last known answer still
+comes back.
 """
 
 from __future__ import annotations
@@ -22,26 +23,44 @@ from brokerage_common import Database
 from brokerage_common import events as ev
 from brokerage_common.kafka import make_consumer
 
-from . import rules
-from .models import CustomerTier
+from .. import rules
+from ..models import CUSTOMER_TIER
+from .rules import GROUP_TIERS
 
 log = logging.getLogger(__name__)
 
-UNKNOWN = {"customer_id": None, "tier": None, "queue": "general", "priority": False}
+UNKNOWN = {
+    "customer_id": None,
+    "tier": None,
+    "queue": "general",
+    "priority": False,
+    "group_id": None,
+}
 _UNKNOWN_JSON = orjson.dumps(UNKNOWN)
 _HEAD = b'{"customer_id":'
+_NO_GROUP = b"null}"
+
+
+def _answer(customer_id: str, tier: rules.Tier, group_id: str | None) -> dict[str, Any]:
+    route = rules.route_for(tier)
+    return {
+        "customer_id": customer_id,
+        "tier": tier.value,
+        "queue": route.queue,
+        "priority": route.priority,
+        "group_id": group_id if tier.value in GROUP_TIERS else None,
+    }
 
 
 def _tail(tier: rules.Tier) -> bytes:
-    route = rules.route_for(tier)
-    whole = orjson.dumps(
-        {"customer_id": "", "tier": tier.value, "queue": route.queue, "priority": route.priority}
-    )
-    return whole[len(_HEAD) + 2 :]  # what follows the (empty) customer id
+    """What follows the (empty) customer id in the answer without a group."""
+    return orjson.dumps(_answer("", tier, None))[len(_HEAD) + 2 :]
 
 
-# A known caller's answer after the customer id, per tier: ',"tier":"gold",...}'.
+# A known caller's answer after the customer id, per tier: ',"tier":"gold",...,"group_id":null}';
+# for the tiers that name a group, the same up to the group's value.
 _TAILS = {tier.value: _tail(tier) for tier in rules.Tier}
+_GROUP_TAILS = {tier: _TAILS[tier].removesuffix(_NO_GROUP) for tier in GROUP_TIERS}
 
 
 class RoutingModel:
@@ -49,6 +68,9 @@ class RoutingModel:
         self.tier_by_customer: dict[str, str] = {}
         self.customer_by_phone: dict[str, str] = {}
         self.phone_by_customer: dict[str, str] = {}
+        # The service group, the month (YYYY-MM) it was assigned for, and how an answer
+        # ends with it (its JSON and "}"), encoded once here rather than per lookup.
+        self.group_by_customer: dict[str, tuple[str, str, bytes]] = {}
         self.loaded = False
 
     def _caller(self, phone: str | None, customer_id: str | None) -> tuple[str, str] | None:
@@ -70,8 +92,8 @@ class RoutingModel:
         if caller is None:
             return UNKNOWN
         cid, tier = caller
-        route = rules.route_for(rules.Tier(tier))
-        return {"customer_id": cid, "tier": tier, "queue": route.queue, "priority": route.priority}
+        group = self.group_by_customer.get(cid)
+        return _answer(cid, rules.Tier(tier), group[0] if group else None)
 
     def answer_json(self, *, phone: str | None = None, customer_id: str | None = None) -> bytes:
         """``orjson.dumps(self.answer(...))``, built from the tier's precomputed bytes."""
@@ -79,12 +101,23 @@ class RoutingModel:
         if caller is None:
             return _UNKNOWN_JSON
         cid, tier = caller
+        group_tail = _GROUP_TAILS.get(tier)
+        if group_tail is not None:
+            group = self.group_by_customer.get(cid)
+            if group is not None:
+                return _HEAD + orjson.dumps(cid) + group_tail + group[2]
         # Not a tier: rules.Tier says what is wrong with it, as in answer().
         tail = _TAILS.get(tier) or _tail(rules.Tier(tier))
         return _HEAD + orjson.dumps(cid) + tail
 
     def set_tier(self, customer_id: str, tier: str) -> None:
         self.tier_by_customer[customer_id] = tier
+
+    def set_group(self, customer_id: str, group_id: str, month: str) -> None:
+        """The customer's group for ``month``; an earlier month's never replaces a later one."""
+        held = self.group_by_customer.get(customer_id)
+        if held is None or held[1] <= month:
+            self.group_by_customer[customer_id] = (group_id, month, orjson.dumps(group_id) + b"}")
 
     def set_phone(self, customer_id: str, phone: str) -> None:
         old = self.phone_by_customer.get(customer_id)
@@ -112,20 +145,26 @@ class RoutingModel:
                 ev.CustomerProfileUpdated.TYPE,
             ) and isinstance(data.get("phone"), str):
                 self.set_phone(cid, data["phone"])
+            elif (
+                kind == ev.CustomerAssigned.TYPE
+                and isinstance(data.get("group_id"), str)
+                and isinstance(data.get("month"), str)
+            ):
+                self.set_group(cid, data["group_id"], data["month"])
         except (orjson.JSONDecodeError, AttributeError, ValueError):
             return
 
     async def load(self, db: Database) -> None:
+        c = CUSTOMER_TIER.c
         async with db.sessionmaker() as session:
-            rows = (
-                await session.execute(
-                    select(CustomerTier.customer_id, CustomerTier.tier, CustomerTier.phone)
-                )
-            ).all()
-        for cid, tier, phone in rows:
+            columns = (c.customer_id, c.tier, c.phone, c.group_id, c.group_month)
+            rows = (await session.execute(select(*columns))).all()
+        for cid, tier, phone, group_id, group_month in rows:
             self.tier_by_customer[cid] = tier
             if phone:
                 self.set_phone(cid, phone)
+            if group_id and group_month:
+                self.set_group(cid, group_id, group_month)
         self.loaded = True
 
 
@@ -164,11 +203,17 @@ class RoutingFeed:
                 await asyncio.wait_for(self._stop.wait(), timeout=self.resync_interval_s)
 
     async def _follow(self) -> None:
-        topics = [ev.TierChanged.TOPIC.name, ev.CustomerRegistered.TOPIC.name]
+        topics = [
+            ev.TierChanged.TOPIC.name,
+            ev.CustomerRegistered.TOPIC.name,
+            ev.CustomerAssigned.TOPIC.name,
+        ]
         while not self._stop.is_set():
             consumer: AIOKafkaConsumer | None = None
             try:
                 # No group: every API replica follows every partition itself, from the end.
+                # make_consumer (common) types group_id as str though aiokafka takes None for
+                # a consumer that only assigns; the one ignore left in tiering.
                 consumer = make_consumer(self.bootstrap, group_id=None)  # type: ignore[arg-type]
                 await consumer.start()
                 partitions = [

@@ -1,0 +1,42 @@
+"""What tiering's routes share: the settings alias and object-level access to a customer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from brokerage_common import Principal, ensure_can_access_customer, get_settings, require_scope
+
+from .config import Settings
+from .models import CustomerTier
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+JobPrincipal = Annotated[Principal, Depends(require_scope("tiering:jobs"))]
+
+
+async def authorize(
+    session: AsyncSession,
+    principal: Principal,
+    customer_id: str,
+    *,
+    staff_only: bool = False,
+    service_scope: str | None = "tiering:read",
+) -> CustomerTier | None:
+    """Object-level access: the customer themself, staff of their branch, or a scoped service.
+    Returns the customer's tier row, None if tiering does not know them."""
+    if principal.is_service:
+        if service_scope is None or service_scope not in principal.scopes:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires scope {service_scope}")
+        return await session.get(CustomerTier, customer_id)
+    if staff_only and not principal.is_staff:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "staff only")
+    if principal.is_customer:
+        ensure_can_access_customer(principal, customer_id=customer_id, branch_id=None)
+        return await session.get(CustomerTier, customer_id)
+    row = await session.get(CustomerTier, customer_id)
+    ensure_can_access_customer(
+        principal, customer_id=customer_id, branch_id=row.branch_id if row else None
+    )
+    return row
