@@ -10,6 +10,7 @@ from .auth import (
     issue_token,
     require_role,
     require_scope,
+    require_staff_role,
 )
 from .consumer import IdempotentConsumer, PermanentEventError, batch_handler, is_transient
 from .db import Database, make_engine, service_base
@@ -81,6 +82,7 @@ __all__ = [
     "platform_tables",
     "require_role",
     "require_scope",
+    "require_staff_role",
     "run_main",
     "run_until_stopped",
     "service_base",

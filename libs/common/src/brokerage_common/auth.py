@@ -13,6 +13,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt.algorithms import RSAAlgorithm
 
 Role = Literal["customer", "staff", "service"]
+StaffRole = Literal["manager", "account_manager", "sales", "back_office", "adviser"]
+STAFF_ROLES: frozenset[str] = frozenset(
+    {"manager", "account_manager", "sales", "back_office", "adviser"}
+)
+HQ_BRANCH = "HQ"
+"""The ``branch_id`` of headquarters staff: they see every branch for what their roles allow."""
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -25,6 +31,8 @@ class Principal:
     branch_id: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
     expires_at: float | None = None  # the token's exp (epoch seconds)
+    # Staff rights within the branch (api.md): a token without the claim has none of them.
+    staff_roles: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def is_customer(self) -> bool:
@@ -37,6 +45,13 @@ class Principal:
     @property
     def is_service(self) -> bool:
         return self.role == "service"
+
+    @property
+    def is_hq(self) -> bool:
+        return self.is_staff and self.branch_id == HQ_BRANCH
+
+    def has_staff_role(self, *roles: str) -> bool:
+        return self.is_staff and not self.staff_roles.isdisjoint(roles)
 
 
 class TokenVerifier:
@@ -82,12 +97,19 @@ class TokenVerifier:
         scopes = claims.get("scopes") or []
         if not isinstance(scopes, list):
             raise _unauthorized("invalid token: scopes must be a list")
+        staff_roles = claims.get("staff_roles") or []
+        if not isinstance(staff_roles, list):
+            raise _unauthorized("invalid token: staff_roles must be a list")
         return Principal(
             sub=str(claims["sub"]),
             role=role,
             branch_id=claims.get("branch_id"),
             scopes=frozenset(str(s) for s in scopes),
             expires_at=float(claims["exp"]),
+            # Unknown role names grant nothing; only staff carry staff rights.
+            staff_roles=frozenset(str(r) for r in staff_roles) & STAFF_ROLES
+            if role == "staff"
+            else frozenset(),
         )
 
 
@@ -106,6 +128,7 @@ def issue_token(
     branch_id: str | None = None,
     scopes: list[str] | None = None,
     ttl_s: int = 3600,
+    staff_roles: list[str] | None = None,
 ) -> str:
     """Sign an HS256 token: local runs, demo data and tests only (production uses the IdP's)."""
     claims: dict[str, Any] = {"sub": sub, "role": role, "exp": int(time.time()) + ttl_s}
@@ -113,6 +136,8 @@ def issue_token(
         claims["branch_id"] = branch_id
     if scopes is not None:
         claims["scopes"] = scopes
+    if staff_roles is not None:
+        claims["staff_roles"] = staff_roles
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -148,6 +173,19 @@ def require_scope(scope: str) -> Callable[[Principal], Principal]:
         if not principal.is_service or scope not in principal.scopes:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"requires a service token with scope {scope}"
+            )
+        return principal
+
+    return dependency
+
+
+def require_staff_role(*roles: StaffRole) -> Callable[[Principal], Principal]:
+    """Staff holding at least one of ``roles`` (the token's ``staff_roles`` claim), else 403."""
+
+    def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.has_staff_role(*roles):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"requires staff role {' or '.join(roles)}"
             )
         return principal
 

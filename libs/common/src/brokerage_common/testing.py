@@ -99,9 +99,16 @@ def make_token() -> Callable[..., str]:
         scopes: list[str] | None = None,
         ttl_s: int = 3600,
         secret: str = TEST_JWT_SECRET,
+        staff_roles: list[str] | None = None,
     ) -> str:
         return issue_token(
-            secret=secret, sub=sub, role=role, branch_id=branch_id, scopes=scopes, ttl_s=ttl_s
+            secret=secret,
+            sub=sub,
+            role=role,
+            branch_id=branch_id,
+            scopes=scopes,
+            ttl_s=ttl_s,
+            staff_roles=staff_roles,
         )
 
     return factory
