@@ -13,7 +13,7 @@ help:
 	@echo "make stop    stop exactly what make run started"
 	@echo "make test    the whole test suite (SQLite + the embedded broker)"
 	@echo "make test-pg the same suite against PostgreSQL ($(PG_URL))"
-	@echo "make lint    ruff, ruff format --check, mypy on libs/common, import-linter"
+	@echo "make lint    ruff, ruff format --check, mypy (libs/common, ops-assessment-svc), import-linter"
 	@echo "make bench   benchmarks (minutes; not part of CI)"
 
 $(VENV)/.installed: requirements-dev.txt $(wildcard libs/common/pyproject.toml services/*/pyproject.toml tools/*/pyproject.toml)
@@ -39,7 +39,7 @@ test-pg: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy libs/common/src
+	$(BIN)/mypy libs/common/src services/ops-assessment-svc/src
 	$(BIN)/lint-imports
 
 bench: install
