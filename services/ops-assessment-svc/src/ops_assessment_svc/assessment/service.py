@@ -329,7 +329,7 @@ async def churning_customers(
     if group_id is not None:
         stmt = stmt.where(m.group_id == group_id)
     out: dict[str, list[str]] = defaultdict(list)
-    for g, c in (await session.execute(stmt)).tuples():
+    for g, c in (await session.execute(stmt)).all():
         out[g].append(c)
     return out
 

@@ -251,7 +251,7 @@ async def group_customers(
         .where(col(CustomerGroupMonth.group_id) == group_id, col(CustomerGroupMonth.month) == month)
         .order_by(col(CustomerGroupMonth.customer_id))
     )
-    return [(a, b, c) for a, b, c in rows.tuples()]
+    return [(a, b, c) for a, b, c in rows.all()]
 
 
 async def group_of_customer(session: AsyncSession, customer_id: str) -> CustomerFile | None:

@@ -192,7 +192,7 @@ async def upheld_by_group(session: AsyncSession, *, first: date, last: date) -> 
         )
         .group_by(col(Complaint.group_id))
     )
-    return {str(g): int(n) for g, n in rows.tuples()}
+    return {str(g): int(n) for g, n in rows.all()}
 
 
 async def take_suggestion(

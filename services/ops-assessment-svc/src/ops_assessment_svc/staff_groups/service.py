@@ -92,7 +92,7 @@ async def _check(
         roles=roles,
         branch_of={s.staff_id: s.branch_id for s in found},
         branch_id=branch_id,
-        other_group_of=dict(taken.tuples().all()),
+        other_group_of={s: g for s, g in taken.all()},
     )
     if problems:
         raise RuleBroken(problems)
