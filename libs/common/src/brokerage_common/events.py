@@ -420,7 +420,7 @@ class NotificationFailed(Event):
 # Events keyed by a group (ServiceGroupChanged, AssessmentPublished) carry the group id in
 # customer_id's place, so one group's events stay ordered.
 
-Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Month = Annotated[str, Field(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")]
 """A calendar month as ``YYYY-MM``."""
 RetentionOutcome = Literal["retained", "partially_retained", "left"]
 ComplaintCategory = Literal[

@@ -13,7 +13,6 @@ from brokerage_common import CommonSettings
 class Settings(CommonSettings):
     service_name: str = "ops-assessment-svc"
     database_url: str = "sqlite+aiosqlite:///./data/ops-assessment.db"
-    worker_metrics_port: int = 9105
     group_capacity: int = 300
     potential_contribution_rate: Decimal = Decimal("0.003")
     churning_turnover: Decimal = Decimal(20)

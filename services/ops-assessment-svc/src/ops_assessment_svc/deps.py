@@ -12,7 +12,7 @@ from brokerage_common import get_settings, now_cst
 from .config import Settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
 MonthPath = Annotated[str, Path(pattern=MONTH_PATTERN, examples=["2026-11"])]
 
 

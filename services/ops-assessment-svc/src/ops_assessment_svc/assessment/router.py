@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Query, status
 
-from brokerage_common import CurrentPrincipal, OutboxDep, Principal, SessionDep
+from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, Principal, SessionDep
 from brokerage_common.auth import HQ_BRANCH
 
 from ..access import ensure_manager_of, ensure_staff_of, sees_whole_branch
@@ -31,7 +31,7 @@ from .schemas import (
     WeightsPut,
 )
 
-router = APIRouter(prefix="/v1", tags=["assessment"])
+router = APIRouter(prefix="/v1", tags=["assessment"], responses=ERROR_RESPONSES)
 
 
 def _score(a: GroupAssessment) -> ScoreRead:

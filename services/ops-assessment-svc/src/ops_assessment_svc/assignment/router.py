@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Query
 
-from brokerage_common import CurrentPrincipal, OutboxDep, SessionDep
+from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, SessionDep
 
 from ..access import ensure_manager_of, ensure_staff_of
 from ..deps import MONTH_PATTERN, NowDep, SettingsDep
@@ -16,7 +16,7 @@ from ..staff_groups.models import ServiceGroup
 from . import service
 from .schemas import AssignmentRead, AssignmentRun, GroupCustomerRead
 
-router = APIRouter(prefix="/v1", tags=["assignment"])
+router = APIRouter(prefix="/v1", tags=["assignment"], responses=ERROR_RESPONSES)
 _ZERO = Decimal(0)
 
 

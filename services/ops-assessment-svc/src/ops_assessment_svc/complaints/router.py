@@ -6,7 +6,7 @@ from datetime import date
 
 from fastapi import APIRouter, Query, status
 
-from brokerage_common import CurrentPrincipal, OutboxDep, Principal, SessionDep
+from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, Principal, SessionDep
 
 from ..access import branch_scope, ensure_manager_of, ensure_staff_of
 from ..assignment.models import CustomerFile
@@ -23,7 +23,7 @@ from .schemas import (
     SuggestionRead,
 )
 
-router = APIRouter(prefix="/v1", tags=["complaints"])
+router = APIRouter(prefix="/v1", tags=["complaints"], responses=ERROR_RESPONSES)
 CALL_CENTER_SCOPE = "complaints:write"
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, status
 
-from brokerage_common import CurrentPrincipal, OutboxDep, SessionDep
+from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, SessionDep
 
 from ..access import branch_scope, ensure_staff_of
 from ..deps import NowDep, SettingsDep
@@ -16,7 +16,7 @@ from . import rules, service
 from .models import RetentionCase
 from .schemas import ActionCreate, ActionRead, CaseRead
 
-router = APIRouter(prefix="/v1", tags=["retention"])
+router = APIRouter(prefix="/v1", tags=["retention"], responses=ERROR_RESPONSES)
 
 
 def _read(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from brokerage_common import CurrentPrincipal, OutboxDep, Principal, SessionDep
+from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, Principal, SessionDep
 from brokerage_common.auth import HQ_BRANCH
 
 from ..access import branch_scope, ensure_manager_of, ensure_staff_of
@@ -28,7 +28,7 @@ from .schemas import (
     StaffRead,
 )
 
-router = APIRouter(prefix="/v1", tags=["groups"])
+router = APIRouter(prefix="/v1", tags=["groups"], responses=ERROR_RESPONSES)
 
 
 def _branch_for_write(principal: Principal, branch_id: str | None) -> str:
