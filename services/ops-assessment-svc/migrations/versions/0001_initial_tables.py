@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 12:50:47.102481
+Create Date: 2026-12-04 12:50:00
 """
 
 from collections.abc import Sequence
@@ -106,6 +106,7 @@ def upgrade() -> None:
     sa.Column('net_inflow', sa.Numeric(precision=18, scale=2), server_default=sa.text('0'), nullable=False),
     sa.Column('assets_sum', sa.Numeric(precision=18, scale=2), server_default=sa.text('0'), nullable=False),
     sa.Column('asset_days', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('average_assets', sa.Numeric(precision=18, scale=2), server_default=sa.text('0'), nullable=False),
     sa.Column('days_mask', sa.BigInteger(), server_default=sa.text('0'), nullable=False),
     sa.Column('traded_amount', sa.Numeric(precision=18, scale=2), server_default=sa.text('0'), nullable=False),
     sa.Column('commission', sa.Numeric(precision=18, scale=2), server_default=sa.text('0'), nullable=False),

@@ -12,15 +12,15 @@ from collections import defaultdict
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, literal_column, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from brokerage_common import Outbox
 from brokerage_common import events as ev
-from brokerage_common.dialect import upsert
+from brokerage_common.dialect import is_postgresql, upsert
 
 from ..assignment.models import CustomerGroupMonth
 from ..complaints import service as complaints
@@ -34,93 +34,102 @@ from .models import AssessmentConfig, BranchMode, GroupAssessment, GroupTarget
 TARGET_KINDS = ("contacts", "new_customers", "net_inflow")
 
 
-def _sums_statement(month: str, churning: Decimal, branch_id: str | None = None) -> Any:
-    """Per group, the day-weighted sums of its customers' figures (one pass, one GROUP BY)."""
+def _sums_statement(
+    month: str, churning: Decimal, *, postgresql: bool, branch_id: str | None = None
+) -> Any:
+    """Per group and number of days in it, its customers' figures summed, and the customers
+    left out of turnover: one pass over the month, one GROUP BY (every assigned customer
+    has a row). Grouping by the days too leaves the pro-rata weighting to the few result
+    rows instead of a multiplication per customer and figure."""
     m: Any = CustomerGroupMonth
     f: Any = CustomerMonthFigure
-    d = m.days
-    zero = Decimal(0)
-    start = func.coalesce(f.start_assets, zero)
-    end = func.coalesce(f.end_assets, zero)
-    inflow = func.coalesce(f.net_inflow, zero)
-    commission = func.coalesce(f.commission, zero)
-    traded = func.coalesce(f.traded_amount, zero)
-    assets_sum = func.coalesce(f.assets_sum, zero)
-    asset_days = func.coalesce(f.asset_days, 0)
-    # Anti-churning: turnover = traded / (assets_sum / days) > limit, without a division.
-    churns = and_(assets_sum > 0, traded * asset_days > churning * assets_sum)
-    average = case((asset_days > 0, assets_sum / asset_days), else_=zero)
+    # Anti-churning: turnover = traded / average assets > limit (no division per row).
+    churns = and_(f.average_assets > 0, f.traded_amount > churning * f.average_assets)
+    keeps = not_(churns)
+    listing = (
+        func.string_agg(m.customer_id, literal_column("','"))
+        if postgresql
+        else func.group_concat(m.customer_id)
+    )
     stmt = (
         select(
             m.group_id,
-            func.sum(d * start).label("start_assets"),
-            func.sum(d * end).label("end_assets"),
-            func.sum(d * inflow).label("net_inflow"),
-            func.sum(d * commission).label("commission"),
-            func.sum(d * m.baseline_commission).label("baseline_commission"),
-            func.sum(case((churns, zero), else_=d * traded)).label("turnover_amount"),
-            func.sum(case((churns, zero), else_=d * commission)).label("turnover_commission"),
-            func.sum(case((churns, zero), else_=d * average)).label("turnover_assets"),
-            func.sum(d).label("customers"),
-            func.sum(case((func.coalesce(f.contacts, 0) > 0, d), else_=0)).label("contacted"),
-            func.sum(func.coalesce(f.contacts, 0)).label("contacts"),
-            func.sum(func.coalesce(f.referrals, 0)).label("referrals"),
-            func.sum(case((churns, 1), else_=0)).label("churning"),
+            m.days,
+            func.sum(f.start_assets).label("start_assets"),
+            func.sum(f.end_assets).label("end_assets"),
+            func.sum(f.net_inflow).label("net_inflow"),
+            func.sum(f.commission).label("commission"),
+            func.sum(m.baseline_commission).label("baseline_commission"),
+            func.sum(f.traded_amount).filter(keeps).label("turnover_amount"),
+            func.sum(f.commission).filter(keeps).label("turnover_commission"),
+            func.sum(f.average_assets).filter(keeps).label("turnover_assets"),
+            func.count().label("customers"),
+            func.count().filter(f.contacts > 0).label("contacted"),
+            func.sum(f.contacts).label("contacts"),
+            func.sum(f.referrals).label("referrals"),
+            listing.filter(churns).label("churning"),
         )
         .select_from(m)
-        .join(
-            f,
-            and_(f.customer_id == m.customer_id, f.month == m.month),
-            isouter=True,
-        )
+        .join(f, and_(f.customer_id == m.customer_id, f.month == m.month))
         .where(m.month == month)
-        .group_by(m.group_id)
+        .group_by(m.group_id, m.days)
     )
     if branch_id is not None:
         stmt = stmt.where(m.branch_id == branch_id)
     return stmt
 
 
+_WEIGHTED = (
+    "start_assets",
+    "end_assets",
+    "net_inflow",
+    "commission",
+    "baseline_commission",
+    "turnover_amount",
+    "turnover_commission",
+    "turnover_assets",
+    "customers",
+    "contacted",
+)
+
+
+class Sums(NamedTuple):
+    sums: fr.GroupSums
+    contacts: int
+
+
 async def group_sums(
     session: AsyncSession, *, month: str, churning: Decimal, branch_id: str | None = None
-) -> dict[str, tuple[fr.GroupSums, int]]:
-    """group id → (its sums, each weighted by days / days in the month; contacts made)."""
+) -> dict[str, Sums]:
+    """group id → its sums, each customer weighted by days in the group / days in the month,
+    its contacts made, and (``sums.churning``) the customers listed for review."""
     n = Decimal(fr.days_in_month(month))
-    out: dict[str, tuple[fr.GroupSums, int]] = {}
-    for r in await session.execute(_sums_statement(month, churning, branch_id)):
+    stmt = _sums_statement(month, churning, postgresql=is_postgresql(session), branch_id=branch_id)
+    sums: dict[str, fr.GroupSums] = defaultdict(fr.GroupSums)
+    contacts: dict[str, int] = defaultdict(int)
+    for r in await session.execute(stmt):
+        s = sums[r.group_id]
+        share = Decimal(r.days) / n
+        for name in _WEIGHTED:
+            value = getattr(r, name)
+            setattr(s, name, getattr(s, name) + Decimal(str(value or 0)) * share)
+        s.referrals += int(r.referrals or 0)
+        s.churning.extend(r.churning.split(",") if r.churning else [])
+        contacts[r.group_id] += int(r.contacts or 0)
+    for s in sums.values():
+        s.churning.sort()
+    return {g: Sums(s, contacts[g]) for g, s in sums.items()}
 
-        def share(v: Any) -> Decimal:
-            return Decimal(str(v or 0)) / n
 
-        out[r.group_id] = (
-            fr.GroupSums(
-                start_assets=share(r.start_assets),
-                end_assets=share(r.end_assets),
-                net_inflow=share(r.net_inflow),
-                commission=share(r.commission),
-                baseline_commission=share(r.baseline_commission),
-                turnover_amount=share(r.turnover_amount),
-                turnover_commission=share(r.turnover_commission),
-                turnover_assets=share(r.turnover_assets),
-                customers=share(r.customers),
-                contacted=share(r.contacted),
-                referrals=int(r.referrals or 0),
-            ),
-            int(r.contacts or 0),
+async def all_weights(session: AsyncSession) -> dict[tuple[str, str], rules.Weights]:
+    """(branch id, phase) → the weights a branch manager set (absent: the defaults)."""
+    return {
+        (row.branch_id, row.phase): rules.Weights(
+            {rules.Metric(k): int(v) for k, v in json.loads(row.weights).items()},
+            complaint_penalty=row.complaint_penalty,
         )
-    return out
-
-
-async def weights_for(
-    session: AsyncSession, *, branch_id: str, phase: rules.Phase
-) -> rules.Weights:
-    row = await session.get(AssessmentConfig, (branch_id, phase.value))
-    if row is None:
-        return rules.DEFAULT_WEIGHTS[phase]
-    return rules.Weights(
-        {rules.Metric(k): int(v) for k, v in json.loads(row.weights).items()},
-        complaint_penalty=row.complaint_penalty,
-    )
+        for row in (await session.execute(select(AssessmentConfig))).scalars()
+    }
 
 
 async def set_weights(
@@ -209,13 +218,14 @@ async def assess_month(
         await session.execute(select(GroupTarget).where(col(GroupTarget.month) == month))
     ).scalars():
         targets[t.group_id].append((t.kind, t.target))
+    configured = await all_weights(session)
     modes = {b.branch_id: b.kj_mode for b in (await session.execute(select(BranchMode))).scalars()}
     by_branch: dict[str, list[str]] = defaultdict(list)
     for gid, grp in groups.items():
         by_branch[grp.branch_id].append(gid)
     computed: dict[str, dict[str, Any]] = {}
     for branch_id, gids in sorted(by_branch.items()):
-        figures = {g: fr.group_figures(sums[g][0] if g in sums else fr.GroupSums()) for g in gids}
+        figures = {g: fr.group_figures(sums[g].sums if g in sums else fr.GroupSums()) for g in gids}
         # A branch is assessed in one phase: its youngest group's (early until all are 6 months).
         phases = {
             rules.phase_of(
@@ -230,12 +240,12 @@ async def assess_month(
             if rules.Phase.KJ in phases
             else (rules.Phase.EARLY if rules.Phase.EARLY in phases else rules.Phase.STEADY)
         )
-        weights = await weights_for(session, branch_id=branch_id, phase=phase)
+        weights = configured.get((branch_id, phase.value), rules.DEFAULT_WEIGHTS[phase])
         values: dict[str, dict[rules.Metric, Decimal]] = {}
         for g in gids:
             f = figures[g]
             actual = {
-                "contacts": Decimal(sums[g][1] if g in sums else 0),
+                "contacts": Decimal(sums[g].contacts if g in sums else 0),
                 "new_customers": Decimal(f.new_customers),
                 "net_inflow": f.net_inflow,
             }
@@ -256,7 +266,6 @@ async def assess_month(
                 "asset_growth_ratio": figures[c.group_id].asset_growth_ratio,
             }
     company = rules.company_ranking({g: v["total"] for g, v in computed.items()})
-    churn_lists = await churning_customers(session, month=month, churning=churning)
     stored = {
         a.group_id: a
         for a in (
@@ -270,7 +279,7 @@ async def assess_month(
     for gid in sorted(computed, key=lambda g: (computed[g]["branch_id"], computed[g]["rank"], g)):
         v = computed[gid] | {
             "company_rank": company[gid],
-            "churning": _json(churn_lists.get(gid, [])),
+            "churning": _json(sums[gid].sums.churning if gid in sums else []),
         }
         row = stored.get(gid)
         if row is not None and all(_same(getattr(row, k), val) for k, val in v.items()):
@@ -308,30 +317,6 @@ def _same(stored: Any, value: Any) -> bool:
     if isinstance(value, Decimal) or isinstance(stored, Decimal):
         return Decimal(str(stored)) == Decimal(str(value))
     return bool(stored == value)
-
-
-async def churning_customers(
-    session: AsyncSession, *, month: str, churning: Decimal, group_id: str | None = None
-) -> dict[str, list[str]]:
-    """Customers left out of their group's turnover figures, listed for review."""
-    m: Any = CustomerGroupMonth
-    f: Any = CustomerMonthFigure
-    stmt = (
-        select(m.group_id, m.customer_id)
-        .join(f, and_(f.customer_id == m.customer_id, f.month == m.month))
-        .where(
-            m.month == month,
-            f.assets_sum > 0,
-            f.traded_amount * f.asset_days > churning * f.assets_sum,
-        )
-        .order_by(m.group_id, m.customer_id)
-    )
-    if group_id is not None:
-        stmt = stmt.where(m.group_id == group_id)
-    out: dict[str, list[str]] = defaultdict(list)
-    for g, c in (await session.execute(stmt)).all():
-        out[g].append(c)
-    return out
 
 
 async def ranking(

@@ -161,6 +161,8 @@ async def assign_branch(
             insert_ignoring_duplicates(session, table, keys=["month", "group_id", "customer_id"]),
             stay,
         )
+    # Every assigned customer has a figures row for the month (empty until events come).
+    await figures.open_months(session, keys=[(c, month) for c in after])
     events: list[ev.Event] = []
     for customer_id, group_id in sorted(moved.items()):
         old = before.get(customer_id)

@@ -35,6 +35,8 @@ class CustomerMonthFigure(Base, table=True):
     net_inflow: Decimal = Field(default=Decimal(0), sa_type=MONEY, sa_column_kwargs=_ZERO)
     assets_sum: Decimal = Field(default=Decimal(0), sa_type=MONEY, sa_column_kwargs=_ZERO)
     asset_days: int = Field(default=0, sa_column_kwargs=_ZERO)
+    # assets_sum / asset_days to the fen, kept with them: month end divides nothing.
+    average_assets: Decimal = Field(default=Decimal(0), sa_type=MONEY, sa_column_kwargs=_ZERO)
     days_mask: int = Field(
         default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0"))
     )

@@ -82,7 +82,10 @@ class CustomerMonth:
 
     @property
     def average_assets(self) -> Decimal:
-        return self.assets_sum / self.asset_days if self.asset_days else ZERO
+        """Average daily assets, to the fen (as kept with the month's row)."""
+        return (
+            (self.assets_sum / self.asset_days).quantize(MONEY_PLACES) if self.asset_days else ZERO
+        )
 
     @property
     def asset_turnover(self) -> Decimal:

@@ -142,6 +142,7 @@ _SNAPSHOT_COLUMNS = (
     "net_inflow",
     "assets_sum",
     "asset_days",
+    "average_assets",
     "days_mask",
 )
 
@@ -154,6 +155,7 @@ def _merge(row: dict[str, Any], snap: Any) -> bool:
     row["days_mask"] |= bit
     row["assets_sum"] += snap.total_assets
     row["asset_days"] += 1
+    row["average_assets"] = (row["assets_sum"] / row["asset_days"]).quantize(rules.MONEY_PLACES)
     if row["start_on"] is None or snap.as_of < row["start_on"]:
         if row["start_on"] is not None:
             # The old first day is now a later day: its inflow is added capital.
@@ -205,6 +207,7 @@ async def apply_snapshots(session: AsyncSession, *, snapshots: Sequence[Any]) ->
             "net_inflow": _ZERO,
             "assets_sum": _ZERO,
             "asset_days": 0,
+            "average_assets": _ZERO,
             "days_mask": 0,
         }
         n = sum(_merge(row, s) for s in sorted(by_key[key], key=lambda s: s.as_of))
@@ -238,6 +241,17 @@ async def log_contact(session: AsyncSession, *, interaction: ev.InteractionLogge
         return False
     await _add(session, {(interaction.customer_id, month): {"contacts": 1}}, ["contacts"])
     return True
+
+
+async def open_months(session: AsyncSession, *, keys: Sequence[tuple[str, str]]) -> None:
+    """Make sure each (customer, month) has a row, so month end joins without gaps."""
+    keys = sorted(set(keys))
+    await upsert_columns(
+        session,
+        FIGURE,
+        {"customer_id": [c for c, _ in keys], "month": [m for _, m in keys]},
+        conflict=["customer_id", "month"],
+    )
 
 
 async def add_referral(session: AsyncSession, *, referrer_id: str, month: str) -> None:
