@@ -14,13 +14,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, literal_column, not_, select
+from sqlalchemy import and_, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from brokerage_common import Outbox
 from brokerage_common import events as ev
-from brokerage_common.dialect import is_postgresql, upsert
+from brokerage_common.dialect import upsert
 
 from ..assignment.models import CustomerGroupMonth
 from ..complaints import service as complaints
@@ -34,23 +34,20 @@ from .models import AssessmentConfig, BranchMode, GroupAssessment, GroupTarget
 TARGET_KINDS = ("contacts", "new_customers", "net_inflow")
 
 
-def _sums_statement(
-    month: str, churning: Decimal, *, postgresql: bool, branch_id: str | None = None
-) -> Any:
-    """Per group and number of days in it, its customers' figures summed, and the customers
-    left out of turnover: one pass over the month, one GROUP BY (every assigned customer
-    has a row). Grouping by the days too leaves the pro-rata weighting to the few result
-    rows instead of a multiplication per customer and figure."""
+def _churns(churning: Decimal) -> Any:
+    """Anti-churning: turnover = traded / average assets > limit (no division per row)."""
+    f: Any = CustomerMonthFigure
+    return and_(f.average_assets > 0, f.traded_amount > churning * f.average_assets)
+
+
+def _sums_statement(month: str, churning: Decimal, *, branch_id: str | None = None) -> Any:
+    """Per group and number of days in it, its customers' figures summed: one pass over the
+    month, one GROUP BY (every assigned customer has a row) that PostgreSQL runs in
+    parallel. Grouping by the days too leaves the pro-rata weighting to the few result rows
+    instead of a multiplication per customer and figure."""
     m: Any = CustomerGroupMonth
     f: Any = CustomerMonthFigure
-    # Anti-churning: turnover = traded / average assets > limit (no division per row).
-    churns = and_(f.average_assets > 0, f.traded_amount > churning * f.average_assets)
-    keeps = not_(churns)
-    listing = (
-        func.string_agg(m.customer_id, literal_column("','"))
-        if postgresql
-        else func.group_concat(m.customer_id)
-    )
+    keeps = not_(_churns(churning))
     stmt = (
         select(
             m.group_id,
@@ -67,7 +64,6 @@ def _sums_statement(
             func.count().filter(f.contacts > 0).label("contacted"),
             func.sum(f.contacts).label("contacts"),
             func.sum(f.referrals).label("referrals"),
-            listing.filter(churns).label("churning"),
         )
         .select_from(m)
         .join(f, and_(f.customer_id == m.customer_id, f.month == m.month))
@@ -77,6 +73,23 @@ def _sums_statement(
     if branch_id is not None:
         stmt = stmt.where(m.branch_id == branch_id)
     return stmt
+
+
+def _churners_statement(month: str, churning: Decimal) -> Any:
+    """The few customers left out of turnover, with their groups (listed for review).
+
+    Apart from the sums: a list aggregate would keep PostgreSQL 15 from running those in
+    parallel; this one filters the month's figures first and looks the groups up by index.
+    """
+    m: Any = CustomerGroupMonth
+    f: Any = CustomerMonthFigure
+    return (
+        select(m.group_id, m.customer_id)
+        .select_from(f)
+        .join(m, and_(m.customer_id == f.customer_id, m.month == f.month))
+        .where(f.month == month, _churns(churning))
+        .order_by(m.group_id, m.customer_id)
+    )
 
 
 _WEIGHTED = (
@@ -104,7 +117,7 @@ async def group_sums(
     """group id → its sums, each customer weighted by days in the group / days in the month,
     its contacts made, and (``sums.churning``) the customers listed for review."""
     n = Decimal(fr.days_in_month(month))
-    stmt = _sums_statement(month, churning, postgresql=is_postgresql(session), branch_id=branch_id)
+    stmt = _sums_statement(month, churning, branch_id=branch_id)
     sums: dict[str, fr.GroupSums] = defaultdict(fr.GroupSums)
     contacts: dict[str, int] = defaultdict(int)
     for r in await session.execute(stmt):
@@ -114,10 +127,10 @@ async def group_sums(
             value = getattr(r, name)
             setattr(s, name, getattr(s, name) + Decimal(str(value or 0)) * share)
         s.referrals += int(r.referrals or 0)
-        s.churning.extend(r.churning.split(",") if r.churning else [])
         contacts[r.group_id] += int(r.contacts or 0)
-    for s in sums.values():
-        s.churning.sort()
+    for group_id, customer_id in await session.execute(_churners_statement(month, churning)):
+        if group_id in sums:
+            sums[group_id].churning.append(customer_id)
     return {g: Sums(s, contacts[g]) for g, s in sums.items()}
 
 
