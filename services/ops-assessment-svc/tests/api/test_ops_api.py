@@ -198,3 +198,38 @@ async def test_retention_action_on_a_closed_case_is_409(
     assert (
         await client.get(f"/v1/retention-cases/{case['case_id']}", headers=other)
     ).status_code == 403
+
+
+async def test_back_dated_intake_and_formation_never_in_the_future(
+    client: httpx.AsyncClient, auth: Any, harness: Any, build: Any
+) -> None:
+    manager = await _branch(client, auth, harness, build)
+    body = {"customer_id": "K1", "category": "business_error", "description": "wrong fee"}
+    r = await client.post(
+        "/v1/complaints", json={**body, "received_on": "2026-11-20"}, headers=manager
+    )
+    assert r.status_code == 201
+    # Received Friday 20 Nov: first contact was due Monday 23 Nov; on 2 Dec it is overdue.
+    assert (r.json()["contact_due_on"], r.json()["overdue"]) == ("2026-11-23", True)
+    overdue = (await client.get("/v1/complaints?overdue=true", headers=manager)).json()
+    assert [c["complaint_id"] for c in overdue] == [r.json()["complaint_id"]]
+    future = {**body, "received_on": "2026-12-03"}
+    assert (await client.post("/v1/complaints", json=future, headers=manager)).status_code == 422
+    app = {k: v for k, v in body.items() if k != "customer_id"} | {"received_on": "2026-11-20"}
+    assert (
+        await client.post("/v1/complaints", json=app, headers=auth("customer", sub="K1"))
+    ).status_code == 422
+    for sid, role in [("S7", "sales"), ("S8", "back_office")]:
+        await client.put(f"/v1/staff/{sid}", json={"name": sid, "role": role}, headers=manager)
+    r = await client.post(
+        "/v1/groups",
+        json={"group_id": "G9", "name": "x", "members": ["S7", "S8"], "formed_on": "2026-12-03"},
+        headers=manager,
+    )
+    assert r.status_code == 422
+    r = await client.post(
+        "/v1/groups",
+        json={"group_id": "G9", "name": "x", "members": ["S7", "S8"], "formed_on": "2026-06-01"},
+        headers=manager,
+    )
+    assert (r.status_code, r.json()["formed_on"]) == (201, "2026-06-01")

@@ -73,6 +73,11 @@ async def file_complaint(
     intake, customer_id, branch_id = await _intake(
         principal, session, body.customer_id, body.branch_id
     )
+    received_on = now.date()
+    if body.received_on is not None:
+        if intake != rules.Intake.STAFF or body.received_on > now.date():
+            raise RuleBroken(["only staff back-date a complaint, and never into the future"])
+        received_on = body.received_on
     complaint = await service.file_complaint(
         session,
         customer_id=customer_id,
@@ -81,7 +86,7 @@ async def file_complaint(
         intake=intake,
         description=body.description,
         owner_id=body.owner_id or (principal.sub if principal.is_staff else f"branch:{branch_id}"),
-        received_on=now.date(),
+        received_on=received_on,
         now=now,
         outbox=outbox,
     )

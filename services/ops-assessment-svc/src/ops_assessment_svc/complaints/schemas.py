@@ -20,6 +20,10 @@ class ComplaintCreate(BaseModel):
     category: Category
     description: Annotated[str, Field(min_length=1, max_length=2000)]
     owner_id: Id | None = None
+    # Staff entering a complaint taken earlier (by letter, at the counter) give the day it
+    # was received: the deadlines count from then. Never a future day; the app and the
+    # call center always file today.
+    received_on: date | None = None
 
 
 class ComplaintUpdate(BaseModel):

@@ -116,6 +116,8 @@ async def form_group(
     """Form a group of 2–3 staff with at least one back-office member (manager)."""
     branch_id = _branch_for_write(principal, body.branch_id)
     ensure_manager_of(principal, branch_id)
+    if body.formed_on is not None and body.formed_on > now.date():
+        raise RuleBroken(["a group cannot have formed in the future"])
     group = await service.form_group(
         session,
         group_id=body.group_id or f"G-{uuid.uuid4().hex[:12]}",
@@ -123,7 +125,7 @@ async def form_group(
         name=body.name,
         members=body.members,
         actor=f"staff:{principal.sub}",
-        on=now.date(),
+        on=body.formed_on or now.date(),
         now=now,
         outbox=outbox,
     )

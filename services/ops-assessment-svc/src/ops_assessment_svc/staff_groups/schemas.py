@@ -34,6 +34,9 @@ class GroupCreate(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=64)]
     members: Annotated[list[Id], Field(max_length=10)]
     branch_id: Id | None = None
+    # A group that already works together is recorded with the day it formed (its phase
+    # counts from then); never a future day.
+    formed_on: date | None = None
 
 
 class MembersPut(BaseModel):
