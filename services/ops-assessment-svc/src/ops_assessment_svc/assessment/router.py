@@ -173,9 +173,10 @@ async def scorecard(
     card = _score(a)
     explanation = (
         f"{a.phase} phase; each figure scored by its rank among the branch's "
-        f"{a.groups_ranked} groups (best 100, worst 0, ties share), weighted: "
+        f"{a.groups_ranked} groups (best 100, worst 0, ties share), scores "
         + ", ".join(f"{k} {v}" for k, v in card.scores.items())
-        + f"; minus {a.penalty} for upheld complaints = {a.total}; rank {a.rank}"
+        + f"; weighted by the phase's weights, minus {a.penalty} for upheld complaints = "
+        + f"{a.total}; rank {a.rank}"
         + (f", marked for {a.mark}" if a.mark else "")
         + f". Group figures are the sum of the customers below, each × days/{n} in the group"
         + (
