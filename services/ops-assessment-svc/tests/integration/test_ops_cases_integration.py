@@ -207,3 +207,47 @@ async def test_complaint_states_overdue_and_resolution(harness: Any, build: Any)
             "upheld": 1,
         }
     ]
+
+
+async def test_a_request_before_the_customer_is_known_reaches_the_branch_queue_later(
+    harness: Any, build: Any
+) -> None:
+    registry = handlers(Settings(environment="test"))
+    await harness.handle(registry["CustomerTransferRequested"], build.transfer("R5", "C9"))
+    [case] = await harness.rows(RetentionCase)
+    assert case.branch_id is None
+    await harness.handle(registry["CustomerRegistered"], build.registered("C9", branch_id="B007"))
+    [case] = await harness.rows(RetentionCase)
+    assert (case.branch_id, case.state) == ("B007", "open")
+
+
+async def test_an_adopted_suggestion_publishes_what_tiering_awards_once(
+    harness: Any, build: Any
+) -> None:
+    s = await harness.run(
+        complaints.take_suggestion,
+        customer_id="C1",
+        branch_id="B001",
+        text="open the branch on Saturdays",
+        now=build.now,
+    )
+    await harness.run(
+        complaints.adopt_suggestion,
+        suggestion_id=s.suggestion_id,
+        on=date(2026, 11, 20),
+        outbox=harness.outbox,
+    )
+    with pytest.raises(Conflict):
+        await harness.run(
+            complaints.adopt_suggestion,
+            suggestion_id=s.suggestion_id,
+            on=date(2026, 11, 21),
+            outbox=harness.outbox,
+        )
+    [adopted] = await harness.outbox_events("SuggestionAdopted")
+    # tiering-svc's bonus reads the customer and the suggestion id (its business key).
+    assert (adopted["customer_id"], adopted["suggestion_id"], adopted["adopted_on"]) == (
+        "C1",
+        s.suggestion_id,
+        "2026-11-20",
+    )

@@ -17,6 +17,7 @@ from brokerage_common.dialect import insert_ignoring_duplicates, upsert
 from ..figures import service as figures
 from ..figures.models import CustomerMonthFigure
 from ..figures.rules import days_in_month, month_bounds, month_of, previous_month
+from ..retention.models import RetentionCase
 from ..staff_groups.models import ServiceGroup
 from . import rules
 from .models import CustomerFile, CustomerGroupMonth
@@ -48,6 +49,17 @@ async def register_customer(session: AsyncSession, *, customer: ev.CustomerRegis
     if first_time and customer.referrer_id:
         await figures.add_referral(
             session, referrer_id=customer.referrer_id, month=month_of(customer.opened_on)
+        )
+    if first_time:
+        # A transfer request that came before the customer was known waited in no branch's
+        # queue: it goes to the branch's now.
+        await session.execute(
+            update(RetentionCase)
+            .where(
+                col(RetentionCase.customer_id) == customer.customer_id,
+                col(RetentionCase.branch_id).is_(None),
+            )
+            .values(branch_id=customer.branch_id)
         )
 
 
