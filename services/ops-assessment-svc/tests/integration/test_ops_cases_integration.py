@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from brokerage_common import CST, new_envelope
 from brokerage_common import events as ev
@@ -36,6 +37,7 @@ async def test_a_transfer_request_opens_one_case_for_the_group_with_a_trading_cl
 ) -> None:
     registry = handlers(Settings(environment="test"))
     await _assigned(harness, "C1", "G1")
+    opened_before = REGISTRY.get_sample_value("ops_retention_cases_opened_total") or 0
     at = datetime(2026, 11, 20, 14, 59, tzinfo=CST)  # Friday, a minute before the close
     await harness.handle(registry["CustomerTransferRequested"], build.transfer("R1", "C1", at))
     app_copy = new_envelope(
@@ -54,6 +56,8 @@ async def test_a_transfer_request_opens_one_case_for_the_group_with_a_trading_cl
     [case] = await harness.rows(RetentionCase)
     assert (case.group_id, case.branch_id, case.state) == ("G1", "B001", "open")
     assert case.first_call_due_at == datetime(2026, 11, 23, 9, 59, tzinfo=CST)
+    # The dashboards count one case for the two reports of the request.
+    assert REGISTRY.get_sample_value("ops_retention_cases_opened_total") == opened_before + 1
     [opened] = await harness.outbox_events("RetentionCaseOpened")
     assert (opened["group_id"], opened["alert_channel"], opened["request_id"]) == (
         "G1",

@@ -22,6 +22,7 @@ from brokerage_common import Outbox
 from brokerage_common import events as ev
 from brokerage_common.dialect import upsert
 
+from .. import metrics
 from ..assignment.models import CustomerGroupMonth
 from ..complaints import service as complaints
 from ..exceptions import NotFound, RuleBroken
@@ -307,6 +308,7 @@ async def assess_month(
             row.restatement += 1
             row.computed_at = now
         out.append(row)
+        metrics.ASSESSMENTS_PUBLISHED.labels("restatement" if row.restatement else "first").inc()
         events.append(
             ev.AssessmentPublished(
                 customer_id=gid,

@@ -13,6 +13,7 @@ from sqlmodel import col
 from brokerage_common import Outbox
 from brokerage_common import events as ev
 
+from .. import metrics
 from ..assignment.models import CustomerFile
 from ..exceptions import Conflict, NotFound, RuleBroken
 from . import rules
@@ -86,6 +87,7 @@ async def file_complaint(
         )
     await outbox.add_many(session, events)
     await session.flush()
+    metrics.COMPLAINTS_FILED.labels(cat.value, complaint.intake).inc()
     return complaint
 
 
@@ -220,6 +222,7 @@ async def adopt_suggestion(
     if suggestion.state != "received":
         raise Conflict(f"suggestion {suggestion_id} is {suggestion.state} already")
     suggestion.state = "adopted"
+    metrics.SUGGESTIONS_ADOPTED.inc()
     suggestion.adopted_on = on
     await outbox.add(
         session,

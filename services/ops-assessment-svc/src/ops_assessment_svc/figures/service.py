@@ -24,6 +24,7 @@ from brokerage_common import events as ev
 from brokerage_common.bulk import rows_by_keys, upsert_columns, upsert_rows
 from brokerage_common.dialect import insert_ignoring_duplicates
 
+from .. import metrics
 from . import rules
 from .models import CrmContact, CustomerMonthFigure, SettledTradeRow
 
@@ -91,6 +92,7 @@ async def apply_trades(session: AsyncSession, *, trades: Sequence[Any]) -> int:
         s["traded_amount"] += t.amount
         s["commission"] += t.commission
     await _add(session, sums, ["traded_amount", "commission"])
+    metrics.FIGURE_EVENTS_APPLIED.labels("trade").inc(len(new))
     return len(new)
 
 
@@ -222,6 +224,7 @@ async def apply_snapshots(session: AsyncSession, *, snapshots: Sequence[Any]) ->
             conflict=["customer_id", "month"],
             replace=_SNAPSHOT_COLUMNS,
         )
+    metrics.FIGURE_EVENTS_APPLIED.labels("snapshot").inc(applied)
     return applied
 
 

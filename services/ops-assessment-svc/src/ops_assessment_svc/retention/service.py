@@ -19,6 +19,7 @@ from brokerage_common import Outbox
 from brokerage_common import events as ev
 from brokerage_common.dialect import insert_ignoring_duplicates
 
+from .. import metrics
 from ..assignment.models import CustomerFile
 from ..exceptions import Conflict, NotFound, RuleBroken
 from ..staff_groups.rules import alert_channel
@@ -74,6 +75,7 @@ async def open_case(
     )
     if inserted.scalar_one_or_none() is None:
         return None
+    metrics.RETENTION_CASES_OPENED.inc()
     await outbox.add(
         session,
         ev.RetentionCaseOpened(
@@ -141,6 +143,7 @@ async def act(
         )
     )
     if case.state == "closed":
+        metrics.RETENTION_CASES_CLOSED.labels(str(case.outcome)).inc()
         await outbox.add(
             session,
             ev.RetentionCaseClosed(
