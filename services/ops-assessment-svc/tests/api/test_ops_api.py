@@ -213,6 +213,11 @@ async def test_back_dated_intake_and_formation_never_in_the_future(
     assert (r.json()["contact_due_on"], r.json()["overdue"]) == ("2026-11-23", True)
     overdue = (await client.get("/v1/complaints?overdue=true", headers=manager)).json()
     assert [c["complaint_id"] for c in overdue] == [r.json()["complaint_id"]]
+    # A year the working-day calendar does not cover is a 422 with the reason, not a 500.
+    old = await client.post(
+        "/v1/complaints", json={**body, "received_on": "2000-01-03"}, headers=manager
+    )
+    assert (old.status_code, "working-day calendar" in old.text) == (422, True)
     future = {**body, "received_on": "2026-12-03"}
     assert (await client.post("/v1/complaints", json=future, headers=manager)).status_code == 422
     app = {k: v for k, v in body.items() if k != "customer_id"} | {"received_on": "2026-11-20"}

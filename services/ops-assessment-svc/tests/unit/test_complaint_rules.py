@@ -9,6 +9,7 @@ import pytest
 from ops_assessment_svc.complaints.rules import (
     Category,
     State,
+    WorkingDaysNotCovered,
     alerts_compliance,
     deadlines,
     is_overdue,
@@ -28,6 +29,11 @@ from ops_assessment_svc.complaints.rules import (
 )
 def test_deadlines_in_working_days(received: date, contact_due: date, answer_due: date) -> None:
     assert deadlines(received) == (contact_due, answer_due)
+
+
+def test_a_year_the_calendar_does_not_know_is_refused_not_guessed() -> None:
+    with pytest.raises(WorkingDaysNotCovered):
+        deadlines(date(2000, 1, 3))
 
 
 def test_make_up_workday_counts() -> None:

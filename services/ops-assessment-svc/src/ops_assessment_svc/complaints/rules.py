@@ -66,9 +66,21 @@ def transition_problem(src: State, dst: State, evaluation: int | None) -> str | 
     return None
 
 
-def working_day_offset(
-    day: date, n: int, is_workday: Callable[[date], bool] = chinese_calendar.is_workday
-) -> date:
+class WorkingDaysNotCovered(ValueError):
+    """A day outside the years chinesecalendar knows (it ships each year's holidays once the
+    State Council announces them)."""
+
+
+def is_workday(day: date) -> bool:
+    """A statutory working day (make-up workdays count); ``WorkingDaysNotCovered`` outside
+    the years the calendar knows."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError as exc:
+        raise WorkingDaysNotCovered(str(exc)) from None
+
+
+def working_day_offset(day: date, n: int, is_workday: Callable[[date], bool] = is_workday) -> date:
     """The n-th working day after ``day`` (a complaint received on a holiday counts from the
     next working day's start, so its first day is that day)."""
     if n < 1:

@@ -40,7 +40,10 @@ async def file_complaint(
     compliance in the same transaction (not at the deadline)."""
     cat = rules.Category(category)
     customer = await session.get(CustomerFile, customer_id)
-    contact_due, answer_due = rules.deadlines(received_on)
+    try:
+        contact_due, answer_due = rules.deadlines(received_on)
+    except rules.WorkingDaysNotCovered as exc:
+        raise RuleBroken([f"no working-day calendar for {received_on}: {exc}"]) from None
     complaint = Complaint(
         complaint_id=f"CP-{uuid.uuid4().hex[:20]}",
         customer_id=customer_id,
