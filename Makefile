@@ -12,6 +12,7 @@ TYPED += services/profile-svc/src
 TYPED += services/tiering-svc/src
 TYPED += services/notify-svc/src
 TYPED += services/advisory-svc/src
+TYPED += services/ops-assessment-svc/src
 TYPED += apps/staff-console/src
 
 .PHONY: install run stop test test-pg lint bench screenshots clean help

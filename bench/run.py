@@ -79,6 +79,17 @@ def main() -> None:
         [str(HERE / "housekeeping.py")]
         + (["--rows", "1000000", "--outbox-rows", "100000"] if args.quick else []),
     )
+    ops = ROOT / "services" / "ops-assessment-svc" / "bench"
+    run(
+        "ops month-end assessment, 1,000,000 customers in 200 groups (target < 10 s and >= 50 % "
+        "of a bare GROUP BY over the same join)",
+        [str(ops / "bench_assessment.py")] + (["--customers", "100000"] if args.quick else []),
+    )
+    run(
+        "ops monthly figures from a settlement day vs tiering's ingest handler, per event "
+        "(target: at least as fast)",
+        [str(ops / "bench_figures.py"), "--events", str(min(events, 200_000))],
+    )
     campaign = ROOT / "services" / "notify-svc" / "bench" / "bench_campaign.py"
     if campaign.exists():
         run(

@@ -24,3 +24,8 @@ REVOKE CONNECT ON DATABASE advisory FROM PUBLIC;
 CREATE ROLE notify_svc LOGIN PASSWORD 'notify_svc';
 CREATE DATABASE notify OWNER notify_svc;
 REVOKE CONNECT ON DATABASE notify FROM PUBLIC;
+
+-- ops-assessment-svc
+CREATE ROLE ops_assessment_svc LOGIN PASSWORD 'ops_assessment_svc';
+CREATE DATABASE ops_assessment OWNER ops_assessment_svc;
+REVOKE CONNECT ON DATABASE ops_assessment FROM PUBLIC;

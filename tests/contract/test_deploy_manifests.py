@@ -37,7 +37,7 @@ PORTS = {
     "notify-svc": 8004,
     "ops-assessment-svc": 8005,
 }
-DEPLOYED = ["profile-svc", "tiering-svc", "advisory-svc", "notify-svc"]
+DEPLOYED = ["profile-svc", "tiering-svc", "advisory-svc", "notify-svc", "ops-assessment-svc"]
 
 COMMON_ENV = {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "LOG_LEVEL"}
 EXTRA_ENV = {
@@ -55,6 +55,7 @@ SECRET_KEYS = {
     "tiering-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY"},
     "advisory-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY"},
     "notify-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY", "SMS_GATEWAY_KEY", "IM_WEBHOOK_URL"},
+    "ops-assessment-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY"},
 }
 
 # The topic table of the code (brokerage_common.topics) is the single source; the

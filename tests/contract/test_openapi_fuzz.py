@@ -17,7 +17,7 @@ from brokerage_common.auth import issue_token
 from brokerage_common.settings import DEV_JWT_SECRET
 
 # service package -> how to build its app for fuzzing
-SERVICES = ["tiering_svc", "profile_svc", "advisory_svc", "notify_svc"]
+SERVICES = ["tiering_svc", "profile_svc", "advisory_svc", "notify_svc", "ops_assessment_svc"]
 MAX_EXAMPLES = 25
 
 
@@ -49,7 +49,7 @@ TOKENS = {
         role="staff",
         branch_id="B001",
         scopes=["tiering:config"],
-        staff_roles=["adviser"],
+        staff_roles=["manager", "adviser"],
     ),
     "service": issue_token(
         secret=DEV_JWT_SECRET,

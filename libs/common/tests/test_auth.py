@@ -25,6 +25,7 @@ from brokerage_common.auth import (
     issue_token,
     require_role,
     require_scope,
+    require_staff_role,
 )
 from brokerage_common.settings import CommonSettings
 from brokerage_common.testing import TEST_JWT_SECRET, auth_header
@@ -92,6 +93,64 @@ def test_hs256_staff_and_service_tokens_carry_branch_and_scopes() -> None:
     )
     assert service.is_service
     assert service.scopes == frozenset({"routing:read", "x:y"})
+
+
+@pytest.mark.parametrize(
+    ("role", "claim", "expected"),
+    [
+        # A token from before the claim existed still verifies, with no staff rights.
+        ("staff", None, frozenset()),
+        ("staff", ["manager"], frozenset({"manager"})),
+        ("staff", ["back_office", "sales"], frozenset({"back_office", "sales"})),
+        # A name outside domain.md §5.1 grants nothing.
+        ("staff", ["manager", "owner"], frozenset({"manager"})),
+        # Only staff carry staff rights, whatever a customer token claims.
+        ("customer", ["manager"], frozenset()),
+    ],
+)
+def test_staff_roles_claim_is_read_and_optional(
+    role: str, claim: list[str] | None, expected: frozenset[str]
+) -> None:
+    token = issue_token(
+        secret=SECRET,
+        sub="S01",
+        role=role,  # type: ignore[arg-type]
+        branch_id="B001" if role == "staff" else None,
+        staff_roles=claim,
+    )
+    principal = TokenVerifier(secret=SECRET).verify(token)
+    assert principal.staff_roles == expected
+    assert ("staff_roles" in jwt.decode(token, SECRET, algorithms=["HS256"])) is (claim is not None)
+
+
+def test_staff_roles_that_is_not_a_list_is_401() -> None:
+    token = jwt.encode(
+        _claims(role="staff", branch_id="B001", staff_roles="manager"), SECRET, algorithm="HS256"
+    )
+    _assert_401(TokenVerifier(secret=SECRET), token)
+
+
+async def test_require_staff_role_admits_only_those_roles() -> None:
+    app = FastAPI()
+    install_platform(app, settings=CommonSettings(auth_jwt_secret=TEST_JWT_SECRET), readiness=[])
+
+    @app.get("/v1/weights", dependencies=[Depends(require_staff_role("manager"))])
+    async def weights() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    def token(**kw: Any) -> dict[str, str]:
+        return auth_header(issue_token(secret=TEST_JWT_SECRET, sub="S1", **kw))
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        manager = token(role="staff", branch_id="B001", staff_roles=["manager"])
+        sales = token(role="staff", branch_id="B001", staff_roles=["sales"])
+        legacy = token(role="staff", branch_id="B001")
+        customer = token(role="customer")
+        assert (await client.get("/v1/weights", headers=manager)).status_code == 200
+        assert (await client.get("/v1/weights", headers=sales)).status_code == 403
+        assert (await client.get("/v1/weights", headers=legacy)).status_code == 403
+        assert (await client.get("/v1/weights", headers=customer)).status_code == 403
 
 
 def test_expired_token_is_401() -> None:

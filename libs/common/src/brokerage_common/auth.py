@@ -15,9 +15,10 @@ from jwt.algorithms import RSAAlgorithm
 Role = Literal["customer", "staff", "service"]
 StaffRole = Literal["manager", "account_manager", "sales", "back_office", "adviser"]
 STAFF_ROLES: frozenset[str] = frozenset(
-    ("manager", "account_manager", "sales", "back_office", "adviser")
+    {"manager", "account_manager", "sales", "back_office", "adviser"}
 )
 HQ_BRANCH = "HQ"
+"""The ``branch_id`` of headquarters staff: they see every branch for what their roles allow."""
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -50,8 +51,14 @@ class Principal:
         """Headquarters staff (``branch_id`` ``HQ``) act for every branch, within their roles."""
         return self.is_staff and self.branch_id == HQ_BRANCH
 
-    def has_staff_role(self, role: StaffRole) -> bool:
-        return self.is_staff and role in self.staff_roles
+    @property
+    def is_hq(self) -> bool:
+        """Short for ``is_headquarters``."""
+        return self.is_headquarters
+
+    def has_staff_role(self, *roles: str) -> bool:
+        """Staff holding at least one of ``roles``."""
+        return self.is_staff and not self.staff_roles.isdisjoint(roles)
 
 
 class TokenVerifier:
@@ -106,8 +113,8 @@ class TokenVerifier:
             branch_id=claims.get("branch_id"),
             scopes=frozenset(str(s) for s in scopes),
             expires_at=float(claims["exp"]),
-            # Unknown role names grant nothing; only staff carry roles.
-            staff_roles=frozenset(str(r) for r in staff_roles if r in STAFF_ROLES)
+            # Unknown role names grant nothing; only staff carry staff rights.
+            staff_roles=frozenset(str(r) for r in staff_roles) & STAFF_ROLES
             if role == "staff"
             else frozenset(),
         )
@@ -172,12 +179,14 @@ def require_role(*roles: Role) -> Callable[[Principal], Principal]:
     return dependency
 
 
-def require_staff_role(role: StaffRole) -> Callable[[Principal], Awaitable[Principal]]:
-    """Staff whose token lists ``role`` in ``staff_roles``; everyone else 403."""
+def require_staff_role(*roles: StaffRole) -> Callable[[Principal], Awaitable[Principal]]:
+    """Staff holding at least one of ``roles`` (the token's ``staff_roles`` claim), else 403."""
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
-        if not principal.has_staff_role(role):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires the staff role {role}")
+        if not principal.has_staff_role(*roles):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"requires the staff role {' or '.join(roles)}"
+            )
         return principal
 
     return dependency

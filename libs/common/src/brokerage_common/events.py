@@ -81,6 +81,8 @@ Price = Annotated[
     ),
 ]
 Points = Money
+Score = Money
+"""A 0–100 score (or a weighted total) to the hundredth, as a decimal string."""
 
 
 def refuse_nul(value: Any) -> Any:
@@ -640,15 +642,83 @@ class NotificationFailed(Event):
 
 
 # --------------------------------------------------------------------------- ops-assessment-svc
+# Events keyed by a group (ServiceGroupChanged, AssessmentPublished) carry the group id in
+# customer_id's place, so one group's events stay ordered.
+
+Month = Annotated[str, Field(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")]
+"""A calendar month as ``YYYY-MM``."""
+RetentionOutcome = Literal["retained", "partially_retained", "left"]
+ComplaintCategory = Literal[
+    "system_failure",
+    "business_error",
+    "data_leak",
+    "cancellation_late",
+    "staff_attitude",
+    "other",
+]
+
+
+class GroupMember(BaseModel):
+    """One staff member of a service group, with their role (domain.md §5.1)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    staff_id: str
+    role: Literal["manager", "account_manager", "sales", "back_office", "adviser"]
+
+
+class ServiceGroupChanged(Event):
+    """A service group (客户服务小组) formed, changed members or was dissolved.
+
+    Keyed by the group id. Carries the whole current membership and the group's alert
+    channel, so a consumer (notify-svc's transfer alert) keeps its read model from this
+    event alone.
+    """
+
+    TYPE: ClassVar[str] = "ServiceGroupChanged"
+    TOPIC: ClassVar[topics.Topic] = topics.OPS_CASES
+
+    group_id: str
+    branch_id: str
+    name: str
+    state: Literal["active", "dissolved"]
+    members: list[GroupMember]
+    alert_channel: str
+    changed_at: AwareDatetime
+    reason: str = ""
+
+
+class CustomerAssigned(Event):
+    """A customer's service group for a month (``group_id`` None: back to the branch queue).
+
+    Sent when the monthly assignment gives a customer a group or moves them (a dissolved
+    group), effective from ``effective_on``; a sticky customer is not re-sent each month.
+    """
+
+    TYPE: ClassVar[str] = "CustomerAssigned"
+    TOPIC: ClassVar[topics.Topic] = topics.OPS_CASES
+
+    group_id: str | None
+    branch_id: str
+    month: Month
+    effective_on: date
+    previous_group_id: str | None = None
 
 
 class RetentionCaseOpened(Event):
+    """A retention case (挽留) for a transfer-away request; it never holds the transfer."""
+
     TYPE: ClassVar[str] = "RetentionCaseOpened"
     TOPIC: ClassVar[topics.Topic] = topics.OPS_CASES
 
     case_id: str
     request_id: str
+    branch_id: str | None = None
     group_id: str | None = None
+    alert_channel: str | None = None
+    kind: Literal["custody_transfer", "designation_cancel"] | None = None
+    opened_at: AwareDatetime | None = None
+    first_call_due_at: AwareDatetime | None = None
 
 
 class RetentionCaseClosed(Event):
@@ -656,7 +726,11 @@ class RetentionCaseClosed(Event):
     TOPIC: ClassVar[topics.Topic] = topics.OPS_CASES
 
     case_id: str
-    outcome: Literal["retained", "left", "partially_retained"]
+    outcome: RetentionOutcome
+    request_id: str | None = None
+    group_id: str | None = None
+    closed_at: AwareDatetime | None = None
+    follow_up_on: date | None = None
 
 
 class ComplaintFiled(Event):
@@ -664,16 +738,13 @@ class ComplaintFiled(Event):
     TOPIC: ClassVar[topics.Topic] = topics.OPS_CASES
 
     complaint_id: str
-    category: Literal[
-        "system_failure",
-        "business_error",
-        "data_leak",
-        "late_cancellation",
-        "staff_attitude",
-        "other",
-    ]
+    category: ComplaintCategory
     owner_id: str
     due_on: date
+    branch_id: str | None = None
+    group_id: str | None = None
+    intake: Literal["staff", "app", "call_center"] | None = None
+    contact_due_on: date | None = None
 
 
 class ComplaintResolved(Event):
@@ -682,6 +753,10 @@ class ComplaintResolved(Event):
 
     complaint_id: str
     resolved_on: date
+    state: Literal["closed", "escalated"] = "closed"
+    upheld: bool = False
+    evaluation: Annotated[int, Field(ge=1, le=5)] | None = None
+    group_id: str | None = None
 
 
 class SuggestionAdopted(Event):
@@ -692,25 +767,28 @@ class SuggestionAdopted(Event):
 
     suggestion_id: str
     adopted_on: date
-
-
-class CustomerAssigned(Event):
-    TYPE: ClassVar[str] = "CustomerAssigned"
-    TOPIC: ClassVar[topics.Topic] = topics.OPS_CASES
-
-    group_id: str
-    month: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
+    branch_id: str | None = None
 
 
 class AssessmentPublished(Event):
-    """A monthly group assessment; keyed by the group id in customer_id's place."""
+    """A group's monthly assessment (月度考核); keyed by the group id in customer_id's place.
+
+    ``restatement`` counts how often the month was published again after late events
+    changed it (0 = the first publication).
+    """
 
     TYPE: ClassVar[str] = "AssessmentPublished"
     TOPIC: ClassVar[topics.Topic] = topics.OPS_CASES
 
-    month: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
+    month: Month
     group_id: str
     rank: int
+    branch_id: str | None = None
+    groups_ranked: int | None = None
+    total_score: Score | None = None
+    mark: Literal["reward", "penalty"] | None = None
+    phase: Literal["early", "steady", "kj"] | None = None
+    restatement: int = 0
 
 
 EVENT_TYPES: dict[str, type[BaseEvent]] = {
@@ -744,6 +822,7 @@ EVENT_TYPES: dict[str, type[BaseEvent]] = {
         ComplaintFiled,
         ComplaintResolved,
         SuggestionAdopted,
+        ServiceGroupChanged,
         CustomerAssigned,
         AssessmentPublished,
     )

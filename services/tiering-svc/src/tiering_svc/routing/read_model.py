@@ -70,7 +70,7 @@ class RoutingModel:
         self.phone_by_customer: dict[str, str] = {}
         # The service group, the month (YYYY-MM) it was assigned for, and how an answer
         # ends with it (its JSON and "}"), encoded once here rather than per lookup.
-        self.group_by_customer: dict[str, tuple[str, str, bytes]] = {}
+        self.group_by_customer: dict[str, tuple[str | None, str, bytes]] = {}
         self.loaded = False
 
     def _caller(self, phone: str | None, customer_id: str | None) -> tuple[str, str] | None:
@@ -113,8 +113,9 @@ class RoutingModel:
     def set_tier(self, customer_id: str, tier: str) -> None:
         self.tier_by_customer[customer_id] = tier
 
-    def set_group(self, customer_id: str, group_id: str, month: str) -> None:
-        """The customer's group for ``month``; an earlier month's never replaces a later one."""
+    def set_group(self, customer_id: str, group_id: str | None, month: str) -> None:
+        """The customer's group for ``month`` (None: back to the branch queue); an earlier
+        month's never replaces a later one."""
         held = self.group_by_customer.get(customer_id)
         if held is None or held[1] <= month:
             self.group_by_customer[customer_id] = (group_id, month, orjson.dumps(group_id) + b"}")
@@ -147,7 +148,8 @@ class RoutingModel:
                 self.set_phone(cid, data["phone"])
             elif (
                 kind == ev.CustomerAssigned.TYPE
-                and isinstance(data.get("group_id"), str)
+                and "group_id" in data
+                and (data["group_id"] is None or isinstance(data["group_id"], str))
                 and isinstance(data.get("month"), str)
             ):
                 self.set_group(cid, data["group_id"], data["month"])
@@ -163,7 +165,7 @@ class RoutingModel:
             self.tier_by_customer[cid] = tier
             if phone:
                 self.set_phone(cid, phone)
-            if group_id and group_month:
+            if group_month:
                 self.set_group(cid, group_id, group_month)
         self.loaded = True
 

@@ -23,7 +23,8 @@ async def assign_group(session: AsyncSession, *, assignment: ev.CustomerAssigned
     month than the one held changes nothing (a late or replayed event), one for the same
     month sets the same group again. A customer tiering has not met yet gets a standard tier
     row, so the group is there when their tier arrives."""
-    if len(assignment.group_id) > GROUP_ID_MAX_LENGTH:
+    # group_id None: the customer went back to the branch queue (ops-assessment-svc, ADR 0011).
+    if assignment.group_id is not None and len(assignment.group_id) > GROUP_ID_MAX_LENGTH:
         raise PermanentEventError(f"group_id longer than {GROUP_ID_MAX_LENGTH}")
     stmt = insert(session, CUSTOMER_TIER).values(
         customer_id=assignment.customer_id,

@@ -1,0 +1,40 @@
+"""Who sees what (domain.md §5.1): a branch's staff their branch, HQ every branch, no customer."""
+
+from __future__ import annotations
+
+from brokerage_common import Principal
+from brokerage_common.auth import HQ_BRANCH
+
+from .exceptions import Forbidden
+
+
+def ensure_staff_of(principal: Principal, branch_id: str | None) -> None:
+    """Staff of that branch, or headquarters; customers and services never."""
+    if not principal.is_staff:
+        raise Forbidden("only staff may read service groups, cases and assessments")
+    if principal.branch_id != HQ_BRANCH and principal.branch_id != branch_id:
+        raise Forbidden("staff may only access their own branch")
+
+
+def ensure_manager_of(principal: Principal, branch_id: str | None) -> None:
+    """The branch's manager (or an HQ manager): groups, targets and weights are theirs."""
+    ensure_staff_of(principal, branch_id)
+    if "manager" not in principal.staff_roles:
+        raise Forbidden("requires the staff role manager")
+
+
+def sees_whole_branch(principal: Principal) -> bool:
+    return principal.is_staff and "manager" in principal.staff_roles
+
+
+def branch_scope(principal: Principal, branch_id: str | None) -> str:
+    """The branch a list is about: the caller's own, or any for HQ (which must name one)."""
+    if not principal.is_staff:
+        raise Forbidden("only staff may read service groups, cases and assessments")
+    if principal.branch_id == HQ_BRANCH:
+        if branch_id is None:
+            raise Forbidden("headquarters name the branch (?branch_id=)")
+        return branch_id
+    if branch_id is not None and branch_id != principal.branch_id:
+        raise Forbidden("staff may only access their own branch")
+    return str(principal.branch_id)

@@ -1,0 +1,86 @@
+"""API shapes of the monthly assessment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RankRead(BaseModel):
+    """A group's place: all a member of another group sees."""
+
+    group_id: str
+    branch_id: str
+    rank: int
+    company_rank: int | None = None
+    mark: str | None = None
+
+
+class ScoreRead(RankRead):
+    phase: str
+    total: Decimal
+    penalty: Decimal
+    scores: dict[str, Decimal]
+    figures: dict[str, Any]
+    churning: list[str]
+    restatement: int
+    computed_at: datetime
+
+
+class RankingRead(BaseModel):
+    month: str
+    scope: str  # a branch id, or "HQ" for the company-wide ranking
+    groups: list[ScoreRead | RankRead]
+
+
+class CustomerLine(BaseModel):
+    customer_id: str
+    days: int
+    share: Decimal
+    start_assets: Decimal
+    end_assets: Decimal
+    asset_growth: Decimal
+    net_inflow: Decimal
+    investment_gain: Decimal
+    traded_amount: Decimal
+    commission: Decimal
+    baseline_commission: Decimal
+    asset_turnover: Decimal
+    churning: bool
+    contacts: int
+    referrals: int
+
+
+class ScorecardRead(BaseModel):
+    month: str
+    scorecard: ScoreRead
+    customers: list[CustomerLine]
+    explanation: str
+
+
+class AssessmentRun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WeightsPut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    weights: dict[str, int]
+    complaint_penalty: Annotated[int, Field(ge=0, le=100)] = 10
+    branch_id: str | None = None
+
+
+class ModePut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kj_mode: bool
+    branch_id: str | None = None
+
+
+class TargetsPut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    targets: dict[str, Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]]

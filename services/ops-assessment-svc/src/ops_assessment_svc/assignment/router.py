@@ -1,0 +1,86 @@
+"""Assignment routes: a group's customers, and running the month's assignment (manager)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi import APIRouter, Query
+
+from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, SessionDep
+
+from ..access import ensure_manager_of, ensure_staff_of
+from ..deps import MONTH_PATTERN, NowDep, SettingsDep
+from ..exceptions import NotFound, RuleBroken
+from ..figures.rules import month_of
+from ..staff_groups.models import ServiceGroup
+from . import service
+from .schemas import AssignmentRead, AssignmentRun, GroupCustomerRead
+
+router = APIRouter(prefix="/v1", tags=["assignment"], responses=ERROR_RESPONSES)
+_ZERO = Decimal(0)
+
+
+@router.get("/groups/{group_id}/customers", response_model=list[GroupCustomerRead])
+async def group_customers(
+    group_id: str,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    now: NowDep,
+    month: str | None = Query(default=None, pattern=MONTH_PATTERN),
+) -> list[GroupCustomerRead]:
+    """The group's assigned customers in a month (default: this month), with their figures."""
+    group = await session.get(ServiceGroup, group_id)
+    if group is None:
+        raise NotFound(f"no group {group_id}")
+    ensure_staff_of(principal, group.branch_id)
+    rows = await service.group_customers(
+        session, group_id=group_id, month=month or month_of(now.date())
+    )
+    out = []
+    for link, file, fig in rows:
+        start = fig.start_assets if fig else _ZERO
+        end = fig.end_assets if fig else _ZERO
+        out.append(
+            GroupCustomerRead(
+                customer_id=link.customer_id,
+                tier=file.tier if file else None,
+                onsite=file.onsite if file else None,
+                days=link.days,
+                start_assets=start,
+                end_assets=end,
+                asset_growth=end - start,
+                net_inflow=fig.net_inflow if fig else _ZERO,
+                traded_amount=fig.traded_amount if fig else _ZERO,
+                commission=fig.commission if fig else _ZERO,
+                contacts=fig.contacts if fig else 0,
+            )
+        )
+    return out
+
+
+@router.post("/assignments", response_model=AssignmentRead)
+async def run_assignment(
+    body: AssignmentRun,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    outbox: OutboxDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> AssignmentRead:
+    """Assign the branch's customers to its groups from ``on`` (manager); sticky, balanced."""
+    branch_id = body.branch_id or principal.branch_id
+    ensure_manager_of(principal, branch_id)
+    on = body.on or now.date()
+    if month_of(on) > month_of(now.date()):
+        raise RuleBroken([f"{month_of(on)} has not begun"])
+    assert branch_id is not None
+    moves = await service.assign_branch(
+        session,
+        branch_id=branch_id,
+        on=on,
+        capacity=settings.group_capacity,
+        outbox=outbox,
+        rate=settings.potential_contribution_rate,
+    )
+    await session.commit()
+    return AssignmentRead(branch_id=branch_id, month=month_of(on), moves=moves)

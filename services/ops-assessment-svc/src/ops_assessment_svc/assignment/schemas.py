@@ -1,0 +1,37 @@
+"""API shapes of the monthly assignment."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class AssignmentRun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    on: date | None = None  # default: today (the first of the month in the monthly job)
+    branch_id: str | None = None  # HQ names the branch
+
+
+class AssignmentRead(BaseModel):
+    branch_id: str
+    month: str
+    moves: dict[str, str | None]
+
+
+class GroupCustomerRead(BaseModel):
+    """One assigned customer and the month's figures behind the group's numbers."""
+
+    customer_id: str
+    tier: str | None
+    onsite: bool | None
+    days: int
+    start_assets: Decimal
+    end_assets: Decimal
+    asset_growth: Decimal
+    net_inflow: Decimal
+    traded_amount: Decimal
+    commission: Decimal
+    contacts: int

@@ -1,0 +1,28 @@
+"""Route dependencies shared by the subpackages' routers (settings, clock, month)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import Depends, Path
+
+from brokerage_common import get_settings, now_cst
+
+from .config import Settings
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+MONTH_PATTERN = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
+MonthPath = Annotated[str, Path(pattern=MONTH_PATTERN, examples=["2026-11"])]
+
+
+def get_now() -> datetime:
+    """Now in Beijing time; tests replace this dependency to fix the clock."""
+    return now_cst()
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def today(now: datetime) -> date:
+    return now.date()

@@ -1,0 +1,117 @@
+"""Retention routes: the queue with its SLA clocks, and a case's actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Query, status
+
+from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, SessionDep
+
+from ..access import branch_scope, ensure_staff_of
+from ..deps import NowDep, SettingsDep
+from . import rules, service
+from .models import RetentionCase
+from .schemas import ActionCreate, ActionRead, CaseRead
+
+router = APIRouter(prefix="/v1", tags=["retention"], responses=ERROR_RESPONSES)
+
+
+def _read(
+    case: RetentionCase,
+    *,
+    now: datetime,
+    trading_day: Callable[[date], bool],
+    actions: list[ActionRead] | None = None,
+) -> CaseRead:
+    until = case.first_call_at or case.closed_at or now
+    try:
+        minutes: int | None = rules.trading_minutes_between(case.requested_at, until, trading_day)
+    except rules.CalendarNotCovered:
+        minutes = None
+    overdue = (
+        case.first_call_at is None
+        and case.state == "open"
+        and case.first_call_due_at is not None
+        and now >= case.first_call_due_at
+    )
+    return CaseRead.model_validate(
+        {
+            **case.model_dump(),
+            "trading_minutes_open": minutes,
+            "first_call_overdue": overdue,
+            "actions": actions or [],
+        }
+    )
+
+
+@router.get("/retention-cases", response_model=list[CaseRead])
+async def list_cases(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    state: Literal["open", "closed"] | None = None,
+    group_id: str | None = None,
+    branch_id: str | None = Query(default=None, description="HQ: the branch to list"),
+) -> list[CaseRead]:
+    """The branch's retention queue (oldest first) with each case's trading-minute clock."""
+    branch = branch_scope(principal, branch_id)
+    trading_day = rules.exchange_calendar(settings.xshg_announced_closures)
+    cases = await service.list_cases(session, branch_id=branch, state=state, group_id=group_id)
+    return [_read(c, now=now, trading_day=trading_day) for c in cases]
+
+
+@router.get("/retention-cases/{case_id}", response_model=CaseRead)
+async def get_case(
+    case_id: str,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> CaseRead:
+    case = await service.get_case(session, case_id)
+    ensure_staff_of(principal, case.branch_id)
+    actions = [
+        ActionRead.model_validate(a, from_attributes=True)
+        for a in await service.actions(session, case_id)
+    ]
+    trading_day = rules.exchange_calendar(settings.xshg_announced_closures)
+    return _read(case, now=now, trading_day=trading_day, actions=actions)
+
+
+@router.post(
+    "/retention-cases/{case_id}/actions",
+    response_model=CaseRead,
+    status_code=status.HTTP_201_CREATED,
+)
+async def act(
+    case_id: str,
+    body: ActionCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    outbox: OutboxDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> CaseRead:
+    """A call, an offer or the outcome (which closes the case); a closed case is 409."""
+    case = await service.get_case(session, case_id)
+    ensure_staff_of(principal, case.branch_id)
+    case = await service.act(
+        session,
+        case=case,
+        kind=body.kind,
+        actor=f"staff:{principal.sub}",
+        now=now,
+        outbox=outbox,
+        note=body.note,
+        reason=body.reason,
+        offer=body.offer,
+        outcome=body.outcome,
+    )
+    trading_day = rules.exchange_calendar(settings.xshg_announced_closures)
+    read = _read(case, now=now, trading_day=trading_day)
+    await session.commit()
+    return read
