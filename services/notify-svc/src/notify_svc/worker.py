@@ -145,6 +145,9 @@ class Notifier:
         async for attempt in _db_retry():
             with attempt:
                 async with self.db.sessionmaker() as session:
+                    await delivery.withhold_withdrawn_advice(
+                        session, channel=sender.channel, now=at, outbox=self.outbox
+                    )
                     groups = await delivery.claim(
                         session,
                         channel=sender.channel,
