@@ -108,6 +108,14 @@ async def test_advice_goes_once_to_each_customer_with_an_agreement_valid_that_da
         chunks = (await session.execute(select(ContentChunk))).scalars().all()
         assert sorted((c.chunk_no, c.planned) for c in chunks) == [(1, 3), (2, 2)]
 
+    # Once C0003's cooling-off is over (advice from 2026-11-25), the next piece reaches them.
+    clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=BEIJING))
+    later = "1a" + "0" * 30
+    await apply(db, handlers, published(chunk_count=1, content_id=later))
+    await apply(db, handlers, chunk(1, ["C0003"], of=1, content_id=later))
+    (next_piece,) = await messages(db, trigger_ref=f"campaign:content-{later}")
+    assert (next_piece.customer_id, next_piece.state) == ("C0003", "scheduled")
+
 
 async def test_a_rescission_between_planning_and_sending_withholds_the_advice(
     db: Database, notifier: Notifier, clock: FakeClock
