@@ -1,4 +1,4 @@
-"""advisory-svc's content delivered through the campaign path (ADR 0010, 0016): one message
+"""advisory-svc's content delivered through the campaign path (ADR 0010, 0015): one message
 per entitled customer per piece, decided by the suppression rules, whatever order the piece
 and its chunks arrive in, and the agreement asked again when the message goes."""
 
