@@ -69,11 +69,27 @@ def upgrade() -> None:
         sa.Column("received_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("planned_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("planned", sa.Integer(), nullable=False),
+        sa.Column("used", sa.Integer(), nullable=False),
+        sa.Column("waiting", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("content_id", "chunk_no", name=op.f("pk_content_chunk")),
     )
+    with op.batch_alter_table("content_chunk", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_content_chunk_waiting",
+            ["received_at"],
+            unique=False,
+            postgresql_where=sa.text("waiting IS NOT NULL"),
+            sqlite_where=sa.text("waiting IS NOT NULL"),
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("content_chunk", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_content_chunk_waiting",
+            postgresql_where=sa.text("waiting IS NOT NULL"),
+            sqlite_where=sa.text("waiting IS NOT NULL"),
+        )
     op.drop_table("content_chunk")
     op.drop_table("content")
     op.create_table(

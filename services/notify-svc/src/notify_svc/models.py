@@ -101,6 +101,15 @@ class ContentChunk(Base, table=True):
     """One ``ContentAudienceResolved`` chunk: kept until its piece is known, planned once."""
 
     __tablename__ = "content_chunk"
+    __table_args__ = (
+        # The worker's look for customers a chunk still waits for: a small partial index.
+        Index(
+            "ix_content_chunk_waiting",
+            "received_at",
+            postgresql_where=text("waiting IS NOT NULL"),
+            sqlite_where=text("waiting IS NOT NULL"),
+        ),
+    )
 
     content_id: str = Field(primary_key=True, max_length=64)
     chunk_no: int = Field(primary_key=True)
@@ -108,6 +117,10 @@ class ContentChunk(Base, table=True):
     received_at: datetime
     planned_at: datetime | None = None
     planned: int = 0  # messages this chunk added (a customer already planned adds none)
+    used: int = 0  # message ids taken from the chunk's slice of the campaign's id range
+    # Ids not known to notify when planned (JSON list): planned when they appear, until
+    # pending_timeout_h after the chunk came; null when none wait.
+    waiting: str | None = Field(default=None, sa_type=Text)
 
 
 class Template(Base, table=True):

@@ -41,6 +41,7 @@ from . import metrics
 from .campaigns import service as campaigns
 from .clock import Clock, utcnow
 from .config import Settings
+from .content import service as content
 from .delivery import circuit as circuits
 from .delivery import reports
 from .delivery import service as delivery
@@ -288,6 +289,9 @@ class Notifier:
         async with self.db.sessionmaker() as session:
             n = await planning.replan_pending(
                 session, settings=self.settings, outbox=self.outbox, now=now or self.clock()
+            )
+            n += await content.plan_waiting_customers(
+                session, settings=self.settings, now=now or self.clock()
             )
             await session.commit()
         return n

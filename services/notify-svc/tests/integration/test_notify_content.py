@@ -4,7 +4,7 @@ and its chunks arrive in, and the agreement asked again when the message goes.""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from notify_testkit import FakeClock, add_customer, messages, phone_of, sign_agreement
@@ -176,3 +176,33 @@ async def test_content_that_is_not_advice_is_a_mass_message_consent_and_quiet_ho
         template = await active_template(session, code="CONTENT_NOTICE", channel="sms")
     assert template is not None
     assert template.text.endswith(OPT_OUT_TEXT)
+
+
+async def test_a_customer_notify_has_not_met_yet_gets_the_piece_once_they_appear(
+    db: Database, notifier: Notifier, clock: FakeClock
+) -> None:
+    """Topics are not ordered with each other: advisory may name a customer whose
+    CustomerRegistered notify has not applied yet. The chunk keeps them for
+    pending_timeout_h (24 h); after that they are skipped."""
+    handlers = Handlers(notifier.settings, clock=clock)
+    await add_customer(db, "C0001", consent=True, at=clock())
+    await apply(db, handlers, published(advice=False, chunk_count=1))
+    await apply(db, handlers, chunk(1, ["C0001", "C0002", "C0003"], of=1))
+    assert [m.customer_id for m in await messages(db)] == ["C0001"]
+
+    await add_customer(db, "C0002", consent=True, at=clock())
+    assert await notifier.plan_pending_once() == 1
+    assert await notifier.plan_pending_once() == 0  # planned once
+    assert sorted(m.customer_id or "" for m in await messages(db)) == ["C0001", "C0002"]
+    assert len({m.id for m in await messages(db)}) == 2
+
+    clock.advance(timedelta(hours=25))
+    await add_customer(db, "C0003", consent=True, at=clock())  # too late: given up
+    assert await notifier.plan_pending_once() == 0
+    assert sorted(m.customer_id or "" for m in await messages(db)) == ["C0001", "C0002"]
+    async with db.sessionmaker() as session:
+        campaign = await session.get(Campaign, f"content-{CONTENT_ID}")
+        assert campaign is not None
+        assert (campaign.planned, campaign.skipped) == (2, 1)
+        (stored,) = (await session.execute(select(ContentChunk))).scalars().all()
+        assert (stored.planned, stored.waiting) == (2, None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -133,11 +133,12 @@ async def plan_waiting_chunks(
     )
     total = 0
     for chunk in chunks:
-        chunk.planned = await _plan_chunk(
-            session, campaign=campaign, chunk=chunk, settings=settings, now=now
+        ids: list[str] = json.loads(chunk.customer_ids)
+        added = await _plan_chunk(
+            session, campaign=campaign, chunk=chunk, ids=ids, settings=settings, now=now
         )
         chunk.planned_at = now
-        total += chunk.planned
+        total += added
     campaign.planned += total
     if campaign.state != "expanded":
         planned_chunks = (
@@ -160,16 +161,66 @@ async def plan_waiting_chunks(
     return total
 
 
+async def plan_waiting_customers(
+    session: AsyncSession, *, settings: Settings, now: datetime, limit: int = 100
+) -> int:
+    """Plan the customers planned chunks waited for (unknown to notify when their chunk came:
+    the customer topic is not ordered with advisory's); after ``pending_timeout_h`` they
+    are given up and counted as skipped. Returns the messages planned."""
+    chunks = list(
+        (
+            await session.execute(
+                select(ContentChunk)
+                .where(col(ContentChunk.waiting).is_not(None))
+                .order_by(col(ContentChunk.received_at))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    )
+    give_up_before = now - timedelta(hours=settings.pending_timeout_h)
+    total = 0
+    for chunk in chunks:
+        campaign = await session.get(Campaign, campaign_id_for(chunk.content_id))
+        if campaign is None:  # not reachable: a chunk is planned only with its campaign
+            continue
+        waiting: list[str] = json.loads(chunk.waiting or "[]")
+        if chunk.received_at <= give_up_before:
+            campaign.skipped += len(waiting)
+            chunk.waiting = None
+            continue
+        added = await _plan_chunk(
+            session, campaign=campaign, chunk=chunk, ids=waiting, settings=settings, now=now
+        )
+        campaign.planned += added
+        total += added
+    await session.flush()
+    return total
+
+
 async def _plan_chunk(
     session: AsyncSession,
     *,
     campaign: Campaign,
     chunk: ContentChunk,
+    ids: list[str],
     settings: Settings,
     now: datetime,
 ) -> int:
-    ids: list[str] = json.loads(chunk.customer_ids)
+    """Plan the ``ids`` of a chunk notify knows; keep the others on the chunk as waiting."""
+    chunk.waiting = None
     if not ids:
+        return 0
+    r = table(Recipient)
+    known = set(
+        (await session.execute(select(r.c.customer_id).where(among(session, r.c.customer_id, ids))))
+        .scalars()
+        .all()
+    )
+    unknown = [i for i in ids if i not in known]
+    chunk.waiting = json.dumps(unknown) if unknown else None
+    present = [i for i in ids if i in known]
+    if not present:
         return 0
     sms = await active_template(session, code=campaign.template_code, channel=Channel.SMS.value)
     if sms is None:
@@ -178,11 +229,10 @@ async def _plan_chunk(
     email = await active_template(session, code=campaign.template_code, channel=Channel.EMAIL.value)
     category = Category(sms.category)
     send_time = earliest_send_at(category, now)
-    r = table(Recipient)
     inserted = await insert_campaign_messages(
         session,
         campaign=campaign,
-        audience=[r.c.status != "transferred_out", among(session, r.c.customer_id, ids)],
+        audience=[r.c.status != "transferred_out", among(session, r.c.customer_id, present)],
         sms=sms,
         email=email,
         params=json.loads(campaign.params),
@@ -191,9 +241,12 @@ async def _plan_chunk(
         send_on=beijing_date(send_time),
         daily_cap=settings.daily_cap,
         now=now,
-        first_seq=first_seq(chunk.chunk_no),
+        # After the ids earlier passes over this chunk took: each customer id of the chunk
+        # takes at most one, so the chunk never leaves its 5,000-id slice.
+        first_seq=first_seq(chunk.chunk_no) + chunk.used,
     )
-    # Ids not known to notify (or transferred away) and customers already planned by an
-    # earlier chunk add no row.
-    campaign.skipped += len(ids) - inserted
+    chunk.used += len(present)
+    chunk.planned += inserted
+    # Transferred away, or already planned by an earlier chunk: no row.
+    campaign.skipped += len(present) - inserted
     return inserted
