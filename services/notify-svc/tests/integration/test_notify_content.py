@@ -100,6 +100,10 @@ async def test_advice_goes_once_to_each_customer_with_an_agreement_valid_that_da
     assert (email.channel, email.subject) == ("email", TITLE)
     assert email.body is not None
     assert BODY in email.body
+    async with db.sessionmaker() as session:
+        sms_template = await active_template(session, code="ADVISORY_CONTENT", channel="sms")
+    assert sms_template is not None  # the provider's copy of the SMS text carries it too
+    assert sms_template.text.endswith(RISK_DISCLOSURE)
     assert email.body.endswith(RISK_DISCLOSURE)
     async with db.sessionmaker() as session:
         campaign = await session.get(Campaign, f"content-{CONTENT_ID}")
