@@ -8,17 +8,21 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import uvicorn
 from sqlalchemy import func, select
 
-from brokerage_common import Database, issue_token
+from brokerage_common import Database, Outbox, issue_token, new_envelope
 from brokerage_common import events as ev
 from brokerage_common.testing import TEST_JWT_SECRET
-from notify_svc.models import Message
+from notify_svc.agreements import handlers as agreement_handlers
+from notify_svc.config import Settings
+from notify_svc.context import HandlerContext
+from notify_svc.models import PLATFORM, Message
 from notify_svc.recipients import service as recipients
 from notify_svc.rules import BEIJING, FINAL_STATES
 from notify_svc.worker import Notifier
@@ -202,3 +206,49 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 10
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.05)
+
+
+async def sign_agreement(
+    db: Database,
+    customer_id: str,
+    *,
+    agreement_id: str,
+    signed_on: date,
+    advice_from: date,
+    valid_until: date | None = None,
+    rescinded_on: date | None = None,
+    at: datetime | None = None,
+) -> None:
+    """advisory-svc's AdvisoryAgreementSigned (and a rescission), as the worker applies them."""
+    ctx = HandlerContext(
+        settings=Settings(),
+        clock=lambda: at or datetime.now(UTC),
+        outbox=Outbox(PLATFORM, source="advisory-svc"),
+    )
+    signed = ev.AdvisoryAgreementSigned(
+        customer_id=customer_id,
+        agreement_id=agreement_id,
+        agreement_no=f"TG-B001-{signed_on.year}-{agreement_id[-4:]}",
+        branch_id="B001",
+        risk_disclosure_version="RD-2026-01",
+        signed_on=signed_on,
+        cooling_off_ends_on=advice_from - timedelta(days=1),
+        advice_from=advice_from,
+        valid_until=valid_until,
+    )
+    async with db.sessionmaker() as session:
+        await agreement_handlers.on_advisory_agreement_signed(
+            ctx, session, new_envelope(signed, source="advisory-svc")
+        )
+        if rescinded_on is not None:
+            rescinded = ev.AdvisoryAgreementRescinded(
+                customer_id=customer_id,
+                agreement_id=agreement_id,
+                rescinded_on=rescinded_on,
+                in_cooling_off=rescinded_on < advice_from,
+                refund=Decimal("0"),
+            )
+            await agreement_handlers.on_advisory_agreement_rescinded(
+                ctx, session, new_envelope(rescinded, source="advisory-svc")
+            )
+        await session.commit()

@@ -1,6 +1,6 @@
 """notify-svc's event registry: every event type the worker consumes and its handler.
 
-The handlers live with their domain (``recipients.handlers``, ``planning.handlers``) and take
+The handlers live with their domain (``recipients.handlers``, ``planning.handlers``, ...) and take
 the worker's ``HandlerContext`` first; ``Handlers`` binds them for the idempotent consumer.
 """
 
@@ -15,8 +15,10 @@ from brokerage_common import Envelope, Outbox, batch_handler
 from brokerage_common import events as ev
 from brokerage_common.consumer import BatchHandler, EventHandler
 
+from .agreements import handlers as agreements
 from .clock import Clock, utcnow
 from .config import Settings
+from .content import handlers as content
 from .context import HandlerContext
 from .models import PLATFORM
 from .planning import handlers as planning
@@ -31,6 +33,10 @@ HANDLERS: dict[str, ContextHandler] = {
     ev.CustomerTransferRequested.TYPE: planning.on_customer_transfer_requested,
     ev.TransferAwayRecorded.TYPE: planning.on_transfer_away_recorded,
     ev.NotificationRequested.TYPE: planning.on_notification_requested,
+    ev.AdvisoryAgreementSigned.TYPE: agreements.on_advisory_agreement_signed,
+    ev.AdvisoryAgreementRescinded.TYPE: agreements.on_advisory_agreement_rescinded,
+    ev.ContentPublished.TYPE: content.on_content_published,
+    ev.ContentAudienceResolved.TYPE: content.on_content_audience_resolved,
 }
 # Handlers that take a list of consecutive envelopes of their type (set-based writes).
 BATCHED = frozenset({ev.CustomerRegistered.TYPE})
@@ -40,6 +46,8 @@ TOPICS = [
     ev.TierChanged.TOPIC.name,
     ev.CustomerTransferRequested.TOPIC.name,
     ev.NotificationRequested.TOPIC.name,
+    ev.AdvisoryAgreementSigned.TOPIC.name,
+    ev.ContentPublished.TOPIC.name,
 ]
 
 

@@ -58,18 +58,69 @@ class SmsOptOut(Base, table=True):
     source: str = Field(default="reply", max_length=16)
 
 
-class AdvisoryAgreement(Base, table=True):
-    """A signed investment-advisory agreement (投资顾问协议), recorded by branch staff."""
+class Agreement(Base, table=True):
+    """An advisory agreement (投资顾问协议) as advisory-svc published it: the read model the
+    advisory suppression rule reads (``AdvisoryAgreementSigned`` / ``...Rescinded``).
 
-    __tablename__ = "advisory_agreement"
+    Keyed by advisory's agreement id, not tied to a known recipient: an agreement of a
+    customer we have not heard of yet waits here until the customer appears. A rescission
+    that overtakes its signing is kept too (signed fields null until the signing arrives).
+    """
 
-    id: str = Field(primary_key=True, max_length=64)
+    __tablename__ = "agreement"
+
+    agreement_id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(max_length=32, index=True)
-    signed_on: date
+    agreement_no: str | None = Field(default=None, max_length=64)
+    signed_on: date | None = None
+    advice_from: date | None = None  # the day after the cooling-off
     valid_until: date | None = None
-    revoked_on: date | None = None
-    recorded_by: str = Field(max_length=64)
-    created_at: datetime
+    rescinded_on: date | None = None
+    source: str = Field(default="advisory", max_length=16)  # advisory | notify (migrated)
+    updated_at: datetime
+
+
+class Content(Base, table=True):
+    """A piece of advisory content (``ContentPublished``), delivered through a campaign."""
+
+    __tablename__ = "content"
+
+    content_id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=32)
+    title: str = Field(max_length=200)
+    body: str = Field(sa_type=Text)
+    advice: bool
+    risk_level: str = Field(max_length=8)
+    branch_id: str = Field(max_length=32)
+    chunk_count: int
+    published_at: datetime
+    received_at: datetime
+
+
+class ContentChunk(Base, table=True):
+    """One ``ContentAudienceResolved`` chunk: kept until its piece is known, planned once."""
+
+    __tablename__ = "content_chunk"
+    __table_args__ = (
+        # The worker's look for customers a chunk still waits for: a small partial index.
+        Index(
+            "ix_content_chunk_waiting",
+            "received_at",
+            postgresql_where=text("waiting IS NOT NULL"),
+            sqlite_where=text("waiting IS NOT NULL"),
+        ),
+    )
+
+    content_id: str = Field(primary_key=True, max_length=64)
+    chunk_no: int = Field(primary_key=True)
+    customer_ids: str = Field(sa_type=Text)  # JSON list
+    received_at: datetime
+    planned_at: datetime | None = None
+    planned: int = 0  # messages this chunk added (a customer already planned adds none)
+    used: int = 0  # message ids taken from the chunk's slice of the campaign's id range
+    # Ids not known to notify when planned (JSON list): planned when they appear, until
+    # pending_timeout_h after the chunk came; null when none wait.
+    waiting: str | None = Field(default=None, sa_type=Text)
 
 
 class Template(Base, table=True):

@@ -41,6 +41,7 @@ from . import metrics
 from .campaigns import service as campaigns
 from .clock import Clock, utcnow
 from .config import Settings
+from .content import service as content
 from .delivery import circuit as circuits
 from .delivery import reports
 from .delivery import service as delivery
@@ -145,6 +146,9 @@ class Notifier:
         async for attempt in _db_retry():
             with attempt:
                 async with self.db.sessionmaker() as session:
+                    await delivery.withhold_withdrawn_advice(
+                        session, channel=sender.channel, now=at, outbox=self.outbox
+                    )
                     groups = await delivery.claim(
                         session,
                         channel=sender.channel,
@@ -285,6 +289,9 @@ class Notifier:
         async with self.db.sessionmaker() as session:
             n = await planning.replan_pending(
                 session, settings=self.settings, outbox=self.outbox, now=now or self.clock()
+            )
+            n += await content.plan_waiting_customers(
+                session, settings=self.settings, now=now or self.clock()
             )
             await session.commit()
         return n

@@ -9,7 +9,14 @@ from datetime import date, timedelta
 import httpx
 import pytest
 import pytest_asyncio
-from notify_testkit import FakeClock, add_customer, messages, phone_of, service_token
+from notify_testkit import (
+    FakeClock,
+    add_customer,
+    messages,
+    phone_of,
+    service_token,
+    sign_agreement,
+)
 
 from brokerage_common import Database
 from notify_svc.config import Settings
@@ -219,24 +226,29 @@ async def test_campaigns_reach_only_the_own_branch_and_report_progress(
     assert r.status_code == 404
 
 
-async def test_advisory_agreements_are_recorded_by_staff_of_the_branch(
+async def test_agreements_are_read_from_advisory_and_no_longer_recorded_here(
     client: httpx.AsyncClient, db: Database, staff: dict[str, str], make_token: Token
 ) -> None:
+    """ADR 0010: advisory-svc signs agreements; notify's recording route is gone (410, nothing
+    stored) and its list shows what advisory's events said."""
     await add_customer(db, "C0001")
     body = {"agreement_id": "AG-1", "signed_on": "2026-01-05", "valid_until": "2027-01-04"}
     path = "/v1/customers/C0001/advisory-agreements"
-    other = bearer(make_token("staff", sub="S9", branch_id="B009"))
-    assert (await client.post(path, json=body, headers=other)).status_code == 403
+    assert (await client.post(path, json=body, headers=staff)).status_code == 410
     customer = bearer(make_token("customer", sub="C0001"))
-    assert (await client.post(path, json=body, headers=customer)).status_code == 403
-    unknown = "/v1/customers/C9999/advisory-agreements"
-    assert (await client.post(unknown, json=body, headers=staff)).status_code == 404
-    r = await client.post(path, json={**body, "valid_until": "2025-01-01"}, headers=staff)
-    assert r.status_code == 422
-    r = await client.post(path, json=body, headers=staff)
-    assert r.status_code == 201
+    assert (await client.get(path, headers=customer)).json() == []
+    await sign_agreement(
+        db,
+        "C0001",
+        agreement_id="AG-0001",
+        signed_on=date(2026, 1, 5),
+        advice_from=date(2026, 1, 13),
+        valid_until=date(2027, 1, 4),
+    )
     r = await client.get(path, headers=customer)
-    assert [a["id"] for a in r.json()] == ["AG-1"]
+    assert [(a["agreement_id"], a["advice_from"], a["rescinded_on"]) for a in r.json()] == [
+        ("AG-0001", "2026-01-13", None)
+    ]
     stranger = bearer(make_token("customer", sub="C0002"))
     assert (await client.get(path, headers=stranger)).status_code == 403
 

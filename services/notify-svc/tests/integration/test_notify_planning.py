@@ -8,13 +8,12 @@ import logging
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from notify_testkit import FakeClock, add_customer, messages
+from notify_testkit import FakeClock, add_customer, messages, sign_agreement
 from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
 from brokerage_common import Database, new_envelope
 from brokerage_common import events as ev
-from notify_svc.agreements import service as agreements
 from notify_svc.campaigns import rules as campaign_rules
 from notify_svc.handlers import Handlers
 from notify_svc.models import PLATFORM, Message, Recipient
@@ -140,17 +139,15 @@ async def test_advisory_content_needs_a_valid_agreement_and_carries_the_risk_dis
     handlers = Handlers(notifier.settings, clock=clock)
     await add_customer(db, "C0001", consent=False)  # advisory needs no marketing consent
     await ask(db, handlers, "C0001", "ADVISORY_DIGEST", "advisory", {"summary": "关注银行板块"})
-    async with db.sessionmaker() as session:
-        await agreements.record_agreement(
-            session,
-            customer_id="C0001",
-            agreement_id="AG-1",
-            signed_on=date(2026, 1, 5),
-            valid_until=date(2027, 1, 4),
-            actor="staff:S1",
-            now=clock(),
-        )
-        await session.commit()
+    await sign_agreement(
+        db,
+        "C0001",
+        agreement_id="AG-0001",
+        signed_on=date(2026, 1, 5),
+        advice_from=date(2026, 1, 13),
+        valid_until=date(2027, 1, 4),
+        at=clock(),
+    )
     await ask(db, handlers, "C0001", "ADVISORY_DIGEST", "advisory", {"summary": "关注银行板块"})
     planned = await messages(db)
     assert {(m.state, m.reason) for m in planned} == {

@@ -15,11 +15,10 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from notify_testkit import FakeClock, add_customer, phone_of
+from notify_testkit import FakeClock, add_customer, phone_of, sign_agreement
 from sqlalchemy import delete, select
 
 from brokerage_common import Database, Outbox
-from notify_svc.agreements import service as agreements
 from notify_svc.campaigns import service as campaigns
 from notify_svc.config import Settings
 from notify_svc.models import PLATFORM, Campaign, Message, SmsOptOut
@@ -51,7 +50,10 @@ class Row:
     channels: list[str]
     email: str | None = None
     opted_out: bool = False
-    agreement: str | None = None  # "valid" | "expired"
+    # As advisory-svc's events left it on the matrix's days (2026-11-20/21): "valid",
+    # "expired", "cooling_off" (signed, advice from 2026-11-25), "rescinded" (on 2026-11-10),
+    # "rescinded_later" (rescission dated 2026-12-01: advice still goes until then).
+    agreement: str | None = None
     over_cap: bool = False
     marketing: tuple[str | None, str] = (None, SMS)
     advisory: tuple[str | None, str] = (None, SMS)
@@ -105,8 +107,22 @@ MATRIX = [
         marketing=(NO_CONSENT_R, EMAIL),
         advisory=(None, EMAIL),
     ),
+    Row("C0010", CONSENT, ["sms"], agreement="cooling_off", advisory=(NO_AGREEMENT_R, SMS)),
+    Row("C0011", CONSENT, ["sms"], agreement="rescinded", advisory=(NO_AGREEMENT_R, SMS)),
+    Row("C0012", NO_CONSENT, ["sms"], agreement="rescinded_later", marketing=(NO_CONSENT_R, SMS)),
 ]
 LISTED = [r.customer_id for r in MATRIX] + ["C0001", "C0004"]  # two listed twice
+
+
+D = date
+AGREEMENTS: dict[str, tuple[date, date, date | None, date | None]] = {
+    # (signed_on, advice_from, valid_until, rescinded_on)
+    "valid": (D(2026, 1, 1), D(2026, 1, 9), None, None),
+    "expired": (D(2025, 6, 2), D(2025, 6, 10), D(2026, 6, 30), None),
+    "cooling_off": (D(2026, 11, 18), D(2026, 11, 25), None, None),
+    "rescinded": (D(2026, 1, 1), D(2026, 1, 9), None, D(2026, 11, 10)),
+    "rescinded_later": (D(2026, 1, 1), D(2026, 1, 9), None, D(2026, 12, 1)),
+}
 
 
 async def _set_up(db: Database, now: datetime) -> None:
@@ -139,17 +155,20 @@ async def _set_up(db: Database, now: datetime) -> None:
             if row.opted_out:
                 # Consent still recorded as given: the opt-out alone must suppress.
                 session.add(SmsOptOut(phone=phone_of(int(row.customer_id[-4:])), opted_out_at=now))
-            if row.agreement is not None:
-                await agreements.record_agreement(
-                    session,
-                    customer_id=row.customer_id,
-                    agreement_id=None,
-                    signed_on=date(2026, 1, 1),
-                    valid_until=None if row.agreement == "valid" else date(2026, 6, 30),
-                    actor="test",
-                    now=now,
-                )
         await session.commit()
+    for row in MATRIX:
+        if row.agreement is not None:
+            signed_on, advice_from, valid_until, rescinded_on = AGREEMENTS[row.agreement]
+            await sign_agreement(
+                db,
+                row.customer_id,
+                agreement_id=f"AG-{row.customer_id}",
+                signed_on=signed_on,
+                advice_from=advice_from,
+                valid_until=valid_until,
+                rescinded_on=rescinded_on,
+                at=now,
+            )
 
 
 async def _fill_the_cap(db: Database, settings: Settings, template: str, now: datetime) -> None:

@@ -1,4 +1,2 @@
-"""Advisory agreements (投资顾问协议) recorded by branch staff.
-
-Kept apart: this moves to advisory-svc when it exists (then notify consumes its event).
-"""
+"""Advisory agreements (投资顾问协议): a read model of advisory-svc's agreement events, the
+source of the advisory suppression rule (ADR 0010)."""

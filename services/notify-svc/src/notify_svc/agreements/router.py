@@ -1,50 +1,34 @@
-"""Advisory agreement routes: record one, list a customer's."""
+"""Advisory agreement routes: the read model of a customer's agreements; recording one here
+is retired (410), advisory-svc records them now (ADR 0010)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 
-from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, ensure_can_access_customer
+from brokerage_common import ERROR_RESPONSES, CurrentPrincipal
 from brokerage_common.web import SessionDep
 
-from ..deps import ClockDep, actor, authorize_customer, customer_branch
+from ..deps import authorize_customer
 from . import service
-from .schemas import AgreementCreate, AgreementRead
+from .schemas import AgreementRead
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 
 @router.post(
     "/customers/{customer_id}/advisory-agreements",
-    response_model=AgreementRead,
-    status_code=status.HTTP_201_CREATED,
+    status_code=status.HTTP_410_GONE,
     tags=["agreements"],
+    responses={410: {"description": "agreements are signed in advisory-svc"}},
 )
-async def create_agreement(
-    customer_id: str,
-    body: AgreementCreate,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    clock: ClockDep,
-) -> AgreementRead:
-    """Record a signed advisory agreement (staff of the customer's branch)."""
-    if not principal.is_staff:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "staff only")
-    branch = await customer_branch(session, customer_id)
-    if branch is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown customer")
-    ensure_can_access_customer(principal, customer_id=customer_id, branch_id=branch)
-    agreement = await service.record_agreement(
-        session,
-        customer_id=customer_id,
-        agreement_id=body.agreement_id,
-        signed_on=body.signed_on,
-        valid_until=body.valid_until,
-        actor=actor(principal),
-        now=clock(),
+async def create_agreement(customer_id: str, principal: CurrentPrincipal) -> None:
+    """Retired: advisory-svc signs agreements (``POST /v1/customers/{id}/agreements`` there)
+    and notify learns of them from its events. No outside client used this route (spec
+    api.md does not list it), so it answers 410 rather than writing a second truth."""
+    raise HTTPException(
+        status.HTTP_410_GONE,
+        "advisory agreements are signed in advisory-svc; notify-svc reads them from its events",
     )
-    await session.commit()
-    return AgreementRead.model_validate(agreement)
 
 
 @router.get(
@@ -55,6 +39,7 @@ async def create_agreement(
 async def read_agreements(
     customer_id: str, session: SessionDep, principal: CurrentPrincipal
 ) -> list[AgreementRead]:
+    """The agreements notify knows for this customer (from advisory-svc's events)."""
     await authorize_customer(session, principal, customer_id)
     return [
         AgreementRead.model_validate(a)

@@ -1,6 +1,7 @@
-"""Advisory agreements (投资顾问协议): recorded by branch staff, checked before advisory content.
+"""Advisory agreements from advisory-svc's events, and the SQL the suppression rule reads.
 
-Session first, keyword-only, never commits.
+Idempotent by agreement id: a signing applied twice, or a rescission that overtook its
+signing, ends in the same row. Session first, keyword-only, never commits.
 """
 
 from __future__ import annotations
@@ -12,62 +13,94 @@ from sqlalchemy import Exists, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from ..clock import new_id
-from ..exceptions import Conflict, Invalid
-from ..models import AdvisoryAgreement, table
+from brokerage_common import dialect
+
+from ..models import Agreement, table
 
 
-async def record_agreement(
+async def record_signed(
     session: AsyncSession,
     *,
+    agreement_id: str,
     customer_id: str,
-    agreement_id: str | None,
+    agreement_no: str,
     signed_on: date,
+    advice_from: date,
     valid_until: date | None,
-    actor: str,
     now: datetime,
-) -> AdvisoryAgreement:
-    if valid_until is not None and valid_until < signed_on:
-        raise Invalid("valid_until is before signed_on")
-    agreement_id = agreement_id or new_id()
-    existing = await session.get(AdvisoryAgreement, agreement_id)
-    if existing is not None:
-        if existing.customer_id != customer_id:
-            raise Conflict("this agreement id belongs to another customer")
-        existing.signed_on, existing.valid_until = signed_on, valid_until
-        return existing
-    agreement = AdvisoryAgreement(
-        id=agreement_id,
-        customer_id=customer_id,
-        signed_on=signed_on,
-        valid_until=valid_until,
-        recorded_by=actor,
-        created_at=now,
+) -> None:
+    """``AdvisoryAgreementSigned``: the signed facts, keeping a rescission already recorded."""
+    await session.execute(
+        dialect.upsert(
+            session,
+            table(Agreement),
+            keys=["agreement_id"],
+            update=["agreement_no", "signed_on", "advice_from", "valid_until", "updated_at"],
+        ).values(
+            agreement_id=agreement_id,
+            customer_id=customer_id,
+            agreement_no=agreement_no,
+            signed_on=signed_on,
+            advice_from=advice_from,
+            valid_until=valid_until,
+            source="advisory",
+            updated_at=now,
+        )
     )
-    session.add(agreement)
-    await session.flush()
-    return agreement
 
 
-async def list_agreements(session: AsyncSession, *, customer_id: str) -> list[AdvisoryAgreement]:
+async def record_rescinded(
+    session: AsyncSession,
+    *,
+    agreement_id: str,
+    customer_id: str,
+    rescinded_on: date,
+    now: datetime,
+) -> None:
+    """``AdvisoryAgreementRescinded``: the earliest rescission day wins (a repeat changes
+    nothing); before its signing is known the row holds the rescission alone."""
+    agreement = await session.get(Agreement, agreement_id)
+    if agreement is None:
+        await session.execute(
+            dialect.insert_ignoring_duplicates(
+                session, table(Agreement), keys=["agreement_id"]
+            ).values(
+                agreement_id=agreement_id,
+                customer_id=customer_id,
+                rescinded_on=rescinded_on,
+                source="advisory",
+                updated_at=now,
+            )
+        )
+        agreement = await session.get(Agreement, agreement_id)
+        if agreement is None or agreement.rescinded_on == rescinded_on:
+            return
+    if agreement.rescinded_on is None or rescinded_on < agreement.rescinded_on:
+        agreement.rescinded_on = rescinded_on
+        agreement.updated_at = now
+        await session.flush()
+
+
+async def list_agreements(session: AsyncSession, *, customer_id: str) -> list[Agreement]:
     return list(
         (
             await session.execute(
-                select(AdvisoryAgreement)
-                .where(col(AdvisoryAgreement.customer_id) == customer_id)
-                .order_by(col(AdvisoryAgreement.signed_on))
+                select(Agreement)
+                .where(col(Agreement.customer_id) == customer_id)
+                .order_by(col(Agreement.signed_on), col(Agreement.agreement_id))
             )
         ).scalars()
     )
 
 
 def agreement_valid_on(customer_id: Any, on: date) -> Exists:
-    """SQL: the customer has an advisory agreement signed by ``on``, not expired and not
-    revoked (the agreement fact of the suppression rules, ``planning.facts``)."""
-    a = table(AdvisoryAgreement)
+    """SQL twin of ``rules.allows_advice``: the customer has an agreement whose cooling-off is
+    over by ``on``, not ended and not rescinded on or before ``on`` (the agreement fact of the
+    suppression rules, ``planning.facts``)."""
+    a = table(Agreement)
     return exists().where(
         a.c.customer_id == customer_id,
-        a.c.signed_on <= on,
+        a.c.advice_from <= on,
         or_(a.c.valid_until.is_(None), a.c.valid_until >= on),
-        a.c.revoked_on.is_(None),
+        or_(a.c.rescinded_on.is_(None), a.c.rescinded_on > on),
     )

@@ -52,14 +52,18 @@ async def insert_campaign_messages(
     send_on: date,
     daily_cap: int,
     now: datetime,
+    first_seq: int | None = None,
 ) -> int:
+    """Plan the recipients matching ``audience``; the rows inserted (a dedupe key already
+    there adds none). Ids follow ``first_seq`` (default ``campaign.seq``) in the campaign's
+    range: a chunk that fixes its own offset may be planned in any order."""
     r = table(Recipient)
     message_table = table(Message)
     trigger = f"campaign:{campaign.id}"
     # ordered_dedupe_key, with the recipient appended in SQL.
     prefix = trigger_key(trigger_event_id=trigger, template_code=campaign.template_code) + "|"
     first_id, _ = campaign_ids(campaign.id)
-    seq = func.row_number().over() + campaign.seq
+    seq = func.row_number().over() + (campaign.seq if first_seq is None else first_seq)
     if dialect.is_postgresql(session):
         message_id = literal(first_id[:14], String) + func.lpad(func.to_hex(seq), 18, "0")
     else:

@@ -22,16 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from brokerage_common import Outbox
 
 from .. import metrics
+from ..agreements.service import agreement_valid_on
 from ..clock import new_id
 from ..config import Settings
 from ..models import Message, table
 from ..planning.outcomes import OUTCOME_COLUMNS, outcome_events
+from ..planning.rules import SuppressReason
 from ..rules import (
     FINAL_STATES,
     WINDOW_CATEGORIES,
     Category,
     Channel,
     State,
+    beijing_date,
     earliest_send_at,
     marketing_send_at,
 )
@@ -181,6 +184,52 @@ async def claim(
             g.items = [i for i in g.items if (i.id, g.out_id) in mine]
         groups = [g for g in groups if g.items]
     return groups
+
+
+async def withhold_withdrawn_advice(
+    session: AsyncSession, *, channel: Channel, now: datetime, outbox: Outbox
+) -> int:
+    """Suppress advisory messages due now whose customer has no agreement valid today.
+
+    Planning checked the agreement for the day the message goes; a rescission (or the end of
+    the agreement) may arrive between planning and sending, so it is asked again just before
+    the claim (ADR 0010: "checks its agreement read model again at send time").
+    """
+    today = beijing_date(now)
+    ids = list(
+        (
+            await session.execute(
+                select(message_table.c.id)
+                .where(
+                    message_table.c.state.in_(DUE_STATES),
+                    message_table.c.channel == channel.value,
+                    message_table.c.next_attempt_at <= now,
+                    message_table.c.category == Category.ADVISORY.value,
+                    message_table.c.customer_id.is_not(None),
+                    ~agreement_valid_on(message_table.c.customer_id, today),
+                )
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    )
+    if not ids:
+        return 0
+    for chunk in chunks(ids, 1000):
+        await session.execute(
+            update(message_table)
+            .where(among(session, message_table.c.id, chunk), message_table.c.state.in_(DUE_STATES))
+            .values(
+                state=State.SUPPRESSED.value,
+                reason=SuppressReason.NO_ADVISORY_AGREEMENT.value,
+                finished_at=now,
+                updated_at=now,
+            )
+        )
+    events = outcome_events(await final_rows(session, ids), now=now)
+    if events:
+        await outbox.add_many(session, events)
+    log.info("advice withheld at send time", extra={"messages": len(ids)})
+    return len(ids)
 
 
 def _claimed(row: Any) -> ClaimedMessage:

@@ -101,6 +101,19 @@ DEFAULT_TEMPLATES: tuple[DefaultTemplate, ...] = (
         "今日策略：{summary}。投资有风险，入市需谨慎",
         "SMS_ADVISORY",
     ),
+    # advisory-svc's content (ContentPublished): the piece's own title and body. Advice gets
+    # the risk disclosure (category advisory); other content is a mass message (marketing).
+    DefaultTemplate("ADVISORY_CONTENT", S, ADVISORY, "【{title}】{body}", "SMS_ADVISORY_CONTENT"),
+    DefaultTemplate("ADVISORY_CONTENT", EMAIL, ADVISORY, "{body}", subject="{title}"),
+    DefaultTemplate("CONTENT_NOTICE", S, MARKETING, "【{title}】{body}", "SMS_CONTENT_NOTICE"),
+    # advisory-svc, 5 trading days before a bundle ends after a tier drop (ADR 0010).
+    DefaultTemplate(
+        "BUNDLE_ENDING",
+        S,
+        SERVICE,
+        "您订阅的{product}产品将于{ends_on}到期，因客户等级调整不再续订。",
+        "SMS_BUNDLE_ENDING",
+    ),
     DefaultTemplate(
         "IPO_SUBSCRIPTION",
         S,
