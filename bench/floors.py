@@ -31,7 +31,7 @@ from ingest import bench_day
 
 from brokerage_common import Database, topics
 from brokerage_common.broker import LocalBroker
-from brokerage_common.kafka import make_consumer
+from brokerage_common.kafka import KafkaConnection, make_consumer
 from brokerage_common.wire import fast_decoder
 from tiering_svc.ingest.service import _TRADE_LINE_COLUMNS
 from tiering_svc.models import metadata
@@ -74,7 +74,7 @@ async def consume_aiokafka(bootstrap: str, n: int) -> dict[str, object]:
 def consume_confluent(bootstrap: str, n: int) -> dict[str, object]:
     consumer = Consumer(
         {
-            "bootstrap.servers": bootstrap,
+            **KafkaConnection(bootstrap).confluent_config(),
             "group.id": f"floor-{uuid.uuid4().hex[:6]}",
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",

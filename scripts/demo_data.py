@@ -234,7 +234,9 @@ async def _ops_demo(
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
         for staff_id, role, _group in ROSTER:
             await client.put(
-                f"/v1/staff/{staff_id}", json={"name": NAMES.get(staff_id, staff_id), "role": role}, headers=manager
+                f"/v1/staff/{staff_id}",
+                json={"name": NAMES.get(staff_id, staff_id), "role": role},
+                headers=manager,
             )
         formed = (first - timedelta(days=200)).replace(day=1)
         for group_id in ("G1", "G2", "G3"):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import copy
+import importlib
 import re
 import shlex
 from functools import cache
@@ -15,6 +17,10 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from brokerage_common import kafka_users
+from brokerage_common.events import EVENT_TYPES
+from brokerage_common.kafka import KafkaConnection
+from brokerage_common.settings import CommonSettings
 from brokerage_common.topics import all_topic_specs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +33,11 @@ K8S_DIR = ROOT / "deploy" / "k8s"
 K8S_VERSION = "1.37"
 NAMESPACE = "brokerage-cs"
 STRIMZI_CLUSTER = "brokerage-kafka"
+# Strimzi 1.0 serves only v1 (v1beta2 is gone); its fields are checked below by our own
+# strict schemas of what we use, written from Strimzi's v1 CRDs (KafkaTopic: unchanged
+# fields, spec required; KafkaUser: ACL `operations` lists, the singular `operation` gone).
+STRIMZI_API = "kafka.strimzi.io/v1"
+KAFKA_TLS_PORT = 9093
 WORKER_METRICS_PORT = 9100
 
 # Local ports from docs (api.md); the ones not deployed yet come later.
@@ -87,7 +98,7 @@ KAFKA_TOPIC_SCHEMA: dict[str, Any] = {
     "required": ["apiVersion", "kind", "metadata", "spec"],
     "additionalProperties": False,
     "properties": {
-        "apiVersion": {"const": "kafka.strimzi.io/v1beta2"},
+        "apiVersion": {"const": STRIMZI_API},
         "kind": {"const": "KafkaTopic"},
         "metadata": {
             "type": "object",
@@ -126,6 +137,102 @@ KAFKA_TOPIC_SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+STRIMZI_METADATA: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "namespace", "labels"],
+    "properties": {
+        "name": {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"},
+        "namespace": {"const": NAMESPACE},
+        "labels": {
+            "type": "object",
+            "required": ["strimzi.io/cluster"],
+            "properties": {"strimzi.io/cluster": {"const": STRIMZI_CLUSTER}},
+        },
+    },
+}
+ACL_OPERATIONS = [
+    "Read",
+    "Write",
+    "Create",
+    "Delete",
+    "Alter",
+    "Describe",
+    "ClusterAction",
+    "AlterConfigs",
+    "DescribeConfigs",
+    "IdempotentWrite",
+    "All",
+]
+KAFKA_USER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "additionalProperties": False,
+    "properties": {
+        "apiVersion": {"const": STRIMZI_API},
+        "kind": {"const": "KafkaUser"},
+        "metadata": STRIMZI_METADATA,
+        "spec": {
+            "type": "object",
+            "required": ["authentication", "authorization"],
+            "additionalProperties": False,
+            "properties": {
+                "authentication": {
+                    "type": "object",
+                    "required": ["type"],
+                    "additionalProperties": False,
+                    # The CRD also has tls and tls-external; the services use SCRAM.
+                    "properties": {"type": {"const": "scram-sha-512"}},
+                },
+                "authorization": {
+                    "type": "object",
+                    "required": ["type", "acls"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "type": {"const": "simple"},
+                        "acls": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "object",
+                                "required": ["resource", "operations"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "type": {"enum": ["allow", "deny"]},
+                                    "host": {"type": "string"},
+                                    "resource": {
+                                        "type": "object",
+                                        "required": ["type", "name", "patternType"],
+                                        "additionalProperties": False,
+                                        "properties": {
+                                            "type": {
+                                                "enum": [
+                                                    "topic",
+                                                    "group",
+                                                    "cluster",
+                                                    "transactionalId",
+                                                ]
+                                            },
+                                            "name": {"type": "string", "minLength": 1},
+                                            "patternType": {"enum": ["literal", "prefix"]},
+                                        },
+                                    },
+                                    "operations": {
+                                        "type": "array",
+                                        "minItems": 1,
+                                        "uniqueItems": True,
+                                        "items": {"enum": ACL_OPERATIONS},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+STRIMZI_SCHEMAS = {"KafkaTopic": KAFKA_TOPIC_SCHEMA, "KafkaUser": KAFKA_USER_SCHEMA}
 
 
 def package(svc: str) -> str:
@@ -451,8 +558,8 @@ def find(kind: str, name: str) -> dict[str, Any]:
 
 def validate_manifest(doc: dict[str, Any]) -> None:
     """Raise if doc is not a valid object of its kind (CRDs we use included)."""
-    if doc.get("kind") == "KafkaTopic":
-        jsonschema.validate(doc, KAFKA_TOPIC_SCHEMA)
+    if doc.get("kind") in STRIMZI_SCHEMAS:
+        jsonschema.validate(doc, STRIMZI_SCHEMAS[doc["kind"]])
     else:
         kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
 
@@ -651,8 +758,11 @@ def configmap_problems(configmap: dict[str, Any], svc: str) -> list[str]:
     problems = []
     if any(key in data for key in SECRET_KEYS[svc] | {"AUTH_JWT_SECRET"}):
         problems.append("a secret sits in the ConfigMap")
-    if not data.get("KAFKA_BOOTSTRAP_SERVERS", "").startswith(f"{STRIMZI_CLUSTER}-kafka-bootstrap"):
-        problems.append("KAFKA_BOOTSTRAP_SERVERS is not the Strimzi bootstrap service")
+    if data.get("KAFKA_BOOTSTRAP_SERVERS") != f"{STRIMZI_CLUSTER}-kafka-bootstrap:{KAFKA_TLS_PORT}":
+        problems.append("KAFKA_BOOTSTRAP_SERVERS is not the Strimzi bootstrap's TLS listener")
+    if any(key.startswith(("KAFKA_SASL", "KAFKA_SECURITY")) for key in data):
+        # Only the containers that build Kafka clients get the credentials (see below).
+        problems.append("Kafka security settings sit in the ConfigMap")
     return problems
 
 
@@ -745,3 +855,247 @@ def test_compose_check_rejects_a_broken_stack() -> None:
     compose = load_compose()
     del compose["services"]["notify-svc-worker"]
     assert compose_service_problems(compose, "notify-svc") != []
+
+
+# --------------------------------------------------------------------------- Kafka users and ACLs
+
+KAFKA_CA_SECRET = f"{STRIMZI_CLUSTER}-cluster-ca-cert"
+# Containers that build Kafka clients: every worker, and tiering's API (its routing
+# follower reads tier changes and registrations, ADR 0006).
+KAFKA_CLIENT_CONTAINERS = [(f"{svc}-worker", "worker", svc) for svc in DEPLOYED] + [
+    ("tiering-svc-api", "api", "tiering-svc")
+]
+# Topics read without a consumer group, by the module that reads them.
+FOLLOWERS = {"tiering-svc": "tiering_svc/routing.py"}
+
+
+def access(svc: str) -> kafka_users.ServiceAccess:
+    (row,) = [row for row in kafka_users.ACCESS if row.user == svc]
+    return row
+
+
+def _event_class_names(path: Path, *, called: bool) -> set[str]:
+    """Event classes constructed in a file (``called``), or whose ``.TOPIC`` it reads."""
+    names = {cls.__name__ for cls in EVENT_TYPES.values()}
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if called and isinstance(node, ast.Call):
+            target = node.func
+        elif not called and isinstance(node, ast.Attribute) and node.attr == "TOPIC":
+            target = node.value
+        else:
+            continue
+        name = getattr(target, "id", getattr(target, "attr", None))
+        if name in names:
+            found.add(name)
+    return found
+
+
+def topics_of(class_names: set[str]) -> set[str]:
+    by_name = {cls.__name__: cls for cls in EVENT_TYPES.values()}
+    return {by_name[name].TOPIC.name for name in class_names}
+
+
+def published_topics(svc: str) -> set[str]:
+    """The topics of every event a service's code constructs (what its outbox can carry)."""
+    src = ROOT / "services" / svc / "src"
+    return topics_of(set().union(*(_event_class_names(p, called=True) for p in src.rglob("*.py"))))
+
+
+def test_kafka_users_are_generated_from_the_table() -> None:
+    assert (K8S_DIR / "kafka-users.yaml").read_text() == kafka_users.render(), (
+        "deploy/k8s/kafka-users.yaml is stale: run "
+        "`.venv/bin/python -m brokerage_common.kafka_users > deploy/k8s/kafka-users.yaml`"
+    )
+    users = [doc for _, doc in k8s_documents() if doc["kind"] == "KafkaUser"]
+    assert sorted(user["metadata"]["name"] for user in users) == sorted(DEPLOYED)
+
+
+@pytest.mark.parametrize("svc", DEPLOYED)
+def test_the_access_table_is_what_the_code_uses(svc: str) -> None:
+    row = access(svc)
+    handlers = importlib.import_module(f"{package(svc)}.handlers")
+    assert {t.name for t in row.consumes} == set(handlers.TOPICS)
+    config = importlib.import_module(f"{package(svc)}.config")
+    # IdempotentConsumer.from_settings: the group is the service name.
+    assert row.groups == (config.Settings.model_fields["service_name"].default,) == (svc,)
+    assert {t.name for t in row.publishes} == published_topics(svc)
+    follower = FOLLOWERS.get(svc)
+    followed = (
+        topics_of(_event_class_names(ROOT / "services" / svc / "src" / follower, called=False))
+        if follower
+        else set()
+    )
+    assert {t.name for t in row.follows} == followed
+
+
+def user_acls(svc: str) -> dict[tuple[str, str], set[str]]:
+    user = find("KafkaUser", svc)
+    return {
+        (acl["resource"]["type"], acl["resource"]["name"]): set(acl["operations"])
+        for acl in user["spec"]["authorization"]["acls"]
+    }
+
+
+@pytest.mark.parametrize("svc", DEPLOYED)
+def test_a_service_may_use_only_its_topics_and_its_group(svc: str) -> None:
+    acls = user_acls(svc)
+    row = access(svc)
+    read = {t.name for t in row.consumes + row.follows}
+    written = {t.name for t in row.publishes} | {t.dlq for t in row.consumes}
+    expected = {("topic", name): set() for name in read | written}
+    for name in read:
+        expected["topic", name] |= {"Describe", "Read"}
+    for name in written:
+        expected["topic", name] |= {"Describe", "Write"}
+    expected["group", svc] = {"Describe", "Read"}
+    assert acls == expected
+    assert {name for kind, name in acls if kind == "topic"} <= set(TOPICS)
+    user = find("KafkaUser", svc)
+    assert all(
+        a["resource"]["patternType"] == "literal" for a in user["spec"]["authorization"]["acls"]
+    )
+
+
+def test_the_acls_follow_the_event_flow() -> None:
+    """Spot checks from events.md: who sends commands to notify-svc and who reads them."""
+    assert user_acls("notify-svc")["topic", "notify.commands"] == {"Describe", "Read"}
+    assert user_acls("advisory-svc")["topic", "notify.commands"] == {"Describe", "Write"}
+    assert ("topic", "notify.commands") not in user_acls("tiering-svc")
+    assert user_acls("tiering-svc")["topic", "tiering.tiers"] == {"Describe", "Read", "Write"}
+    assert ("topic", "tiering.tiers") not in user_acls("profile-svc")
+    assert user_acls("profile-svc")["topic", "trade.settled.dlq"] == {"Describe", "Write"}
+    # No service reads another's consumer group: the offsets are its own.
+    for svc in DEPLOYED:
+        assert [name for kind, name in user_acls(svc) if kind == "group"] == [svc]
+
+
+def kafka_client_problems(deployment: dict[str, Any], container_name: str, svc: str) -> list[str]:
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = [c for c in pod["containers"] if c["name"] == container_name]
+    env = {item["name"]: item for item in container.get("env", [])}
+    problems = []
+    plain = {
+        "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        "KAFKA_SASL_USERNAME": find("KafkaUser", svc)["metadata"]["name"],
+    }
+    for name, value in plain.items():
+        if env.get(name, {}).get("value") != value:
+            problems.append(f"{container_name}: {name} is not {value}")
+    ref = env.get("KAFKA_SASL_PASSWORD", {}).get("valueFrom", {}).get("secretKeyRef")
+    # The Secret the User Operator creates for the KafkaUser: same name, key "password".
+    if ref != {"name": svc, "key": kafka_users.PASSWORD_KEY}:
+        problems.append(f"{container_name}: KAFKA_SASL_PASSWORD is not from Secret {svc}")
+    cafile = Path(env.get("KAFKA_SSL_CAFILE", {}).get("value", "/none"))
+    mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    secret = volumes.get(mounts.get(str(cafile.parent), ""), {}).get("secret", {})
+    if secret.get("secretName") != KAFKA_CA_SECRET or {
+        "key": "ca.crt",
+        "path": cafile.name,
+    } not in (secret.get("items", [])):
+        problems.append(f"{container_name}: KAFKA_SSL_CAFILE is not the cluster CA's ca.crt")
+    if problems:
+        return problems
+    # What these settings make in production: a SCRAM connection over TLS, accepted.
+    values = {name.lower(): item["value"] for name, item in env.items() if "value" in item}
+    settings = CommonSettings(
+        **values,
+        environment="production",
+        database_url="postgresql+asyncpg://svc@db/svc",
+        auth_jwt_public_key="-----BEGIN PUBLIC KEY-----",
+        kafka_sasl_password="p" * 32,
+        kafka_bootstrap_servers=find("ConfigMap", f"{svc}-config")["data"][
+            "KAFKA_BOOTSTRAP_SERVERS"
+        ],
+    )
+    connection = KafkaConnection.from_settings(settings)
+    if not (connection.uses_tls and connection.uses_sasl):
+        problems.append(f"{container_name}: the connection is not SASL over TLS")
+    return problems
+
+
+@pytest.mark.parametrize(("deployment", "container", "svc"), KAFKA_CLIENT_CONTAINERS)
+def test_kafka_clients_authenticate_as_their_user_over_tls(
+    deployment: str, container: str, svc: str
+) -> None:
+    assert kafka_client_problems(find("Deployment", deployment), container, svc) == []
+
+
+def test_only_kafka_clients_get_the_kafka_password() -> None:
+    clients = {(deployment, container) for deployment, container, _ in KAFKA_CLIENT_CONTAINERS}
+    for _, doc in k8s_documents():
+        if doc["kind"] != "Deployment":
+            continue
+        pod = doc["spec"]["template"]["spec"]
+        for c in pod.get("initContainers", []) + pod["containers"]:
+            names = {item["name"] for item in c.get("env", [])}
+            if (doc["metadata"]["name"], c["name"]) not in clients:
+                assert "KAFKA_SASL_PASSWORD" not in names, (doc["metadata"]["name"], c["name"])
+
+
+def _worker_with(mutate: Any) -> list[str]:
+    deployment = copy.deepcopy(find("Deployment", "notify-svc-worker"))
+    pod = deployment["spec"]["template"]["spec"]
+    (worker,) = pod["containers"]
+    mutate({item["name"]: item for item in worker["env"]}, pod)
+    return kafka_client_problems(deployment, "worker", "notify-svc")
+
+
+BROKEN_KAFKA_CLIENT = {
+    "plaintext": lambda env, pod: env["KAFKA_SECURITY_PROTOCOL"].update(value="PLAINTEXT"),
+    "SASL PLAIN": lambda env, pod: env["KAFKA_SASL_MECHANISM"].update(value="PLAIN"),
+    "another user": lambda env, pod: env["KAFKA_SASL_USERNAME"].update(value="tiering-svc"),
+    "password inline": lambda env, pod: env["KAFKA_SASL_PASSWORD"].update(
+        value="x" * 32, valueFrom={}
+    ),
+    "another user's password": lambda env, pod: env["KAFKA_SASL_PASSWORD"]["valueFrom"][
+        "secretKeyRef"
+    ].update(name="tiering-svc"),
+    "no CA mounted": lambda env, pod: pod["volumes"].pop(
+        next(i for i, v in enumerate(pod["volumes"]) if v["name"] == "kafka-ca")
+    ),
+    "CA from the clients' CA": lambda env, pod: next(
+        v for v in pod["volumes"] if v["name"] == "kafka-ca"
+    )["secret"].update(secretName=f"{STRIMZI_CLUSTER}-clients-ca-cert"),
+}
+
+
+@pytest.mark.parametrize("mutation", BROKEN_KAFKA_CLIENT.values(), ids=list(BROKEN_KAFKA_CLIENT))
+def test_kafka_client_check_rejects_a_broken_worker(mutation: Any) -> None:
+    assert _worker_with(mutation) != []
+
+
+BROKEN_USER = {
+    "v1beta2": lambda u: u.update(apiVersion="kafka.strimzi.io/v1beta2"),
+    "singular operation (gone in v1)": lambda u: u["spec"]["authorization"]["acls"][0].update(
+        operation="Read"
+    ),
+    "no operations": lambda u: u["spec"]["authorization"]["acls"][0].pop("operations"),
+    "unknown operation": lambda u: u["spec"]["authorization"]["acls"][0].update(
+        operations=["Reed"]
+    ),
+    "tls authentication": lambda u: u["spec"]["authentication"].update(type="tls"),
+    "no spec": lambda u: u.pop("spec"),
+    "other cluster": lambda u: u["metadata"]["labels"].update({"strimzi.io/cluster": "other"}),
+    "wildcard pattern": lambda u: u["spec"]["authorization"]["acls"][0]["resource"].update(
+        patternType="wildcard"
+    ),
+}
+
+
+@pytest.mark.parametrize("mutation", BROKEN_USER.values(), ids=list(BROKEN_USER))
+def test_kafka_user_schema_rejects_a_broken_user(mutation: Any) -> None:
+    user = copy.deepcopy(find("KafkaUser", "profile-svc"))
+    validate_manifest(user)
+    mutation(user)
+    with pytest.raises(jsonschema.ValidationError):
+        validate_manifest(user)
+
+
+def test_kafka_topic_schema_rejects_v1beta2() -> None:
+    topic = copy.deepcopy(find("KafkaTopic", "trade.settled"))
+    topic["apiVersion"] = "kafka.strimzi.io/v1beta2"
+    with pytest.raises(jsonschema.ValidationError):
+        validate_manifest(topic)

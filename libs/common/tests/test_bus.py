@@ -37,6 +37,7 @@ from brokerage_common.db import Database
 from brokerage_common.events import Envelope, TradeSettled, new_envelope
 from brokerage_common.kafka import ensure_topics, make_consumer, make_producer
 from brokerage_common.outbox import Outbox, OutboxRelay
+from brokerage_common.settings import CommonSettings
 from brokerage_common.topics import TRADE_SETTLED, all_topic_specs
 
 pytestmark = pytest.mark.bus
@@ -1077,3 +1078,49 @@ async def test_what_the_fast_decoder_refuses_goes_the_contracts_way(
     )
     (dead,) = await dead_letters(db, group)
     assert "commission" in dead.reason
+
+
+# ------------------------------------------------------------- h) the settings' plaintext path
+
+
+async def test_a_relay_and_consumer_from_local_settings_carry_the_cloudevents_header(
+    db: Database, bootstrap: str
+) -> None:
+    """The local (PLAINTEXT) connection the settings build still works end to end, and every
+    message the outbox publishes says it is a structured-mode CloudEvent."""
+    run = uid()
+    settings = CommonSettings(service_name=f"toy-{run}", kafka_bootstrap_servers=bootstrap)
+    assert settings.kafka_security_protocol == "PLAINTEXT"
+    customer = f"H{run}"
+    outbox = Outbox(toy.tables, source="toy-svc")
+    async with db.sessionmaker() as session:
+        envs = [await outbox.add(session, trade(customer, n, commission_for(n))) for n in range(3)]
+        await session.commit()
+    relay = OutboxRelay.from_settings(settings, db, toy.tables)
+    try:
+        assert await relay.relay_once() == 3
+    finally:
+        await relay.close()
+
+    mine = [
+        r for r in await read_topic(bootstrap, TRADE_SETTLED.name) if r.key == customer.encode()
+    ]
+    assert [orjson.loads(r.value)["id"] for r in mine] == [e.id for e in envs]
+    for record in mine:
+        assert list(record.headers) == [
+            ("content-type", b"application/cloudevents+json; charset=UTF-8")
+        ]
+        assert orjson.loads(record.value)["specversion"] == "1.0"
+
+    consumer = IdempotentConsumer.from_settings(
+        settings,
+        db,
+        toy.tables,
+        topics=[TRADE_SETTLED.name],
+        handlers={"TradeSettled": toy.apply_trade},
+        name=f"toy-settings-{run}",
+    )
+    async with running(consumer):
+        await wait_until(
+            lambda: _eq(_len(log_rows(db, [customer])), 3), within_s=30, what="the events"
+        )

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .events import EVENT_TYPES, BaseEvent, Envelope
+from .kafka import CLOUDEVENTS_CONTENT_TYPE
 from .topics import ALL_TOPICS, DLQ_PARTITIONS
 
 # Who produces and who consumes each event (documentation of the flow between services).
@@ -58,7 +59,18 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
             "title": event_type,
             "summary": (model.__doc__ or event_type).strip().splitlines()[0],
             "contentType": "application/json",
-            "headers": {"type": "object"},
+            "headers": {
+                "type": "object",
+                "properties": {
+                    "content-type": {
+                        "const": CLOUDEVENTS_CONTENT_TYPE,
+                        "description": (
+                            "CloudEvents Kafka binding, structured mode; sent by the platform's"
+                            " outboxes, not required of external producers"
+                        ),
+                    }
+                },
+            },
             "payload": {"$ref": f"#/components/schemas/{event_type}Envelope"},
             "bindings": {
                 "kafka": {
@@ -90,11 +102,25 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
                 "protocol": "kafka",
                 "description": "Tansu (make run)",
             },
-            "production": {"host": "brokerage-kafka-kafka-bootstrap:9092", "protocol": "kafka"},
+            "production": {
+                "host": "brokerage-kafka-kafka-bootstrap:9093",
+                "protocol": "kafka-secure",
+                "description": "Strimzi, TLS listener; one KafkaUser per service (ADR 0017)",
+                "security": [{"$ref": "#/components/securitySchemes/scram"}],
+            },
         },
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages, "schemas": schemas},
+        "components": {
+            "messages": messages,
+            "schemas": schemas,
+            "securitySchemes": {
+                "scram": {
+                    "type": "scramSha512",
+                    "description": "SASL SCRAM-SHA-512 as the service's KafkaUser, over TLS",
+                }
+            },
+        },
     }
 
 

@@ -45,7 +45,7 @@ from . import metrics
 from .bulk import upsert_rows
 from .db import Database
 from .events import EVENT_TYPES, Envelope, envelope_model
-from .kafka import make_consumer, make_producer
+from .kafka import Connection, KafkaConnection, make_consumer, make_producer
 from .settings import CommonSettings
 from .tables import PlatformTables
 from .wire import FAST_DECODE_ERRORS, fast_decoder
@@ -164,7 +164,7 @@ class IdempotentConsumer:
         db: Database,
         tables: PlatformTables,
         handlers: Mapping[str, EventHandler | BatchHandler],
-        bootstrap: str,
+        bootstrap: Connection,
         batch_max: int = 2000,
         poll_timeout_ms: int = 500,
         session_timeout_ms: int = 10000,
@@ -230,7 +230,7 @@ class IdempotentConsumer:
             db=db,
             tables=tables,
             handlers=handlers,
-            bootstrap=settings.kafka_bootstrap_servers,
+            bootstrap=KafkaConnection.from_settings(settings),
             batch_max=settings.consumer_batch_max,
             session_timeout_ms=settings.consumer_session_timeout_ms,
             lanes=settings.consumer_lanes,
@@ -534,7 +534,10 @@ class IdempotentConsumer:
         futures = []
         for d in dead:
             r = d.record
+            # The original headers go along (the envelope's content type among them): the
+            # dead letter is the message as it came, plus why it was set aside.
             headers = [
+                *(r.headers or ()),
                 ("dlq.reason", d.reason[:1000].encode()),
                 ("dlq.topic", r.topic.encode()),
                 ("dlq.partition", str(r.partition).encode()),

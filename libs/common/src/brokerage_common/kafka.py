@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
@@ -19,16 +22,146 @@ from aiokafka.errors import (
 
 from . import _aiokafka_compat
 
+if TYPE_CHECKING:
+    from .settings import CommonSettings, KafkaSaslMechanism, KafkaSecurityProtocol
+
 _aiokafka_compat.install()
 log = logging.getLogger(__name__)
 
 
+class InsecureKafkaConnection(ValueError):
+    """Production settings that would connect to Kafka without authentication or encryption."""
+
+
+@dataclass(frozen=True)
+class KafkaConnection:
+    """Where the brokers are and how a client proves who it is: every producer, consumer and
+    admin client of the platform is built from one (``client_options``), so a secured
+    listener is configured once, in the settings, not per client."""
+
+    bootstrap: str
+    security_protocol: KafkaSecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: KafkaSaslMechanism | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = field(default=None, repr=False)
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: CommonSettings) -> KafkaConnection:
+        """The connection the settings describe (their consistency is checked there).
+
+        Production refuses an unauthenticated, unencrypted connection unless
+        ``KAFKA_ALLOW_PLAINTEXT`` says so, and SASL PLAIN. The refusal is here, where a
+        process builds a Kafka client (its worker, tiering's routing follower), rather than in
+        the settings: a process that never speaks Kafka (an API that only writes its outbox,
+        the staff console) has nothing to secure.
+        """
+        if settings.is_production:
+            if (
+                settings.kafka_security_protocol == "PLAINTEXT"
+                and not settings.kafka_allow_plaintext
+            ):
+                raise InsecureKafkaConnection(
+                    "KAFKA_SECURITY_PROTOCOL=PLAINTEXT in production: use SASL_SSL (or SSL), or"
+                    " set KAFKA_ALLOW_PLAINTEXT=true for a network trusted on purpose"
+                )
+            if settings.kafka_sasl_mechanism == "PLAIN":
+                # PLAIN hands the password itself to the broker; SCRAM proves it without.
+                raise InsecureKafkaConnection(
+                    "KAFKA_SASL_MECHANISM=PLAIN is refused in production: use SCRAM-SHA-512"
+                )
+        return cls(
+            bootstrap=settings.kafka_bootstrap_servers,
+            security_protocol=settings.kafka_security_protocol,
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            sasl_username=settings.kafka_sasl_username,
+            sasl_password=settings.kafka_sasl_password,
+            ssl_cafile=settings.kafka_ssl_cafile,
+            ssl_certfile=settings.kafka_ssl_certfile,
+            ssl_keyfile=settings.kafka_ssl_keyfile,
+        )
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol in ("SASL_PLAINTEXT", "SASL_SSL")
+
+    @cached_property
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """Built once per connection (it reads the CA and key files) and shared by its clients.
+        Certificates and host names are verified: the CA file is the cluster CA, or, without
+        one, the system's trusted roots."""
+        if not self.uses_tls:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=self.ssl_cafile)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if self.ssl_certfile:
+            context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
+        return context
+
+    def client_options(self) -> dict[str, Any]:
+        """The keyword arguments every aiokafka client (producer, consumer, admin) gets."""
+        options: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": self.security_protocol,
+        }
+        if self.uses_tls:
+            options["ssl_context"] = self.ssl_context
+        if self.uses_sasl:
+            options |= {
+                "sasl_mechanism": self.sasl_mechanism,
+                "sasl_plain_username": self.sasl_username,
+                "sasl_plain_password": self.sasl_password,
+            }
+        return options
+
+    def confluent_config(self) -> dict[str, str]:
+        """The same connection in librdkafka's terms (confluent-kafka clients)."""
+        config = {"bootstrap.servers": self.bootstrap, "security.protocol": self.security_protocol}
+        if self.uses_tls:
+            config["ssl.endpoint.identification.algorithm"] = "https"
+            optional = {
+                "ssl.ca.location": self.ssl_cafile,
+                "ssl.certificate.location": self.ssl_certfile,
+                "ssl.key.location": self.ssl_keyfile,
+            }
+            config |= {key: value for key, value in optional.items() if value}
+        if self.uses_sasl:
+            config |= {
+                "sasl.mechanisms": str(self.sasl_mechanism),
+                "sasl.username": str(self.sasl_username),
+                "sasl.password": str(self.sasl_password),
+            }
+        return config
+
+
+CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
+CLOUDEVENTS_HEADERS: tuple[tuple[str, bytes], ...] = (
+    ("content-type", CLOUDEVENTS_CONTENT_TYPE.encode()),
+)
+"""The headers of an envelope on Kafka: the CloudEvents Kafka binding's structured mode says
+so by this content type (consumers read the envelope from the value and need no header)."""
+
+Connection = str | KafkaConnection
+"""A ``KafkaConnection``, or bootstrap servers alone: a plaintext connection (local broker,
+tests)."""
+
+
+def as_connection(connection: Connection) -> KafkaConnection:
+    return KafkaConnection(connection) if isinstance(connection, str) else connection
+
+
 def make_producer(
-    bootstrap: str, *, client_id: str = "brokerage", **overrides: Any
+    connection: Connection, *, client_id: str = "brokerage", **overrides: Any
 ) -> AIOKafkaProducer:
     """An idempotent producer: acks from all in-sync replicas, no duplicates on its own retries."""
     options: dict[str, Any] = {
-        "bootstrap_servers": bootstrap,
+        **as_connection(connection).client_options(),
         "client_id": client_id,
         "acks": "all",
         "enable_idempotence": True,
@@ -42,7 +175,7 @@ def make_producer(
 
 
 def make_consumer(
-    bootstrap: str,
+    connection: Connection,
     *,
     group_id: str,
     session_timeout_ms: int = 10000,
@@ -50,7 +183,7 @@ def make_consumer(
 ) -> AIOKafkaConsumer:
     """A consumer that never auto-commits: offsets are committed after the database commit."""
     options: dict[str, Any] = {
-        "bootstrap_servers": bootstrap,
+        **as_connection(connection).client_options(),
         "group_id": group_id,
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
@@ -68,7 +201,9 @@ def make_consumer(
     return AIOKafkaConsumer(**options)
 
 
-async def ensure_topics(bootstrap: str, specs: Mapping[str, int], *, attempts: int = 30) -> None:
+async def ensure_topics(
+    connection: Connection, specs: Mapping[str, int], *, attempts: int = 30
+) -> None:
     """Create the topics that do not exist yet (idempotent); waits for the broker to come up.
 
     A topic that exists with fewer partitions than declared (created on first use by a
@@ -76,8 +211,9 @@ async def ensure_topics(bootstrap: str, specs: Mapping[str, int], *, attempts: i
     count; a broker that cannot add partitions (Tansu) gets the topic re-created, but only
     while it is empty: never at the price of a message.
     """
+    connection = as_connection(connection)
     for attempt in range(1, attempts + 1):
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+        admin = AIOKafkaAdminClient(**connection.client_options(), request_timeout_ms=10000)
         try:
             await admin.start()
             existing = set(await admin.list_topics())
@@ -87,7 +223,7 @@ async def ensure_topics(bootstrap: str, specs: Mapping[str, int], *, attempts: i
                     await admin.create_topics(missing)
             present = [name for name in specs if name in existing]
             if present:
-                await _repair_partition_counts(admin, bootstrap, specs, present)
+                await _repair_partition_counts(admin, connection, specs, present)
             return
         except (KafkaError, OSError) as exc:
             if attempt == attempts:
@@ -104,7 +240,10 @@ async def partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict
 
 
 async def _repair_partition_counts(
-    admin: AIOKafkaAdminClient, bootstrap: str, specs: Mapping[str, int], names: list[str]
+    admin: AIOKafkaAdminClient,
+    connection: KafkaConnection,
+    specs: Mapping[str, int],
+    names: list[str],
 ) -> None:
     counts = await partition_counts(admin, names)
     short = {name: specs[name] for name, n in counts.items() if n < specs[name]}
@@ -116,7 +255,7 @@ async def _repair_partition_counts(
         return
     except (IncompatibleBrokerVersion, UnsupportedVersionError):
         pass  # Tansu: no CreatePartitions
-    empty = await _empty_topics(bootstrap, {name: counts[name] for name in short})
+    empty = await _empty_topics(connection, {name: counts[name] for name in short})
     for name, n in short.items():
         if name not in empty:
             log.error(
@@ -133,9 +272,9 @@ async def _repair_partition_counts(
         )
 
 
-async def _empty_topics(bootstrap: str, counts: Mapping[str, int]) -> set[str]:
+async def _empty_topics(connection: KafkaConnection, counts: Mapping[str, int]) -> set[str]:
     """Those of the topics (name -> partitions) in which no partition holds a message."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**connection.client_options(), enable_auto_commit=False)
     await consumer.start()
     try:
         tps = [TopicPartition(name, p) for name, n in counts.items() for p in range(n)]

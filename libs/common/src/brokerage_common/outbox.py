@@ -31,7 +31,7 @@ from . import metrics
 from .bulk import in_values, insert_rows
 from .db import Database
 from .events import BaseEvent, Envelope, new_envelope
-from .kafka import make_producer
+from .kafka import CLOUDEVENTS_HEADERS, Connection, KafkaConnection, make_producer
 from .settings import CommonSettings
 from .tables import PlatformTables
 from .timeutil import now_cst
@@ -109,7 +109,7 @@ class OutboxRelay:
         *,
         db: Database,
         tables: PlatformTables,
-        bootstrap: str,
+        bootstrap: Connection,
         service: str,
         batch_size: int = 1000,
         poll_interval_s: float = 0.2,
@@ -136,7 +136,7 @@ class OutboxRelay:
         return cls(
             db=db,
             tables=tables,
-            bootstrap=settings.kafka_bootstrap_servers,
+            bootstrap=KafkaConnection.from_settings(settings),
             service=settings.service_name,
             batch_size=settings.outbox_batch_size,
             poll_interval_s=settings.outbox_poll_interval_s,
@@ -267,11 +267,11 @@ class OutboxRelay:
             if batch is None:
                 batch = open_batches[tp] = producer.create_batch()
             value = r.payload.encode()
-            if batch.append(key=key, value=value, timestamp=None) is None:
+            if batch.append(key=key, value=value, timestamp=None, headers=_HEADERS) is None:
                 # Full: send it (a partition's batches go out in order) and start another.
                 sent.append((batch, await producer.send_batch(batch, tp[0], partition=tp[1])))
                 batch = open_batches[tp] = producer.create_batch()
-                if batch.append(key=key, value=value, timestamp=None) is None:
+                if batch.append(key=key, value=value, timestamp=None, headers=_HEADERS) is None:
                     raise OutboxPublishError(f"outbox row {r.id} is larger than a batch")
             batch_of_row.append(batch)
         for (topic, partition), batch in open_batches.items():
@@ -376,6 +376,7 @@ def _uuid4s(n: int) -> list[str]:
 
 _PARTITIONER = DefaultPartitioner()
 """The partitioner ``AIOKafkaProducer.send`` uses by default (murmur2 of the key)."""
+_HEADERS = list(CLOUDEVENTS_HEADERS)
 
 
 class OutboxPublishError(RuntimeError):

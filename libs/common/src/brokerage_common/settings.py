@@ -8,6 +8,8 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["local", "test", "staging", "production"]
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KafkaSaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
 """Where a process runs. Only ``local`` and ``test`` may use the development secrets; any
 other spelling ("prod", "Production ") is normalised to one of these or refused at start."""
 
@@ -71,6 +73,18 @@ class CommonSettings(BaseSettings):
     environment: Environment = Field(default="local", description=" | ".join(ENVIRONMENTS))
     database_url: str = "sqlite+aiosqlite:///./data/service.db"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # How clients reach a secured listener (brokerage_common.kafka.KafkaConnection): TLS with
+    # the cluster CA, SASL SCRAM with the password of the service's KafkaUser. In production
+    # a Kafka client refuses PLAINTEXT unless KAFKA_ALLOW_PLAINTEXT says the network is
+    # trusted on purpose, and PLAIN (the password itself on the wire).
+    kafka_security_protocol: KafkaSecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: KafkaSaslMechanism | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = Field(default=None, repr=False)
+    kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = None
+    kafka_ssl_keyfile: str | None = None
+    kafka_allow_plaintext: bool = False
     auth_jwt_secret: str | None = None
     auth_jwt_public_key: str | None = None
     auth_jwt_issuer: str | None = None
@@ -100,6 +114,14 @@ class CommonSettings(BaseSettings):
         # "Production" and " staging" mean what they say; "prod" is refused by the Literal.
         return value.strip().lower() if isinstance(value, str) else value
 
+    @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        # Kafka spells these in capitals; "sasl_ssl" or "scram-sha-512" mean the same.
+        if isinstance(value, str):
+            return value.strip().upper() or None
+        return value
+
     @property
     def protected(self) -> bool:
         """Staging or production: no development secret, no shortcut."""
@@ -125,7 +147,38 @@ class CommonSettings(BaseSettings):
             self.auth_jwt_secret = DEV_JWT_SECRET
         if self.USES_DATABASE and self.is_production and self.is_sqlite:
             raise ValueError("DATABASE_URL must not be SQLite in production")
+        self._check_kafka_security()
         return self
+
+    def _check_kafka_security(self) -> None:
+        protocol = self.kafka_security_protocol
+        sasl = protocol.startswith("SASL_")
+        self.kafka_sasl_password = (
+            check_secret(
+                self.kafka_sasl_password, name="KAFKA_SASL_PASSWORD", environment=self.environment
+            )
+            or None
+        )
+        if sasl:
+            missing = [
+                name
+                for name, value in (
+                    ("KAFKA_SASL_MECHANISM", self.kafka_sasl_mechanism),
+                    ("KAFKA_SASL_USERNAME", self.kafka_sasl_username),
+                    ("KAFKA_SASL_PASSWORD", self.kafka_sasl_password),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"KAFKA_SECURITY_PROTOCOL={protocol} needs {', '.join(missing)}")
+        elif self.kafka_sasl_mechanism or self.kafka_sasl_username or self.kafka_sasl_password:
+            # Credentials given to a listener that never asks for them: a typo, not a choice.
+            raise ValueError(f"KAFKA_SASL_* are set but KAFKA_SECURITY_PROTOCOL is {protocol}")
+        tls_files = self.kafka_ssl_cafile or self.kafka_ssl_certfile or self.kafka_ssl_keyfile
+        if tls_files and not protocol.endswith("SSL"):
+            raise ValueError(f"KAFKA_SSL_* are set but KAFKA_SECURITY_PROTOCOL is {protocol}")
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise ValueError("KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE go together")
 
     @property
     def is_sqlite(self) -> bool:

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from brokerage_common import Database, Outbox, configure_logging, install_platform
-from brokerage_common.kafka import broker_reachable
+from brokerage_common.kafka import KafkaConnection, broker_reachable
 from brokerage_common.web import ready_when
 
 from .config import Settings
@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, *, follow_events: bool = True) 
         feed = RoutingFeed(
             model,
             db=db,
-            bootstrap=settings.kafka_bootstrap_servers,
+            bootstrap=KafkaConnection.from_settings(settings),
             resync_interval_s=settings.routing_resync_interval_s,
         )
         if follow_events:

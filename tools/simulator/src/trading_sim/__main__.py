@@ -8,7 +8,8 @@ import os
 import time
 from datetime import date
 
-from brokerage_common.kafka import ensure_topics
+from brokerage_common.kafka import KafkaConnection, ensure_topics
+from brokerage_common.settings import CommonSettings
 from brokerage_common.topics import all_topic_specs
 
 from .day import DayConfig, generate_day, publish
@@ -43,9 +44,14 @@ def main() -> None:
         market=not args.no_market,
     )
 
+    # A secured listener is described by the services' own KAFKA_* variables.
+    connection = KafkaConnection.from_settings(
+        CommonSettings(service_name="trading-sim", kafka_bootstrap_servers=args.bootstrap)
+    )
+
     async def run() -> int:
-        await ensure_topics(args.bootstrap, all_topic_specs())
-        return await publish(generate_day(cfg), args.bootstrap)
+        await ensure_topics(connection, all_topic_specs())
+        return await publish(generate_day(cfg), connection)
 
     started = time.perf_counter()
     sent = asyncio.run(run())

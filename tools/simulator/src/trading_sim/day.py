@@ -12,7 +12,7 @@ from decimal import ROUND_DOWN, Decimal
 import orjson
 
 from brokerage_common import CST
-from brokerage_common.kafka import make_producer
+from brokerage_common.kafka import CLOUDEVENTS_HEADERS, Connection, make_producer
 
 MIN_COMMISSION = Decimal("5.00")
 MAX_RATE = Decimal("0.003")  # 3‰ of the traded amount
@@ -252,17 +252,20 @@ def _market(
         )
 
 
-async def publish(messages: Iterable[tuple[str, str, bytes]], bootstrap: str) -> int:
+async def publish(messages: Iterable[tuple[str, str, bytes]], bootstrap: Connection) -> int:
     """Publish (topic, key, value) with an idempotent producer; returns the acknowledged count."""
     producer = make_producer(
         bootstrap, client_id="trading-sim", linger_ms=20, max_batch_size=1024 * 1024
     )
     await producer.start()
     sent = 0
+    headers = list(CLOUDEVENTS_HEADERS)
     try:
         pending = []
         for topic, key, value in messages:
-            pending.append(await producer.send(topic, key=key.encode(), value=value))
+            pending.append(
+                await producer.send(topic, key=key.encode(), value=value, headers=headers)
+            )
             if len(pending) >= 20000:
                 for fut in pending:
                     await fut

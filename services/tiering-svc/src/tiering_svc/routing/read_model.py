@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from brokerage_common import Database
 from brokerage_common import events as ev
-from brokerage_common.kafka import make_consumer
+from brokerage_common.kafka import Connection, make_consumer
 
 from .. import rules
 from ..models import CUSTOMER_TIER
@@ -174,7 +174,12 @@ class RoutingFeed:
     """Keeps a RoutingModel current: follow the topics, re-read the snapshot now and then."""
 
     def __init__(
-        self, model: RoutingModel, *, db: Database, bootstrap: str, resync_interval_s: float = 60.0
+        self,
+        model: RoutingModel,
+        *,
+        db: Database,
+        bootstrap: Connection,
+        resync_interval_s: float = 60.0,
     ) -> None:
         self.model = model
         self.db = db
