@@ -866,7 +866,7 @@ KAFKA_CLIENT_CONTAINERS = [(f"{svc}-worker", "worker", svc) for svc in DEPLOYED]
     ("tiering-svc-api", "api", "tiering-svc")
 ]
 # Topics read without a consumer group, by the module that reads them.
-FOLLOWERS = {"tiering-svc": "tiering_svc/routing.py"}
+FOLLOWERS = {"tiering-svc": "tiering_svc/routing/read_model.py"}
 
 
 def access(svc: str) -> kafka_users.ServiceAccess:

@@ -66,8 +66,9 @@ ACCESS: tuple[ServiceAccess, ...] = (
         groups=("tiering-svc",),
         consumes=(TRADE_SETTLED, ASSET_SNAPSHOTS, PROFILE_CUSTOMERS, OPS_CASES),
         publishes=(TIERING_TIERS, TIERING_POINTS),
-        # The API's routing read model follows tier changes and registrations (ADR 0006).
-        follows=(TIERING_TIERS, PROFILE_CUSTOMERS),
+        # The API's routing read model follows tier changes, registrations and group
+        # assignments (ADR 0006).
+        follows=(TIERING_TIERS, PROFILE_CUSTOMERS, OPS_CASES),
     ),
     ServiceAccess(
         "advisory-svc",
@@ -85,8 +86,28 @@ ACCESS: tuple[ServiceAccess, ...] = (
     ServiceAccess(
         "notify-svc",
         groups=("notify-svc",),
-        consumes=(PROFILE_CUSTOMERS, TIERING_TIERS, TRANSFER_REQUESTED, NOTIFY_COMMANDS),
+        consumes=(
+            PROFILE_CUSTOMERS,
+            TIERING_TIERS,
+            TRANSFER_REQUESTED,
+            NOTIFY_COMMANDS,
+            ADVISORY_PRODUCTS,
+            ADVISORY_CONTENT,
+        ),
         publishes=(NOTIFY_OUTCOMES,),
+    ),
+    ServiceAccess(
+        "ops-assessment-svc",
+        groups=("ops-assessment-svc",),
+        consumes=(
+            TRADE_SETTLED,
+            ASSET_SNAPSHOTS,
+            PROFILE_CUSTOMERS,
+            TIERING_TIERS,
+            TRANSFER_REQUESTED,
+        ),
+        # Its cases, assignments and assessments; a data-leak complaint's alert to compliance.
+        publishes=(OPS_CASES, NOTIFY_COMMANDS),
     ),
 )
 
