@@ -44,9 +44,16 @@ from .config import Settings
 from .delivery import circuit as circuits
 from .delivery import reports
 from .delivery import service as delivery
-from .delivery.channels import ChannelSender, ImWebhook, SendResult, SmtpMailer, StatusResult
+from .delivery.channels import (
+    ChannelSender,
+    ImWebhook,
+    SendResult,
+    SmsSender,
+    SmtpMailer,
+    StatusResult,
+)
 from .delivery.rules import SendOutcome
-from .delivery.sms import SmsGateway
+from .delivery.sms import build_sms_sender
 from .handlers import TOPICS, Handlers
 from .models import PLATFORM
 from .planning import service as planning
@@ -92,7 +99,7 @@ class Notifier:
         db: Database,
         *,
         clock: Clock = utcnow,
-        sms: SmsGateway | None = None,
+        sms: SmsSender | None = None,
         im: ChannelSender | None = None,
         email: ChannelSender | None = None,
         rand: Callable[[], float] = random.random,
@@ -100,7 +107,7 @@ class Notifier:
         self.settings = settings
         self.db = db
         self.clock = clock
-        self.sms = sms or SmsGateway(settings)
+        self.sms = sms or build_sms_sender(settings)
         self.im = im or ImWebhook(settings)
         self.email = email or SmtpMailer(settings)
         self.rand = rand

@@ -28,10 +28,12 @@ class Outgoing:
 
     out_id: str
     addresses: list[str]
-    template_code: str | None
+    template_code: str | None  # the generic contract's provider template code
     params: dict[str, Any]
     body: str = ""
     subject: str | None = None
+    # Our template code (TIER_UP): a real provider's adapter maps it to that provider's code.
+    our_template_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class SendResult:
     code: str | None = None
     biz_id: str | None = None
     http_status: int | None = None
+    # The provider's id of the call (Aliyun's RequestId): logged, for its support desk.
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,16 @@ class ChannelSender(Protocol):
     async def send(self, item: Outgoing) -> SendResult: ...
 
     async def aclose(self) -> None: ...
+
+
+class SmsSender(ChannelSender, Protocol):
+    """The SMS provider behind one interface, whichever is configured (``SMS_PROVIDER``)."""
+
+    # The provider's name: the label of its metrics and the circuit it is judged by.
+    provider: str
+    sign_name: str
+
+    async def query_status(self, out_id: str) -> StatusResult: ...
 
 
 class ImWebhook:
