@@ -258,8 +258,14 @@ class Notifier:
         limit = asyncio.Semaphore(QUERY_CONCURRENCY)
 
         async def query(out_id: str) -> StatusResult:
+            rows = checks[out_id]
+            sent = min((r.submitted_at for r in rows if r.submitted_at), default=None)
             async with limit:
-                return await self.sms.query_status(out_id)
+                return await self.sms.query_status(
+                    out_id,
+                    numbers=[r.address for r in rows],
+                    sent_at=sent,
+                )
 
         statuses = await asyncio.gather(*(query(o) for o in checks))
         async for attempt in _db_retry():

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from darabonba.core import DaraCore
+from darabonba.exceptions import RetryError
 from darabonba.request import DaraRequest
 from darabonba.response import DaraResponse
 from notify_testkit import FakeClock, add_customer, messages, phone_of
@@ -57,6 +58,7 @@ class Replay:
     def __init__(self, *names: str) -> None:
         self.answers = [fixture(n) for n in names]
         self.requests: list[DaraRequest] = []
+        self.out_id = ""  # fills the "{out_id}" of a recorded answer
 
     async def __call__(self, request: DaraRequest, runtime_option: Any = None) -> DaraResponse:
         self.requests.append(request)
@@ -64,12 +66,15 @@ class Replay:
         expected = recorded["request"]
         seen = {**request.query, **called(request)}
         assert {k: seen.get(k) for k in expected} == expected
+        if "transport_error" in recorded:
+            raise RetryError(recorded["transport_error"])
         answer = recorded["response"]
         response = DaraResponse()
         response.status_code = answer["status"]
         response.status_message = "OK" if answer["status"] == 200 else "Bad Request"
         response.headers = dict(answer["headers"])
-        response.body = json.dumps(answer["body"], ensure_ascii=False).encode()
+        body = json.dumps(answer["body"], ensure_ascii=False).replace("{out_id}", self.out_id)
+        response.body = body.encode()
         return response
 
 
@@ -221,6 +226,63 @@ async def test_a_template_without_aliyun_code_never_reaches_aliyun(
     assert transport.requests == []
     [message] = await messages(db, channel="sms")
     assert (message.state, message.reason) == ("failed", "aliyun.template_not_mapped")
+
+
+async def unknown_after_a_read_timeout(
+    settings: Settings, db: Database, clock: FakeClock, transport: Replay
+) -> tuple[Notifier, str]:
+    await tier_up(db, settings, clock, "C0001")
+    notifier, _ = await send_once(settings, db, clock)
+    [message] = await messages(db, channel="sms")
+    assert (message.state, message.reason) == ("unknown", "timeout_after_send")
+    assert message.out_id is not None
+    transport.out_id = message.out_id
+    clock.advance(timedelta(seconds=settings.unknown_query_delay_s))
+    return notifier, message.out_id
+
+
+async def test_an_unknown_send_that_aliyun_delivered_is_settled_by_its_send_details(
+    aliyun_settings: Settings, db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transport = replay(monkeypatch, "send_read_timeout", "query_delivered")
+    notifier, _ = await unknown_after_a_read_timeout(aliyun_settings, db, clock, transport)
+
+    assert await notifier.reconcile_once() == 1
+
+    [message] = await messages(db, channel="sms")
+    assert message.state == "delivered"
+    assert [called(r)["Action"] for r in transport.requests] == ["SendSms", "QuerySendDetails"]
+    await notifier.aclose()
+
+
+async def test_an_unknown_send_aliyun_still_holds_is_not_sent_again(
+    aliyun_settings: Settings, db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transport = replay(monkeypatch, "send_read_timeout", "query_waiting")
+    notifier, _ = await unknown_after_a_read_timeout(aliyun_settings, db, clock, transport)
+
+    await notifier.reconcile_once()
+    assert await notifier.send_due(notifier.sms) == 0
+
+    [message] = await messages(db, channel="sms")
+    assert message.state == "unknown"
+    assert len(transport.requests) == 2  # the send and the query: no second SendSms
+    await notifier.aclose()
+
+
+async def test_an_unknown_send_aliyun_never_took_goes_again_under_the_same_out_id(
+    aliyun_settings: Settings, db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transport = replay(monkeypatch, "send_read_timeout", "query_none", "send_ok")
+    notifier, out_id = await unknown_after_a_read_timeout(aliyun_settings, db, clock, transport)
+
+    await notifier.reconcile_once()
+    assert await notifier.send_due(notifier.sms) == 1
+
+    [message] = await messages(db, channel="sms")
+    assert message.state == "accepted"
+    assert transport.requests[2].query["OutId"] == out_id
+    await notifier.aclose()
 
 
 async def report_count(db: Database) -> int:

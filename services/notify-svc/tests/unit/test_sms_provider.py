@@ -5,7 +5,9 @@ request-rate limit."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,11 +19,14 @@ from notify_svc.delivery.aliyun import (
     AliyunSms,
     address_allowed,
     classify_aliyun,
+    report_of,
+    send_days,
     token_matches,
 )
 from notify_svc.delivery.channels import Outgoing
 from notify_svc.delivery.rules import SendOutcome, sms_chars, sms_cost, sms_segments
 from notify_svc.delivery.sms import SmsGateway, build_sms_sender
+from notify_svc.rules import BEIJING
 
 SIGN = "某某证券"  # 【某某证券】 is 6 characters
 PG_URL = "postgresql+asyncpg://notify@db:5432/notify"
@@ -256,3 +261,42 @@ async def test_sends_are_paced_at_the_configured_rate() -> None:
 
     # A leaky bucket of 20 per second lets 20 through at once, then one each 50 ms.
     assert client.calls[-1] - client.calls[0] >= 10 * 0.05 * 0.9
+
+
+# --- send details as reports -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("beijing", "days"),
+    [
+        ("2026-11-20T10:00:00", ["2026-11-20"]),
+        ("2026-11-20T23:49:59", ["2026-11-20"]),
+        ("2026-11-20T23:55:00", ["2026-11-20", "2026-11-21"]),  # filed either side of midnight
+        ("2026-11-21T00:00:01", ["2026-11-21"]),
+    ],
+)
+def test_send_details_are_asked_on_the_beijing_day_of_the_send(
+    beijing: str, days: list[str]
+) -> None:
+    sent_at = datetime.fromisoformat(beijing).replace(tzinfo=BEIJING).astimezone(UTC)
+    assert [d.isoformat() for d in send_days(sent_at)] == days
+
+
+@pytest.mark.parametrize(("send_status", "success"), [(3, True), (2, False), (1, None)])
+def test_a_send_detail_becomes_a_report_only_when_final(
+    send_status: int, success: bool | None
+) -> None:
+    detail = SimpleNamespace(
+        send_status=send_status,
+        phone_num="13900000001",
+        send_date="2026-11-20 10:00:10",
+        receive_date="2026-11-20 10:00:13",
+        err_code="DELIVERED" if send_status == 3 else "MK:0001",
+    )
+    report = report_of(detail, out_id="m1")
+    if success is None:
+        assert report is None
+    else:
+        assert report is not None
+        assert report["success"] is success
+        assert (report["out_id"], report["phone_number"]) == ("m1", "13900000001")

@@ -8,7 +8,9 @@ no database work and never log an address.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any, Protocol
 
@@ -52,6 +54,8 @@ class StatusResult:
 
     ok: bool
     reports: list[dict[str, Any]] = field(default_factory=list)
+    # Numbers the provider took under this out_id with no final status yet: not to resend.
+    pending: list[str] = field(default_factory=list)
 
 
 class ChannelSender(Protocol):
@@ -76,7 +80,12 @@ class SmsSender(ChannelSender, Protocol):
     provider: str
     sign_name: str
 
-    async def query_status(self, out_id: str) -> StatusResult: ...
+    async def query_status(
+        self, out_id: str, *, numbers: Sequence[str] = (), sent_at: datetime | None = None
+    ) -> StatusResult:
+        """What the provider holds for ``out_id``; ``numbers`` and when it was sent serve a
+        provider that looks sends up by number and day (Aliyun)."""
+        ...
 
 
 class ImWebhook:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Sequence
+from datetime import datetime
 
 import httpx
 import orjson
@@ -145,7 +147,9 @@ class SmsGateway:
             http_status=response.status_code,
         )
 
-    async def query_status(self, out_id: str) -> StatusResult:
+    async def query_status(
+        self, out_id: str, *, numbers: Sequence[str] = (), sent_at: datetime | None = None
+    ) -> StatusResult:
         try:
             async with self._paced():
                 response = await self._client.get("/sms/status", params={"out_id": out_id})
