@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import date
+from decimal import Decimal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -29,6 +32,27 @@ class Settings(CommonSettings):
     sms_claim_size: int = Field(default=5000, ge=1)
     sms_concurrency: int = Field(default=8, ge=1)
     sms_lanes: int = Field(default=2, ge=1, description="concurrent claim loops (PostgreSQL only)")
+    # Which provider: the generic contract above, or Aliyun SMS through its SDK (ADR 0016).
+    sms_provider: Literal["generic", "aliyun"] = "generic"
+    # Provider calls (sends and queries) per second from this process; unset: not paced
+    # (the generic gateway's default), Aliyun: ALIYUN_DEFAULT_RATE_PER_S.
+    sms_rate_per_s: float | None = Field(default=None, gt=0)
+    # Price of one billed SMS (条) in yuan, for the cost the sender counts.
+    sms_segment_price: Decimal = Field(default=Decimal("0.045"), ge=0)
+
+    # Aliyun SMS (dysmsapi 2017-05-25), used when SMS_PROVIDER=aliyun.
+    aliyun_access_key_id: str = ""
+    aliyun_access_key_secret: str | None = None
+    aliyun_sms_endpoint: str = "dysmsapi.aliyuncs.com"
+    # Empty: SMS_SIGN_NAME. The signature (签名) registered with Aliyun.
+    aliyun_sms_sign_name: str = ""
+    # Our template code -> the Aliyun template code registered for it, e.g.
+    # '{"TIER_UP": "SMS_468123456"}'. A template not listed cannot go out through Aliyun.
+    aliyun_sms_templates: dict[str, str] = Field(default_factory=dict)
+    # Aliyun's HTTP push of delivery reports carries no signature: the callback URL holds
+    # this token (compared in constant time) and only these networks may call it.
+    aliyun_report_token: str | None = None
+    aliyun_report_allowed_ips: tuple[str, ...] = ()
 
     # Enterprise IM webhook: empty turns the channel off. Per-branch webhooks override it.
     im_webhook_url: str = ""
@@ -80,8 +104,51 @@ class Settings(CommonSettings):
     def _check_closures(cls, days: tuple[date, ...]) -> tuple[date, ...]:
         return check_announced_closures(days)
 
+    @field_validator("aliyun_report_allowed_ips")
+    @classmethod
+    def _check_networks(cls, networks: tuple[str, ...]) -> tuple[str, ...]:
+        for network in networks:
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad entry
+        return networks
+
+    @model_validator(mode="after")
+    def _check_aliyun(self) -> Settings:
+        secret = check_secret(
+            self.aliyun_access_key_secret,
+            name="ALIYUN_ACCESS_KEY_SECRET",
+            environment=self.environment,
+        )
+        token = check_secret(
+            self.aliyun_report_token, name="ALIYUN_REPORT_TOKEN", environment=self.environment
+        )
+        self.aliyun_access_key_secret, self.aliyun_report_token = secret, token
+        if self.sms_provider != "aliyun":
+            return self
+        if not self.aliyun_access_key_id or not secret:
+            raise ValueError(
+                "SMS_PROVIDER=aliyun needs ALIYUN_ACCESS_KEY_ID and ALIYUN_ACCESS_KEY_SECRET"
+            )
+        if not self.aliyun_sms_templates:
+            raise ValueError("SMS_PROVIDER=aliyun needs ALIYUN_SMS_TEMPLATES")
+        if self.protected and not (token and self.aliyun_report_allowed_ips):
+            raise ValueError(
+                f"SMS_PROVIDER=aliyun in {self.environment} needs ALIYUN_REPORT_TOKEN and "
+                "ALIYUN_REPORT_ALLOWED_IPS: its delivery reports carry no signature"
+            )
+        return self
+
+    @property
+    def sms_sign(self) -> str:
+        """The signature the configured provider adds (【...】), counted in the length."""
+        if self.sms_provider == "aliyun" and self.aliyun_sms_sign_name:
+            return self.aliyun_sms_sign_name
+        return self.sms_sign_name
+
     @model_validator(mode="after")
     def _refuse_dev_gateway_key(self) -> Settings:
+        if self.sms_provider != "generic":
+            self.sms_gateway_key = ""  # not used: nothing to check, nothing to leak
+            return self
         # Staging too: it must not send through the gateway with the development key.
         key = check_secret(
             self.sms_gateway_key, name="SMS_GATEWAY_KEY", environment=self.environment

@@ -26,6 +26,11 @@ TRADING_CALENDAR_DAYS_LEFT = Gauge(
     "notify_trading_calendar_days_left",
     "Days until the trading calendar's known closures end (XSHG_ANNOUNCED_CLOSURES extends it)",
 )
+SMS_SEGMENTS = Counter(
+    "notify_sms_segments_total",
+    "Billed SMS (条: 70 characters, 67 per part when split) the provider accepted, by provider",
+    ["provider"],
+)
 OPT_OUTS = Counter("notify_opt_outs_total", "Opt-out replies (T / TD / 退订) recorded")
 
 CIRCUIT_LEVELS = {"closed": 0, "half_open": 1, "open": 2}

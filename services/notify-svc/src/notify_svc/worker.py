@@ -45,9 +45,16 @@ from .content import service as content
 from .delivery import circuit as circuits
 from .delivery import reports
 from .delivery import service as delivery
-from .delivery.channels import ChannelSender, ImWebhook, SendResult, SmtpMailer, StatusResult
+from .delivery.channels import (
+    ChannelSender,
+    ImWebhook,
+    SendResult,
+    SmsSender,
+    SmtpMailer,
+    StatusResult,
+)
 from .delivery.rules import SendOutcome
-from .delivery.sms import SmsGateway
+from .delivery.sms import build_sms_sender
 from .handlers import TOPICS, Handlers
 from .models import PLATFORM
 from .planning import service as planning
@@ -93,7 +100,7 @@ class Notifier:
         db: Database,
         *,
         clock: Clock = utcnow,
-        sms: SmsGateway | None = None,
+        sms: SmsSender | None = None,
         im: ChannelSender | None = None,
         email: ChannelSender | None = None,
         rand: Callable[[], float] = random.random,
@@ -101,7 +108,7 @@ class Notifier:
         self.settings = settings
         self.db = db
         self.clock = clock
-        self.sms = sms or SmsGateway(settings)
+        self.sms = sms or build_sms_sender(settings)
         self.im = im or ImWebhook(settings)
         self.email = email or SmtpMailer(settings)
         self.rand = rand
@@ -255,8 +262,14 @@ class Notifier:
         limit = asyncio.Semaphore(QUERY_CONCURRENCY)
 
         async def query(out_id: str) -> StatusResult:
+            rows = checks[out_id]
+            sent = min((r.submitted_at for r in rows if r.submitted_at), default=None)
             async with limit:
-                return await self.sms.query_status(out_id)
+                return await self.sms.query_status(
+                    out_id,
+                    numbers=[r.address for r in rows],
+                    sent_at=sent,
+                )
 
         statuses = await asyncio.gather(*(query(o) for o in checks))
         async for attempt in _db_retry():

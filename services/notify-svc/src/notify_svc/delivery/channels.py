@@ -8,7 +8,9 @@ no database work and never log an address.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any, Protocol
 
@@ -28,10 +30,12 @@ class Outgoing:
 
     out_id: str
     addresses: list[str]
-    template_code: str | None
+    template_code: str | None  # the generic contract's provider template code
     params: dict[str, Any]
     body: str = ""
     subject: str | None = None
+    # Our template code (TIER_UP): a real provider's adapter maps it to that provider's code.
+    our_template_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class SendResult:
     code: str | None = None
     biz_id: str | None = None
     http_status: int | None = None
+    # The provider's id of the call (Aliyun's RequestId): logged, for its support desk.
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,8 @@ class StatusResult:
 
     ok: bool
     reports: list[dict[str, Any]] = field(default_factory=list)
+    # Numbers the provider took under this out_id with no final status yet: not to resend.
+    pending: list[str] = field(default_factory=list)
 
 
 class ChannelSender(Protocol):
@@ -63,6 +71,21 @@ class ChannelSender(Protocol):
     async def send(self, item: Outgoing) -> SendResult: ...
 
     async def aclose(self) -> None: ...
+
+
+class SmsSender(ChannelSender, Protocol):
+    """The SMS provider behind one interface, whichever is configured (``SMS_PROVIDER``)."""
+
+    # The provider's name: the label of its metrics and the circuit it is judged by.
+    provider: str
+    sign_name: str
+
+    async def query_status(
+        self, out_id: str, *, numbers: Sequence[str] = (), sent_at: datetime | None = None
+    ) -> StatusResult:
+        """What the provider holds for ``out_id``; ``numbers`` and when it was sent serve a
+        provider that looks sends up by number and day (Aliyun)."""
+        ...
 
 
 class ImWebhook:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, insert, select, update
@@ -198,6 +198,7 @@ class StatusCheck:
     address: str
     state: str
     attempts: int
+    submitted_at: datetime | None = None
 
 
 async def claim_checks(
@@ -229,6 +230,7 @@ async def claim_checks(
                 message_table.c.address,
                 message_table.c.state,
                 message_table.c.attempts,
+                message_table.c.submitted_at,
             )
             .where(
                 message_table.c.state.in_([State.ACCEPTED.value, State.UNKNOWN.value]),
@@ -242,7 +244,9 @@ async def claim_checks(
     ).all()
     checks: dict[str, list[StatusCheck]] = defaultdict(list)
     for r in rows:
-        checks[r.out_id or r.id].append(StatusCheck(r.id, r.address, r.state, r.attempts))
+        checks[r.out_id or r.id].append(
+            StatusCheck(r.id, r.address, r.state, r.attempts, _utc(r.submitted_at))
+        )
     if rows:
         # A lease: another replica does not ask about the same sends meanwhile.
         lease = now + timedelta(seconds=max(30.0, settings.sms_timeout_s * 3))
@@ -253,6 +257,11 @@ async def claim_checks(
                 .values(next_attempt_at=lease)
             )
     return dict(checks)
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; every stored one is UTC.
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
 
 
 async def record_check(
@@ -270,6 +279,7 @@ async def record_check(
     if not status.ok:
         return  # the lease expires and the query is made again
     reported = {str(r.get("phone_number")) for r in status.reports if r.get("out_id") == out_id}
+    pending = set(status.pending)
     if status.reports:
         ids = await store_reports(session, reports=status.reports, source="query", now=now)
         await apply_reports(session, now=now, outbox=outbox, ids=ids)
@@ -279,7 +289,7 @@ async def record_check(
     for c in checks:
         if c.address in reported:
             continue
-        if c.state == State.UNKNOWN.value:
+        if c.state == State.UNKNOWN.value and c.address not in pending:
             if c.attempts >= backoff.max_attempts:
                 changes.append(
                     (c.id, final_values(State.FAILED, "not_accepted_after_timeout", now))

@@ -6,8 +6,10 @@ Nothing here does I/O. The SMS rules follow the provider's contract (spec sms-ga
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -117,6 +119,37 @@ def batch_by_params(
         for start in range(0, len(numbers), limit):
             batches.append((dict(params), numbers[start : start + limit]))
     return batches
+
+
+# --- length in segments (条) ----------------------------------------------------------------
+
+SINGLE_SMS_CHARS = 70
+CONCATENATED_PART_CHARS = 67  # each part of a long SMS gives 3 characters to the join header
+
+
+def sms_chars(text: str, sign_name: str) -> int:
+    """Characters the provider counts: the signature ``【sign】`` plus the text.
+
+    Every character counts one, Chinese or ASCII, letter, digit, punctuation or space (the
+    mainland providers bill UCS-2 messages, so no character is cheaper than another).
+    """
+    return len(f"【{sign_name}】") + len(text)
+
+
+def sms_segments(text: str, sign_name: str) -> int:
+    """Billed SMS (条) for one number: up to 70 characters is one; a longer message is split
+    into parts of 67 characters (短信长度不超过70字按一条计费, 超过按67字/条拆分)."""
+    chars = sms_chars(text, sign_name)
+    if chars <= SINGLE_SMS_CHARS:
+        return 1
+    return math.ceil(chars / CONCATENATED_PART_CHARS)
+
+
+def sms_cost(segments: int, *, numbers: int, price_per_segment: Decimal) -> Decimal:
+    """What one send costs: every number is billed every segment."""
+    if segments < 0 or numbers < 0:
+        raise ValueError("segments and numbers are counts")
+    return price_per_segment * segments * numbers
 
 
 # --- circuit breaker ---------------------------------------------------------------------

@@ -27,3 +27,10 @@ class ProviderAck(BaseModel):
     """The answer the provider waits for: anything else within ~700 ms makes it post again."""
 
     code: int = 0
+
+
+class AliyunAck(BaseModel):
+    """Aliyun's push waits for HTTP 200 with a numeric ``code``; anything else is pushed again."""
+
+    code: int = 0
+    msg: str = "接收成功"

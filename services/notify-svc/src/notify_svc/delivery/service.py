@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
@@ -74,6 +75,7 @@ class SendBatch:
     items: list[ClaimedMessage] = field(default_factory=list)
     body: str = ""
     subject: str | None = None
+    our_template_code: str | None = None
 
     def outgoing(self) -> Outgoing:
         return Outgoing(
@@ -83,6 +85,7 @@ class SendBatch:
             params=self.params,
             body=self.body,
             subject=self.subject,
+            our_template_code=self.our_template_code,
         )
 
 
@@ -114,6 +117,7 @@ async def claim(
                 message_table.c.id,
                 message_table.c.address,
                 message_table.c.provider_template_code,
+                message_table.c.template_code,
                 message_table.c.params,
                 message_table.c.solo,
                 message_table.c.attempts,
@@ -263,6 +267,7 @@ def _group(channel: Channel, rows: Sequence[Any], batch_max: int) -> list[SendBa
             items=[_claimed(row)],
             body=row.body or "",
             subject=row.subject,
+            our_template_code=row.template_code,
         )
 
     if channel != Channel.SMS or batch_max == 1:
@@ -310,6 +315,9 @@ class SendRoundSummary:
     open_circuit: str | None = None
     accepted: int = 0
     finals: list[Any] = field(default_factory=list)
+    # SMS the provider took: billed segments (条) over every number, and what they cost.
+    segments: int = 0
+    cost: Decimal = Decimal(0)
 
 
 async def record_results(
@@ -374,6 +382,7 @@ async def record_results(
                 state = State.DELIVERED
             if state == State.ACCEPTED:
                 recorded.accepted += 1
+                _count_segments(recorded, group, settings)
                 values.update(
                     state=state.value,
                     biz_id=result.biz_id,
@@ -407,6 +416,17 @@ async def record_results(
         recorded.finals = await final_rows(session, finals)
         await outbox.add_many(session, outcome_events(recorded.finals, now=now))
     return recorded
+
+
+def _count_segments(recorded: SendRoundSummary, group: SendBatch, settings: Settings) -> None:
+    """One accepted number's billed SMS: the daily cap still counts messages (ADR 0016)."""
+    if group.channel != Channel.SMS:
+        return
+    segments = rules.sms_segments(group.body, settings.sms_sign)
+    recorded.segments += segments
+    price = settings.sms_segment_price
+    recorded.cost += rules.sms_cost(segments, numbers=1, price_per_segment=price)
+    metrics.SMS_SEGMENTS.labels(settings.sms_provider).inc(segments)
 
 
 def _scheduled(at: datetime, reason: str | None, now: datetime) -> dict[str, Any]:

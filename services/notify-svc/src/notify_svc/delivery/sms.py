@@ -6,14 +6,19 @@ Nothing here touches the database, and nothing logs an address.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Sequence
+from datetime import datetime
 
 import httpx
 import orjson
+from aiolimiter import AsyncLimiter
 
 from ..config import Settings
 from ..rules import Channel
-from .channels import Outgoing, SendResult, StatusResult, code_of, json_of
+from .aliyun import AliyunSms
+from .channels import Outgoing, SendResult, SmsSender, StatusResult, code_of, json_of
 from .rules import SendOutcome
 
 log = logging.getLogger(__name__)
@@ -84,9 +89,12 @@ class SmsGateway:
 
     channel = Channel.SMS
     confirms_delivery = False
+    provider = "generic"
 
     def __init__(self, settings: Settings, *, client: httpx.AsyncClient | None = None) -> None:
         self.sign_name = settings.sms_sign_name
+        rate = settings.sms_rate_per_s
+        self.limiter = AsyncLimiter(rate, time_period=1.0) if rate else None
         self.max_batch = settings.sms_batch_max
         connections = settings.sms_concurrency * settings.sms_lanes + 4
         self._client = client or httpx.AsyncClient(
@@ -109,11 +117,12 @@ class SmsGateway:
             "out_id": item.out_id,
         }
         try:
-            response = await self._client.post(
-                "/sms/send",
-                content=orjson.dumps(body),
-                headers={"content-type": "application/json"},
-            )
+            async with self._paced():
+                response = await self._client.post(
+                    "/sms/send",
+                    content=orjson.dumps(body),
+                    headers={"content-type": "application/json"},
+                )
         except _NOT_SENT as exc:
             log.warning(
                 "sms send not delivered to the gateway", extra={"error": type(exc).__name__}
@@ -138,9 +147,12 @@ class SmsGateway:
             http_status=response.status_code,
         )
 
-    async def query_status(self, out_id: str) -> StatusResult:
+    async def query_status(
+        self, out_id: str, *, numbers: Sequence[str] = (), sent_at: datetime | None = None
+    ) -> StatusResult:
         try:
-            response = await self._client.get("/sms/status", params={"out_id": out_id})
+            async with self._paced():
+                response = await self._client.get("/sms/status", params={"out_id": out_id})
         except httpx.HTTPError as exc:
             log.warning("sms status query failed", extra={"error": type(exc).__name__})
             return StatusResult(ok=False)
@@ -154,5 +166,15 @@ class SmsGateway:
         reports = payload.get("reports")
         return StatusResult(ok=True, reports=[r for r in reports or [] if isinstance(r, dict)])
 
+    def _paced(self) -> contextlib.AbstractAsyncContextManager[object]:
+        return self.limiter if self.limiter is not None else contextlib.nullcontext()
+
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def build_sms_sender(settings: Settings) -> SmsSender:
+    """The configured provider (SMS_PROVIDER): the generic contract or Aliyun."""
+    if settings.sms_provider == "aliyun":
+        return AliyunSms(settings)
+    return SmsGateway(settings)
