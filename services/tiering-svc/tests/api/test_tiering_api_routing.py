@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from contextlib import asynccontextmanager
+from datetime import date
 
 import jwt
 import pytest
@@ -184,7 +185,13 @@ async def test_tiering_routing_names_the_group_of_gold_and_platinum_callers(
 ):
     for cid in callers:  # every tier gets a group; only gold and platinum answer it
         env = new_envelope(
-            ev.CustomerAssigned(customer_id=cid, group_id=f"G-{cid}", month="2026-12"),
+            ev.CustomerAssigned(
+                customer_id=cid,
+                group_id=f"G-{cid}",
+                branch_id="B001",
+                month="2026-12",
+                effective_on=date(2026, 12, 1),
+            ),
             source="ops-assessment-svc",
         )
         await tiering.handle(tiering.handlers[ev.CustomerAssigned.TYPE], env)

@@ -329,7 +329,13 @@ async def test_tiering_bus_routing_feed_follows_tier_changes_and_phones(broker, 
                     onsite=False,
                 ),
                 # ops.cases: the gold customer's service group, followed live too.
-                ev.CustomerAssigned(customer_id=gold, group_id="G07", month="2026-12"),
+                ev.CustomerAssigned(
+                    customer_id=gold,
+                    group_id="G07",
+                    branch_id="B001",
+                    month="2026-12",
+                    effective_on=date(2026, 12, 1),
+                ),
             ):
                 env = new_envelope(event, source="bus-test")
                 await producer.send_and_wait(

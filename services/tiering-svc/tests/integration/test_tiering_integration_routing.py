@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import orjson
+
 from brokerage_common import events as ev
 from brokerage_common import new_envelope
 from tiering_svc.routing.read_model import RoutingModel
@@ -75,9 +77,15 @@ async def test_tiering_routing_model_ignores_what_it_cannot_use():
     assert model.answer(customer_id="C600002")["tier"] == "gold"
 
 
-def assigned(customer_id: str, group_id: str, month: str) -> object:
+def assigned(customer_id: str, group_id: str | None, month: str) -> object:
     return new_envelope(
-        ev.CustomerAssigned(customer_id=customer_id, group_id=group_id, month=month),
+        ev.CustomerAssigned(
+            customer_id=customer_id,
+            group_id=group_id,
+            branch_id="B001",
+            month=month,
+            effective_on=date.fromisoformat(f"{month}-01"),
+        ),
         source="ops-assessment-svc",
     )
 
@@ -129,3 +137,28 @@ async def test_tiering_routing_names_the_group_of_gold_and_platinum_callers(tier
     )
     model.apply(platinum.to_json())
     assert model.answer(phone="13900060012")["group_id"] == "G05"
+
+
+async def test_tiering_routing_drops_the_group_when_ops_sends_the_customer_back_to_the_branch(
+    tiering,
+):
+    """ops-assessment-svc's CustomerAssigned with group_id null (a dissolved group, ADR 0011):
+    the gold caller's answer names no group any more, in the table and in the live model."""
+    await tiering.register("C600021", phone="13900060021")
+    await tiering.snapshot("C600021", "500000.00")  # gold
+    on_assigned = tiering.handlers[ev.CustomerAssigned.TYPE]
+    await tiering.handle(on_assigned, assigned("C600021", "G01", "2026-11"))
+    model = RoutingModel()
+    await model.load(tiering.db)
+    assert model.answer(phone="13900060021")["group_id"] == "G01"
+
+    back = assigned("C600021", None, "2026-11")
+    await tiering.handle(on_assigned, back)
+    assert (await tiering.state("C600021")).group_id is None
+    model.apply(back.to_json())  # type: ignore[attr-defined]
+    answer = model.answer(phone="13900060021")
+    assert (answer["queue"], answer["group_id"]) == ("dedicated", None)
+    assert orjson.loads(model.answer_json(phone="13900060021")) == answer
+    reloaded = RoutingModel()
+    await reloaded.load(tiering.db)
+    assert reloaded.answer(phone="13900060021")["group_id"] is None
