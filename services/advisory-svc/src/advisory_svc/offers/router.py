@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal
 
-from ..deps import ReadConnection, SettingsDep, TodayDep, ensure_customer_access
+from ..deps import OffersModelDep, SettingsDep, TodayDep, ensure_customer_access
 from ..errors import NotFound
 from . import service
 from .schemas import OfferRead, OffersRead, PriceRead
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1", tags=["offers"], responses=ERROR_RESPONSES)
 async def get_offers(
     customer_id: str,
     principal: CurrentPrincipal,
-    conn: ReadConnection,
+    model: OffersModelDep,
     settings: SettingsDep,
     today: TodayDep,
     entrusted_amount: Annotated[
@@ -33,7 +33,12 @@ async def get_offers(
     it is not offered, ranked by the customer's preference type (seed 004 一.2)."""
     if principal.is_customer and principal.sub != customer_id:
         ensure_customer_access(principal, customer_id=customer_id, branch_id=None)
-    snap = await service.snapshot(conn, customer_id=customer_id, today=today)
+    if model.loaded:
+        standing = model.get(customer_id)
+        snap = None if standing is None else standing.on(today)
+    else:  # before the read model is loaded (not ready yet): from the database
+        async with model.db.engine.connect() as conn:
+            snap = await service.snapshot(conn, customer_id=customer_id, today=today)
     if snap is None:
         raise NotFound("unknown customer (not registered with advisory-svc yet)")
     facts = snap.facts
