@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # An IN list per statement when customers are re-read: small enough for any database.
 _CHUNK = 500
+# Answers kept by what they depend on (offers.router): ~3 kB each, so at most ~30 MB.
+_ANSWERS = 10_000
 
 
 class OffersModel:
@@ -39,6 +41,15 @@ class OffersModel:
         self._seen: dict[str, datetime] = {}
         self._since: datetime | None = None
         self._lock = asyncio.Lock()
+        # An answer's JSON after its customer id, by everything it depends on (the key
+        # holds the inputs, not the customer, so it is never stale, only forgotten).
+        self.answers: dict[Hashable, bytes] = {}
+
+    def remember(self, key: Hashable, tail: bytes) -> bytes:
+        if len(self.answers) >= _ANSWERS:
+            self.answers.clear()
+        self.answers[key] = tail
+        return tail
 
     def get(self, customer_id: str) -> Standing | None:
         return self.standings.get(customer_id)
