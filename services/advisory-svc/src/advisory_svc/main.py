@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 
 from fastapi import FastAPI
 
-from brokerage_common import Database, Outbox, configure_logging, install_platform
+from brokerage_common import Database, Outbox, configure_logging, install_platform, today_cst
 from brokerage_common.kafka import broker_reachable
 from brokerage_common.web import ready_when
 
@@ -16,7 +17,9 @@ from .agreements.router import router as agreements
 from .catalogue.router import router as catalogue
 from .config import Settings
 from .content.router import router as content
+from .deps import get_today
 from .models import PLATFORM
+from .offers.fastpath import OffersFastPath, TokenCache
 from .offers.memory import OffersFeed, OffersModel
 from .offers.router import router as offers
 from .subscriptions.router import router as subscriptions
@@ -72,4 +75,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in (catalogue, offers, subscriptions, agreements, content, tracking):
         app.include_router(router)
-    return app
+
+    def today() -> date:
+        # The route's clock, a test's override of it included.
+        override = app.dependency_overrides.get(get_today)
+        return override() if override is not None else today_cst()
+
+    # Outside every middleware: the product pages' offers skip FastAPI's per-request
+    # machinery (ADR 0010, "Offers"); everything else, errors included, goes to FastAPI.
+    # The wrapper is an ASGI app that passes attribute access through to the FastAPI app
+    # (as tiering's RoutingFastPath); typing it as FastAPI keeps every caller's types.
+    return OffersFastPath(  # type: ignore[return-value]
+        app,
+        model=model,
+        tokens=TokenCache(app.state.token_verifier),
+        prices=settings.prices(),
+        today=today,
+    )

@@ -18,6 +18,7 @@ from advisory_svc.config import Settings
 from advisory_svc.deps import get_today
 from advisory_svc.main import create_app
 from advisory_svc.models import CustomerFact, OfferChange
+from advisory_svc.offers.fastpath import OFFERS_FAST
 from brokerage_common import Database
 from brokerage_common import events as ev
 
@@ -108,14 +109,18 @@ async def test_the_read_model_answers_as_the_database_does_on_a_matrix_of_custom
     )
     ids += ["RATEONLY", "NOBODY"]
 
+    fast_before = OFFERS_FAST._value.get()
     for day in (TODAY, LATER):
         clock.today = day
         for cid in ids:
+            # No query: the fast path; with one: the FastAPI route, from memory too.
             for params in ({}, {"entrusted_amount": "3000000"}):
                 fast, slow = await _both(
                     client, app, staff, f"/v1/customers/{cid}/offers", **params
                 )
                 assert (fast.status_code, fast.json()) == (slow.status_code, slow.json()), cid
+    # Every known customer's plain request, on both days, was the fast path's.
+    assert OFFERS_FAST._value.get() - fast_before == 2 * (len(ids) - 2)
 
     # The matrix does hold the cases it is for (domain.md §3.1, ADR 0010).
     async def offers(cid: str, day: date) -> dict[str, dict[str, Any]]:
