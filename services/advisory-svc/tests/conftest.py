@@ -88,8 +88,11 @@ Feed = Callable[..., Awaitable[None]]
 
 
 @pytest.fixture
-def feed(db: Database) -> Feed:
-    """await feed(event, ...): each event through the worker's handler, one transaction."""
+def feed(db: Database, request: pytest.FixtureRequest) -> Feed:
+    """await feed(event, ...): each event through the worker's handler, one transaction.
+
+    With the app running, its offers read model then polls at once, as it would within
+    ``OFFERS_POLL_INTERVAL_S`` of the worker's commit."""
     handlers = registry("advisory-svc")
 
     async def run(*events: ev.BaseEvent, at: datetime = NOW) -> None:
@@ -97,6 +100,8 @@ def feed(db: Database) -> Feed:
             for event in events:
                 await handlers[event.TYPE](session, new_envelope(event, source="test", time=at))
             await session.commit()
+        if "app" in request.fixturenames:
+            await request.getfixturevalue("app").state.offers.poll()
 
     return run
 

@@ -24,6 +24,10 @@ class Settings(CommonSettings):
     mismatch_warning_version: str = "MW-2026-01"
     audience_chunk_size: int = Field(default=5000, ge=1, le=5000)
     daily_jobs_interval_s: float = 3600.0
+    # The offers read model (ADR 0010, "Offers"): how often each API process polls the
+    # change marker, and how far back it looks (longer than any writer's transaction).
+    offers_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+    offers_change_overlap_s: float = Field(default=30.0, ge=1, le=3600)
 
     def prices(self) -> Prices:
         """The catalogue's numbers (a new equal value each call; ``catalogue`` caches by it)."""

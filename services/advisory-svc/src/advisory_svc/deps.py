@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from brokerage_common import Database, Principal, ensure_can_access_customer, now_cst, today_cst
+from brokerage_common import Principal, ensure_can_access_customer, now_cst, today_cst
 from brokerage_common.web import get_settings
 
 from .config import Settings
 from .errors import NotFound
+from .offers.memory import OffersModel
 from .offers.rules import CustomerFacts
 from .readmodels.service import customer_facts
 
@@ -29,15 +29,14 @@ async def get_now() -> datetime:
     return now_cst()
 
 
-async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    """A connection for a single read statement, in autocommit: no BEGIN before it and no
-    ROLLBACK after it, two round trips fewer than a session for the one query."""
-    db: Database = request.app.state.db
-    async with db.engine.connect() as conn:
-        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+async def get_offers_model(request: Request) -> OffersModel:
+    """The process's offers read model: a write route refreshes it after its commit, so the
+    caller's next offers read in this process sees the change (ADR 0010, "Offers")."""
+    model: OffersModel = request.app.state.offers
+    return model
 
 
-ReadConnection = Annotated[AsyncConnection, Depends(read_connection)]
+OffersModelDep = Annotated[OffersModel, Depends(get_offers_model)]
 TodayDep = Annotated[date, Depends(get_today)]
 NowDep = Annotated[datetime, Depends(get_now)]
 

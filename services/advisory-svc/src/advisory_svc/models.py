@@ -7,6 +7,7 @@ from brokerage_common.tables import platform_tables
 from .agreements.models import AdvisoryAgreement
 from .base import Base
 from .content.models import Content
+from .offers.models import OfferChange
 from .readmodels.models import ClosingPrice, CustomerFact, Holding, HoldingTrade
 from .subscriptions.models import MismatchConfirmation, Subscription
 
@@ -22,6 +23,7 @@ __all__ = [
     "Holding",
     "HoldingTrade",
     "MismatchConfirmation",
+    "OfferChange",
     "Subscription",
     "metadata",
 ]

@@ -8,7 +8,7 @@ from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep
 from brokerage_common.web import SessionDep
 
 from .. import metrics
-from ..deps import SettingsDep, TodayDep, accessible_facts
+from ..deps import OffersModelDep, SettingsDep, TodayDep, accessible_facts
 from ..subscriptions.service import end_advice
 from . import rules, service
 from .schemas import AgreementCreate, AgreementRead
@@ -28,6 +28,7 @@ async def sign_agreement(
     session: SessionDep,
     settings: SettingsDep,
     outbox: OutboxDep,
+    offers: OffersModelDep,
     today: TodayDep,
 ) -> AgreementRead:
     """Record a signed agreement (staff of the branch or the customer in the app): numbered,
@@ -45,6 +46,7 @@ async def sign_agreement(
         outbox=outbox,
     )
     await session.commit()
+    await offers.refresh([customer_id])
     metrics.AGREEMENTS.labels("signed").inc()
     return AgreementRead.model_validate(agreement)
 
@@ -70,6 +72,7 @@ async def rescind_agreement(
     session: SessionDep,
     settings: SettingsDep,
     outbox: OutboxDep,
+    offers: OffersModelDep,
     today: TodayDep,
 ) -> AgreementRead:
     """Rescind: within the cooling-off with a full refund; advice products stop at once."""
@@ -86,5 +89,6 @@ async def rescind_agreement(
         outbox=outbox,
     )
     await session.commit()
+    await offers.refresh([customer_id])
     metrics.AGREEMENTS.labels("rescinded").inc()
     return AgreementRead.model_validate(agreement)

@@ -17,6 +17,7 @@ from brokerage_common import events as ev
 from ..base import Base
 from ..calendars import CalendarNotCovered
 from ..errors import CalendarUnavailable, Invalid, NotAllowed, NotFound
+from ..offers.service import mark_changed
 from . import rules
 from .models import AdvisoryAgreement
 
@@ -87,6 +88,7 @@ async def sign(
         created_at=datetime.now(UTC),
     )
     session.add(agreement)
+    await mark_changed(session, customer_ids=[customer_id])
     try:
         await session.flush()
     except IntegrityError as exc:  # two signings raced for the same number
@@ -132,6 +134,7 @@ async def rescind(
         fee_paid=agreement.fee_paid, cooling_off_ends_on=agreement.cooling_off_ends_on, today=today
     )
     agreement.rescinded_on, agreement.refund = today, refund
+    await mark_changed(session, customer_ids=[customer_id])
     await outbox.add(
         session,
         ev.AdvisoryAgreementRescinded(

@@ -1,4 +1,8 @@
-"""GET /v1/customers/{customer_id}/offers: what this customer may buy now, at their price."""
+"""GET /v1/customers/{customer_id}/offers: what this customer may buy now, at their price.
+
+The answer served is usually the fast path's (``offers.fastpath``); this route answers
+every other case (errors, ``entrusted_amount``) and documents the API.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ from fastapi import APIRouter, Query, Response
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal
 
-from ..deps import ReadConnection, SettingsDep, TodayDep, ensure_customer_access
+from ..deps import OffersModelDep, SettingsDep, TodayDep, ensure_customer_access
 from ..errors import NotFound
 from . import service
-from .schemas import OfferRead, OffersRead, PriceRead
+from .answers import answer_json, kept_answer_json
+from .schemas import OffersRead
 
 router = APIRouter(prefix="/v1", tags=["offers"], responses=ERROR_RESPONSES)
 
@@ -21,7 +26,7 @@ router = APIRouter(prefix="/v1", tags=["offers"], responses=ERROR_RESPONSES)
 async def get_offers(
     customer_id: str,
     principal: CurrentPrincipal,
-    conn: ReadConnection,
+    model: OffersModelDep,
     settings: SettingsDep,
     today: TodayDep,
     entrusted_amount: Annotated[
@@ -33,43 +38,27 @@ async def get_offers(
     it is not offered, ranked by the customer's preference type (seed 004 一.2)."""
     if principal.is_customer and principal.sub != customer_id:
         ensure_customer_access(principal, customer_id=customer_id, branch_id=None)
-    snap = await service.snapshot(conn, customer_id=customer_id, today=today)
-    if snap is None:
+    prices = settings.prices()
+    if not model.loaded:  # before the read model is loaded (not ready yet): from the database
+        async with model.db.engine.connect() as conn:
+            snap = await service.snapshot(conn, customer_id=customer_id, today=today)
+        if snap is None:
+            raise NotFound("unknown customer (not registered with advisory-svc yet)")
+        ensure_customer_access(principal, customer_id=customer_id, branch_id=snap.facts.branch_id)
+        body = answer_json(
+            customer_id, snap, today=today, prices=prices, entrusted_amount=entrusted_amount
+        )
+        return Response(body, media_type="application/json")
+    standing = model.get(customer_id)
+    if standing is None:
         raise NotFound("unknown customer (not registered with advisory-svc yet)")
-    facts = snap.facts
-    ensure_customer_access(principal, customer_id=customer_id, branch_id=facts.branch_id)
-    result = service.offers_for(
-        snap, today=today, prices=settings.prices(), entrusted_amount=entrusted_amount
+    ensure_customer_access(principal, customer_id=customer_id, branch_id=standing.facts.branch_id)
+    body = kept_answer_json(
+        model,
+        customer_id,
+        standing.on(today),
+        today=today,
+        prices=prices,
+        entrusted_amount=entrusted_amount,
     )
-    answer = OffersRead(
-        customer_id=customer_id,
-        tier=facts.tier,
-        risk_level=facts.risk_level,
-        professional=facts.professional,
-        preference_type=result.preference,
-        base_rate=result.base_rate,
-        offers=[
-            OfferRead(
-                product_code=o.decision.product.code,
-                name=o.decision.product.name,
-                risk_level=o.decision.product.risk_level,
-                offered=o.decision.offered,
-                reasons=list(o.decision.reasons),
-                suitability=o.decision.suitability.verdict,
-                warning=o.decision.suitability.message
-                if o.decision.suitability.verdict == "mismatch"
-                else None,
-                needs_agreement=o.decision.needs_agreement,
-                price=PriceRead(
-                    commission_rate=o.quote.commission_rate if o.quote else None,
-                    monthly_fee=o.quote.monthly_fee if o.quote else None,
-                    monthly_points=o.quote.monthly_points if o.quote else None,
-                    annual_fee=o.quote.annual_fee if o.quote else None,
-                    explanation=o.quote.explanation if o.quote else "",
-                ),
-            )
-            for o in result.offers
-        ],
-    )
-    # Serialized once here: returned as a model, FastAPI would validate it a second time.
-    return Response(answer.model_dump_json(), media_type="application/json")
+    return Response(body, media_type="application/json")

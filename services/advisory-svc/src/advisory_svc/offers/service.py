@@ -1,24 +1,31 @@
 """The offers use case: every paid product with this customer's price, or why not, ranked.
 
-It is on the app's product pages, so everything it needs comes back in one query.
+It is on the app's product pages: the API answers it from memory (``offers.memory``, ADR
+0010 "Offers"), loaded by ``standings`` and kept current through ``mark_changed``.
+``snapshot`` reads the same facts of one customer from the database in one query.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Date, bindparam, text
+from sqlalchemy import Boolean, Date, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import TypeEngine
 
 from brokerage_common import dialect
 
-from ..base import RATE
+from ..agreements.models import AdvisoryAgreement
+from ..base import RATE, Base
 from ..catalogue.rules import PAID_CODES, Prices, Quote, catalogue, quote
+from ..readmodels.models import CustomerFact
+from ..subscriptions.models import Subscription
 from . import rules
+from .models import OfferChange
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,25 @@ class Snapshot:
     base_rate: Decimal | None
     signed_agreement: bool
     active_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the offers of one customer depend on, independent of the day: kept in memory.
+
+    ``agreement_until`` is the latest ``valid_until`` of the signed, not rescinded
+    agreements (``date.max`` for one without an end), None without any.
+    """
+
+    facts: rules.CustomerFacts
+    base_rate: Decimal | None
+    agreement_until: date | None
+    active_codes: tuple[str, ...]
+
+    def on(self, today: date) -> Snapshot:
+        """The snapshot ``snapshot`` would read on ``today``."""
+        signed = self.agreement_until is not None and self.agreement_until >= today
+        return Snapshot(self.facts, self.base_rate, signed, self.active_codes)
 
 
 @dataclass(frozen=True)
@@ -120,3 +146,82 @@ def offers_for(
         for d in rules.rank(decisions, preference)
     ]
     return Offers(snap.facts, x, preference, out)
+
+
+# The tables by name, after importing the modules that define them.
+_CHANGE = Base.metadata.tables[OfferChange.__tablename__]
+_FACT = Base.metadata.tables[CustomerFact.__tablename__]
+_AGREEMENT = Base.metadata.tables[AdvisoryAgreement.__tablename__]
+_SUBSCRIPTION = Base.metadata.tables[Subscription.__tablename__]
+
+
+async def mark_changed(session: AsyncSession, *, customer_ids: Iterable[str]) -> None:
+    """Record, in the writer's transaction, that these customers' offers may have changed:
+    every API process re-reads them at its next poll (ADR 0010, "Offers")."""
+    now = datetime.now(UTC)
+    rows = [{"customer_id": cid, "changed_at": now} for cid in sorted(set(customer_ids))]
+    if rows:
+        stmt = dialect.upsert(session, _CHANGE, keys=["customer_id"], update=["changed_at"])
+        await session.execute(stmt, rows)
+
+
+async def changed_since(
+    conn: AsyncSession | AsyncConnection, *, since: datetime
+) -> dict[str, datetime]:
+    """customer id -> its marker, for the markers at or after ``since``."""
+    rows = await conn.execute(
+        select(_CHANGE.c.customer_id, _CHANGE.c.changed_at).where(_CHANGE.c.changed_at >= since)
+    )
+    return {cid: at for cid, at in rows}
+
+
+async def standings(
+    conn: AsyncSession | AsyncConnection, *, customer_ids: Iterable[str] | None = None
+) -> dict[str, Standing]:
+    """The standing of every registered customer, or of those of ``customer_ids`` that are
+    registered (the others are absent): three statements, whatever the number."""
+    ids = None if customer_ids is None else sorted(set(customer_ids))
+    facts = select(
+        _FACT.c.customer_id,
+        _FACT.c.branch_id,
+        _FACT.c.tier,
+        _FACT.c.risk_level,
+        _FACT.c.risk_valid_until,
+        _FACT.c.investor_category,
+        _FACT.c.base_rate,
+    ).where(_FACT.c.registered, _FACT.c.branch_id.is_not(None))
+    agreements = select(_AGREEMENT.c.customer_id, _AGREEMENT.c.valid_until).where(
+        _AGREEMENT.c.rescinded_on.is_(None)
+    )
+    running = select(_SUBSCRIPTION.c.customer_id, _SUBSCRIPTION.c.product_code).where(
+        _SUBSCRIPTION.c.status == "active"
+    )
+    if ids is not None:
+        facts = facts.where(_FACT.c.customer_id.in_(ids))
+        agreements = agreements.where(_AGREEMENT.c.customer_id.in_(ids))
+        running = running.where(_SUBSCRIPTION.c.customer_id.in_(ids))
+    until: dict[str, date] = {}
+    for cid, valid_until in await conn.execute(agreements):
+        end = date.max if valid_until is None else valid_until
+        if cid not in until or end > until[cid]:
+            until[cid] = end
+    codes: dict[str, list[str]] = {}
+    for cid, code in await conn.execute(running):
+        codes.setdefault(cid, []).append(code)
+    out: dict[str, Standing] = {}
+    for row in await conn.execute(facts):
+        cid = row.customer_id
+        out[cid] = Standing(
+            rules.CustomerFacts(
+                customer_id=cid,
+                branch_id=row.branch_id,
+                tier=row.tier,
+                risk_level=row.risk_level,
+                risk_valid_until=row.risk_valid_until,
+                professional=row.investor_category == "professional",
+            ),
+            row.base_rate,
+            until.get(cid),
+            tuple(codes.get(cid, ())),
+        )
+    return out

@@ -15,6 +15,7 @@ from brokerage_common import events as ev
 
 from ..base import Base
 from ..offers.rules import CustomerFacts
+from ..offers.service import mark_changed
 from .models import ClosingPrice, CustomerFact, HoldingTrade
 
 _FACT = Base.metadata.tables["customer_fact"]
@@ -27,6 +28,7 @@ async def _upsert_fact(session: AsyncSession, customer_id: str, **values: object
         session, _FACT, keys=["customer_id"], update=[k for k in row if k != "customer_id"]
     )
     await session.execute(stmt, [row])
+    await mark_changed(session, customer_ids=[customer_id])
 
 
 async def register_customer(session: AsyncSession, *, event: ev.CustomerRegistered) -> None:
@@ -47,6 +49,7 @@ async def update_customer(session: AsyncSession, *, event: ev.CustomerProfileUpd
         await session.execute(
             update(_FACT).where(_FACT.c.customer_id == event.customer_id).values(**values)
         )
+        await mark_changed(session, customer_ids=[event.customer_id])
 
 
 async def record_assessment(session: AsyncSession, *, event: ev.RiskProfileAssessed) -> None:

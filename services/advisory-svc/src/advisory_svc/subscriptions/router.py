@@ -8,7 +8,7 @@ from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep
 from brokerage_common.web import SessionDep
 
 from .. import metrics
-from ..deps import SettingsDep, TodayDep, accessible_facts
+from ..deps import OffersModelDep, SettingsDep, TodayDep, accessible_facts
 from . import service
 from .schemas import SubscriptionCreate, SubscriptionRead, SubscriptionRenew
 
@@ -27,6 +27,7 @@ async def create_subscription(
     session: SessionDep,
     settings: SettingsDep,
     outbox: OutboxDep,
+    offers: OffersModelDep,
     today: TodayDep,
 ) -> SubscriptionRead:
     """Subscribe (409 with the reasons when not allowed; a suitability mismatch needs
@@ -49,6 +50,7 @@ async def create_subscription(
         outbox=outbox,
     )
     await session.commit()
+    await offers.refresh([customer_id])
     metrics.SUBSCRIPTIONS_STARTED.labels(sub.product_code, sub.payment).inc()
     return SubscriptionRead.model_validate(sub)
 
@@ -106,6 +108,7 @@ async def end_subscription(
     session: SessionDep,
     settings: SettingsDep,
     outbox: OutboxDep,
+    offers: OffersModelDep,
     today: TodayDep,
 ) -> Response:
     """End a subscription today (a bundle's included SMS end with it)."""
@@ -122,5 +125,6 @@ async def end_subscription(
         outbox=outbox,
     )
     await session.commit()
+    await offers.refresh([customer_id])
     metrics.SUBSCRIPTIONS_ENDED.labels(sub.product_code, "customer").inc()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -31,6 +31,7 @@ from ..catalogue.rules import (
 )
 from ..errors import Invalid, NotAllowed, NotFound
 from ..offers.rules import CustomerFacts, decide, suitability
+from ..offers.service import mark_changed
 from ..readmodels.service import base_rate, customer_facts
 from . import rules
 from .models import MismatchConfirmation, Subscription
@@ -197,6 +198,7 @@ async def subscribe(
         else:
             sub.cash_paid = rules.sms_cash_price(term_months, prices.sms_month_fee)
     session.add(sub)
+    await mark_changed(session, customer_ids=[sub.customer_id])
     await session.flush()
     await outbox.add(session, _subscribed_event(sub, renewal=False, mismatch=mismatch))
     if product.kind == "bundle":
@@ -238,6 +240,7 @@ async def _include_sms(
             created_at=datetime.now(UTC),
         )
         session.add(sub)
+        await mark_changed(session, customer_ids=[sub.customer_id])
         await session.flush()
         await outbox.add(session, _subscribed_event(sub, renewal=False, mismatch=False))
 
@@ -339,6 +342,7 @@ async def end(
     if sub.status == "ended":
         raise NotAllowed("this subscription has already ended", ["not_active"])
     sub.status, sub.ended_on, sub.end_reason = "ended", today, reason
+    await mark_changed(session, customer_ids=[sub.customer_id])
     sub.ends_on = min(sub.ends_on, today)
     rate = None
     if sub.commission_rate is not None:  # the trading system goes back to X
@@ -407,6 +411,7 @@ async def subscribe_with_points(
         created_at=datetime.now(UTC),
     )
     session.add(sub)
+    await mark_changed(session, customer_ids=[sub.customer_id])
     await session.flush()
     if ok:
         await outbox.add(session, _subscribed_event(sub, renewal=False, mismatch=False))
