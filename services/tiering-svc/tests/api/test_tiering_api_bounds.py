@@ -192,3 +192,18 @@ async def test_a_ledger_before_id_out_of_range_is_422(client, tiering, staff, be
     assert r.status_code == 422, r.text
     r = await client.get(url, params={"before_id": str(2**63 - 1)}, headers=staff)
     assert r.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["tier", "points/ledger", "points/adjustments"])
+async def test_a_malformed_customer_id_or_kind_is_422(client, tiering, staff, path):
+    r = await client.get(f"/v1/customers/C1%00X/{path}", headers=staff)
+    assert r.status_code == 422, r.text
+    r = await client.get(f"/v1/customers/{'C' * 33}/{path}", headers=staff)
+    assert r.status_code == 422, r.text
+
+
+async def test_a_ledger_kind_with_nul_is_422(client, tiering, staff):
+    await tiering.register(C1, branch_id="B001")
+    url = f"/v1/customers/{C1}/points/ledger"
+    r = await client.get(url, params={"kind": "trade\x00"}, headers=staff)
+    assert r.status_code == 422, r.text

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, status
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, today_cst
 from brokerage_common.web import SessionDep
 
-from ..dependencies import DB_ID_MAX, JobDay, JobPrincipal, SettingsDep, authorize
+from ..dependencies import DB_ID_MAX, CustomerIdPath, JobDay, JobPrincipal, SettingsDep, authorize
 from ..rules import Tier
 from ..tiers.schemas import JobResult
 from ..tiers.service import load_policy
@@ -27,12 +27,12 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 @router.get("/customers/{customer_id}/points/ledger", response_model=LedgerPage, tags=["points"])
 async def read_ledger(
-    customer_id: str,
+    customer_id: CustomerIdPath,
     session: SessionDep,
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before_id: Annotated[int | None, Query(ge=1, le=DB_ID_MAX)] = None,
-    kind: Annotated[str | None, Query(max_length=24)] = None,
+    kind: Annotated[str | None, Query(max_length=24, pattern=r"^[a-z_]+$")] = None,
 ) -> LedgerPage:
     """Ledger entries, newest first; page with ``before_id``."""
     await authorize(session, principal, customer_id)
@@ -54,7 +54,7 @@ async def read_ledger(
     responses={409: {"description": "insufficient points"}},
 )
 async def create_redemption(
-    customer_id: str,
+    customer_id: CustomerIdPath,
     body: RedemptionCreate,
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -88,7 +88,7 @@ async def create_redemption(
     tags=["staff"],
 )
 async def create_adjustment(
-    customer_id: str,
+    customer_id: CustomerIdPath,
     body: AdjustmentCreate,
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -121,7 +121,7 @@ async def create_adjustment(
     tags=["staff"],
 )
 async def read_adjustments(
-    customer_id: str, session: SessionDep, principal: CurrentPrincipal
+    customer_id: CustomerIdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> list[LedgerEntryRead]:
     """A customer's staff adjustments (the audit view)."""
     await authorize(session, principal, customer_id, staff_only=True)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, today_cst
 from brokerage_common.web import SessionDep
 
-from ..dependencies import JobDay, JobPrincipal, SettingsDep, authorize
+from ..dependencies import CustomerIdPath, JobDay, JobPrincipal, SettingsDep, authorize
 from ..ledger import service as ledger
 from ..rules import MULTIPLIERS, Tier, next_review_on
 from . import service
@@ -26,7 +26,9 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 
 @router.get("/customers/{customer_id}/tier", response_model=TierRead, tags=["tiers"])
-async def read_tier(customer_id: str, session: SessionDep, principal: CurrentPrincipal) -> TierRead:
+async def read_tier(
+    customer_id: CustomerIdPath, session: SessionDep, principal: CurrentPrincipal
+) -> TierRead:
     """A customer's tier, multiplier, points balance and next review date."""
     await authorize(session, principal, customer_id)
     row, balance = await ledger.get_state(session, customer_id=customer_id)
@@ -45,7 +47,7 @@ async def read_tier(customer_id: str, session: SessionDep, principal: CurrentPri
     "/customers/{customer_id}/tier-history", response_model=list[TierHistoryRead], tags=["staff"]
 )
 async def read_tier_history(
-    customer_id: str, session: SessionDep, principal: CurrentPrincipal
+    customer_id: CustomerIdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> list[TierHistoryRead]:
     """Every tier change of a customer with its reason (staff of the customer's branch)."""
     await authorize(session, principal, customer_id, staff_only=True)
