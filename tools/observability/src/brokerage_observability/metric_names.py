@@ -44,7 +44,7 @@ class Metric:
 
 COMMON = "brokerage_common.metrics"
 PROFILE = "profile_svc.metrics"
-TIERING_FASTPATH = "tiering_svc.fastpath"
+TIERING_FASTPATH = "tiering_svc.routing.fastpath"
 NOTIFY = "notify_svc.metrics"
 
 # --- every service (brokerage_common.metrics) --------------------------------------------
