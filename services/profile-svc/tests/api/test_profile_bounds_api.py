@@ -73,3 +73,18 @@ async def test_a_reveal_reason_with_nul_is_422(
         headers=auth("staff"),
     )
     assert r.status_code == 422, r.text
+
+
+@pytest.mark.parametrize("path", ["", "/interactions", "/risk-assessments", "/transfer-requests"])
+async def test_staff_get_the_same_answer_for_another_branch_and_no_customer(
+    client: httpx.AsyncClient, auth: Auth, make_customer: Callable[..., dict[str, Any]], path: str
+) -> None:
+    # ADR 0012 addendum: 403 for both (it was 403 and 404), so ids elsewhere cannot be probed.
+    body = make_customer(branch_id="B002")
+    r = await client.post("/v1/customers", json=body, headers=auth("staff", branch_id="B002"))
+    assert r.status_code == 201, r.text
+    other = auth("staff", branch_id="B001")
+    elsewhere = await client.get(f"/v1/customers/{body['customer_id']}{path}", headers=other)
+    nowhere = await client.get(f"/v1/customers/C999999{path}", headers=other)
+    assert (elsewhere.status_code, nowhere.status_code) == (403, 403)
+    assert elsewhere.json() == nowhere.json()

@@ -207,3 +207,16 @@ async def test_a_ledger_kind_with_nul_is_422(client, tiering, staff):
     url = f"/v1/customers/{C1}/points/ledger"
     r = await client.get(url, params={"kind": "trade\x00"}, headers=staff)
     assert r.status_code == 422, r.text
+
+
+@pytest.mark.parametrize("path", ["tier", "points/ledger", "points/adjustments", "tier-history"])
+async def test_staff_get_the_same_answer_for_another_branch_and_no_customer(
+    client, auth, tiering, path
+):
+    # ADR 0012 addendum: 403 for both, so staff cannot tell which ids exist elsewhere.
+    await tiering.register(C2, branch_id="B002")
+    other = auth("staff", branch_id="B001")
+    elsewhere = await client.get(f"/v1/customers/{C2}/{path}", headers=other)
+    nowhere = await client.get(f"/v1/customers/C469999/{path}", headers=other)
+    assert (elsewhere.status_code, nowhere.status_code) == (403, 403)
+    assert elsewhere.json() == nowhere.json()
