@@ -12,7 +12,8 @@ from brokerage_common import Principal, get_settings, today_cst
 
 from .config import Settings
 from .customers.models import Customer
-from .customers.service import get_customer
+from .customers.service import find_customer
+from .exceptions import NotFound
 from .schemas import ErrorRead
 
 # Every domain's router carries the prefix itself: a route's own path is the template the
@@ -67,7 +68,11 @@ async def authorize(
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, f"requires a service token with scope {PII_READ_SCOPE}"
         )
-    customer = await get_customer(session, customer_id=customer_id)
-    if principal.is_staff and principal.branch_id != customer.branch_id:
+    customer = await find_customer(session, customer_id=customer_id)
+    if principal.is_staff and (customer is None or principal.branch_id != customer.branch_id):
+        # The same answer for another branch's customer and for no customer: staff may not
+        # learn which ids exist outside their branch (ADR 0012, addendum). 403, as tiering.
         raise HTTPException(status.HTTP_403_FORBIDDEN, "staff may only access their own branch")
+    if customer is None:
+        raise NotFound(f"customer {customer_id} not found")
     return customer

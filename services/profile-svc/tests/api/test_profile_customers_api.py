@@ -268,7 +268,12 @@ async def test_staff_read_only_their_own_branch(
             f"/v1/customers/{in_a['customer_id']}", headers=auth("staff", branch_id="B002")
         )
     ).status_code == 403
-    assert (await client.get("/v1/customers/C999999", headers=auth("staff"))).status_code == 404
+    # No customer answers as another branch's does: staff cannot tell which ids exist (issue 16).
+    assert (await client.get("/v1/customers/C999999", headers=auth("staff"))).status_code == 403
+    missing = await client.get(
+        "/v1/customers/C999999", headers=auth("service", scopes=["profile:read"])
+    )
+    assert missing.status_code == 404
 
 
 async def test_a_service_needs_the_read_scope_and_never_sees_the_numbers(

@@ -207,4 +207,4 @@ async def test_who_may_assess_and_read(
         await client.get(url, headers=auth("service", scopes=["profile:read"]))
     ).status_code == 200
     missing = "/v1/customers/C999999/risk-assessments"
-    assert (await client.post(missing, json=payload, headers=auth("staff"))).status_code == 404
+    assert (await client.post(missing, json=payload, headers=auth("staff"))).status_code == 403

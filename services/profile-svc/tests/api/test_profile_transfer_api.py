@@ -115,16 +115,67 @@ async def test_a_request_is_recorded_whatever_the_customer_status(
     ] == "transferred_out"
 
 
-async def test_a_request_of_a_customer_not_on_file_is_still_recorded(
-    client: httpx.AsyncClient, auth: Auth, outbox_events: Any
+async def test_a_token_for_a_customer_not_on_file_is_404_and_nothing_is_recorded(
+    client: httpx.AsyncClient, auth: Auth, outbox_events: Any, create_customer: Create
 ) -> None:
+    # Issue 16: a valid token whose subject was never registered filed a request.
     response = await client.post(
         "/v1/customers/C777777/transfer-requests",
         json=REQUEST,
         headers=auth("customer", sub="C777777"),
     )
-    assert response.status_code == 202
-    assert await outbox_events() == []  # no branch to route it to: recorded, not announced
+    assert response.status_code == 404
+    assert await outbox_events() == []
+    # Its request id is still free: nothing was recorded under it.
+    body = await create_customer()
+    cid = body["customer_id"]
+    r = await client.post(
+        f"/v1/customers/{cid}/transfer-requests", json=REQUEST, headers=auth("customer", sub=cid)
+    )
+    assert r.status_code == 202
+
+
+async def test_a_request_id_reused_for_another_request_is_422(
+    client: httpx.AsyncClient, auth: Auth, create_customer: Create, outbox_events: Any
+) -> None:
+    cid = (await create_customer())["customer_id"]
+    me = auth("customer", sub=cid)
+    url = f"/v1/customers/{cid}/transfer-requests"
+    assert (await client.post(url, json=REQUEST, headers=me)).status_code == 202
+    # The same request again (a retry) answers the first record; its time may be re-stamped.
+    retry = {k: v for k, v in REQUEST.items() if k != "requested_at"}
+    again = await client.post(url, json=retry, headers=me)
+    assert again.status_code == 202
+    assert again.json()["requested_at"].startswith("2026-11-20T02:12:00")
+    for other in ({"market": "SH"}, {"kind": "designation_cancel"}, {"reason": "fees"}):
+        r = await client.post(url, json=REQUEST | other, headers=me)
+        assert r.status_code == 422, (other, r.text)
+    assert len(await outbox_events("TransferAwayRecorded")) == 1
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"reason": "moving\x00away"},
+        {"requested_at": "1970-01-01T00:00:00+00:00"},
+        {"requested_at": "2407-01-01T00:00:00+00:00"},
+    ],
+)
+async def test_nul_text_and_out_of_range_times_are_422(
+    client: httpx.AsyncClient,
+    auth: Auth,
+    create_customer: Create,
+    outbox_events: Any,
+    bad: dict[str, str],
+) -> None:
+    cid = (await create_customer())["customer_id"]
+    r = await client.post(
+        f"/v1/customers/{cid}/transfer-requests",
+        json=REQUEST | bad,
+        headers=auth("customer", sub=cid),
+    )
+    assert r.status_code == 422, r.text
+    assert await outbox_events("TransferAwayRecorded") == []
 
 
 async def test_a_request_id_of_another_customer_is_409(

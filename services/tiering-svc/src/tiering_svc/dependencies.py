@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Path, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Principal, ensure_can_access_customer, get_settings, require_scope
+from brokerage_common.events import EARLIEST_TIME, LATEST_TIME
 
 from .config import Settings
 from .models import CustomerTier
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 JobPrincipal = Annotated[Principal, Depends(require_scope("tiering:jobs"))]
+JobDay = Annotated[
+    date | None,
+    Query(
+        ge=EARLIEST_TIME.date(),
+        le=LATEST_TIME.date() - timedelta(days=1),
+        description="the day to run for (default: today, China time); 2000-01-01 to 2099-12-31",
+    ),
+]
+"""A job's day, bounded like every timestamp: month arithmetic on 0001-01-01 or 9999-12-31
+overflows (a 500), and no business day lies outside these years."""
+CustomerIdPath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+"""A customer id as every service spells it (a NUL or 10 kB in the path was a query, or a 500)."""
+DB_ID_MAX = 2**63 - 1
+"""The largest BIGINT: an id parameter above it cannot name a row and overflows the driver."""
 
 
 async def authorize(

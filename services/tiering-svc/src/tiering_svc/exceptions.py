@@ -17,3 +17,9 @@ class InsufficientPoints(TieringError):
 
 class InvalidRedemption(TieringError):
     status_code = 422
+
+
+class IdempotencyKeyReused(TieringError):
+    """An ``Idempotency-Key`` replayed with a request other than the one it first carried."""
+
+    status_code = 422

@@ -87,6 +87,26 @@ def _require_non_negative_decimals(config: Any) -> None:
             raise ValueError(f"{f.name} must not be negative, got {value}")
 
 
+# The sane maxima of the run-time configuration (issue 16): far above any real threshold or
+# bonus, far below what the Numeric(18, 2) columns and the ledger's sums hold. A value past
+# them is a typo (a pasted ID number, full-width digits read as a number), never a policy.
+MAX_ASSETS_THRESHOLD = Decimal(10) ** 10
+"""10 billion CNY of assets: no tier needs more to enter."""
+MAX_COMMISSION_THRESHOLD = Decimal(10) ** 8
+"""100 million CNY of trailing-12-month commission."""
+MAX_BONUS = Decimal(10_000)
+"""Points of one bonus (the defaults are 100 to 500)."""
+_FEN = Decimal("0.01")
+
+
+def _require_in_range(name: str, value: Decimal, *, low: Decimal, high: Decimal) -> None:
+    """``value`` in [low, high] and to the fen at most, else ValueError naming ``name``."""
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be from {low} to {high}, got {value}")
+    if value != value.quantize(_FEN):
+        raise ValueError(f"{name} has more than 2 decimal places: {value}")
+
+
 @dataclass(frozen=True)
 class TierThresholds:
     """Entry thresholds (分级标准) in CNY; a customer qualifies by assets or by commission."""
@@ -100,6 +120,10 @@ class TierThresholds:
 
     def __post_init__(self) -> None:
         _require_non_negative_decimals(self)
+        for f in fields(self):
+            high = MAX_ASSETS_THRESHOLD if f.name.endswith("assets") else MAX_COMMISSION_THRESHOLD
+            # Positive: a zero threshold would promote every customer at the next snapshot.
+            _require_in_range(f.name, getattr(self, f.name), low=_FEN, high=high)
         for axis in ("assets", "commission"):
             silver, gold, platinum = (
                 getattr(self, f"{tier}_{axis}") for tier in ("silver", "gold", "platinum")
@@ -240,6 +264,8 @@ class BonusAmounts:
 
     def __post_init__(self) -> None:
         _require_non_negative_decimals(self)
+        for f in fields(self):  # zero is allowed: it switches a bonus off
+            _require_in_range(f.name, getattr(self, f.name), low=Decimal(0), high=MAX_BONUS)
 
 
 DEFAULT_BONUSES = BonusAmounts()

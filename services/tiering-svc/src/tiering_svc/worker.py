@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from brokerage_common import (
@@ -14,6 +13,7 @@ from brokerage_common import (
     OutboxRelay,
     configure_logging,
     run_main,
+    run_periodic,
     run_until_stopped,
     today_cst,
 )
@@ -38,22 +38,29 @@ def build_relay(settings: Settings, db: Database) -> OutboxRelay:
 
 
 async def run_daily_jobs(settings: Settings, db: Database, stop: asyncio.Event) -> None:
-    """Monthly review on the first of the month, anniversaries every day; both idempotent."""
+    """Monthly review on the first of the month, anniversaries every day; both idempotent.
+
+    ``run_periodic`` retries a failed run at the next interval and ends the worker after
+    ``max_consecutive_errors`` failures in a row, so the orchestrator restarts it instead of
+    the jobs failing quietly forever (issue 16)."""
     outbox = Outbox(PLATFORM, source=settings.service_name)
-    while not stop.is_set():
-        try:
-            async with db.sessionmaker() as session:
-                policy = await tiers.load_policy(session, settings=settings)
-                today = today_cst()
-                await ledger.credit_anniversaries(session, on=today, policy=policy, outbox=outbox)
-                await tiers.review_tiers(
-                    session, on=today.replace(day=1), policy=policy, outbox=outbox
-                )
-                await session.commit()
-        except Exception:
-            log.exception("daily jobs failed; will try again")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=settings.daily_jobs_interval_s)
+
+    async def once() -> None:
+        async with db.sessionmaker() as session:
+            policy = await tiers.load_policy(session, settings=settings)
+            today = today_cst()
+            await ledger.credit_anniversaries(session, on=today, policy=policy, outbox=outbox)
+            await tiers.review_tiers(session, on=today.replace(day=1), policy=policy, outbox=outbox)
+            await session.commit()
+
+    await run_periodic(
+        once,
+        name="daily-jobs",
+        interval_s=settings.daily_jobs_interval_s,
+        stop=stop,
+        max_consecutive_errors=settings.max_consecutive_errors,
+        service=settings.service_name,
+    )
 
 
 async def main(settings: Settings | None = None) -> None:

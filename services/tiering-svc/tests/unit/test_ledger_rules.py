@@ -104,9 +104,33 @@ def test_paid_sms_costs_ten_points_a_month(months: int, on: date, cost: str, unt
 
 def test_an_adjustment_must_change_the_balance() -> None:
     with pytest.raises(InvalidRequest):
-        check_adjustment(Decimal("0.00"))
-    check_adjustment(Decimal("-5"))
-    check_adjustment(Decimal("5"))
+        check_adjustment(Decimal("0.00"), held=Decimal(100))
+    check_adjustment(Decimal("-5"), held=Decimal(100))
+    check_adjustment(Decimal("5"), held=Decimal(100))
+
+
+# Issue 16: at most 1,000,000 points either way, to the fen, and a balance of at most 10**12
+# (the 4*10**15 adjustment broke the tier read; 9,999,999,999,999,999.99 was written and 500).
+@pytest.mark.parametrize(
+    ("points", "held", "ok"),
+    [
+        ("1000000", "0", True),
+        ("-1000000", "1000000", True),  # (taking more than held is can_spend's 409)
+        ("1000000.01", "0", False),
+        ("-1000000.01", "2000000", False),
+        ("4000000000000000", "0", False),
+        ("9999999999999999.99", "0", False),
+        ("0.001", "0", False),
+        ("1000000", "999000000000", True),  # lands exactly on 10**12
+        ("0.01", "1000000000000", False),  # one fen past it
+    ],
+)
+def test_an_adjustment_is_bounded(points: str, held: str, ok: bool) -> None:
+    if ok:
+        check_adjustment(Decimal(points), held=Decimal(held))
+    else:
+        with pytest.raises(InvalidRequest):
+            check_adjustment(Decimal(points), held=Decimal(held))
 
 
 @pytest.mark.parametrize(

@@ -137,6 +137,13 @@ def test_custom_thresholds_are_used():
         {"gold_assets": D("3000000")},  # gold above platinum
         {"silver_commission": D("20000")},  # silver above gold
         {"platinum_commission": D("10000")},  # platinum == gold
+        # Issue 16: positive, at most 10**10 CNY of assets and 10**8 of commission, to the fen.
+        {"silver_assets": D("0")},  # promoted every customer
+        {"silver_commission": D("0")},
+        {"platinum_assets": D("10000000000.01")},
+        {"platinum_commission": D("100000000.01")},
+        {"platinum_assets": D("4300000000000000")},
+        {"silver_assets": D("100000.001")},
     ],
 )
 def test_invalid_thresholds_are_refused(overrides):
@@ -311,6 +318,36 @@ def test_default_bonus_points_and_prices():
 def test_negative_bonus_is_refused():
     with pytest.raises(ValueError):
         BonusAmounts(referral=D("-1"))
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("0", True),
+        ("10000", True),
+        ("10000.01", False),
+        ("4300000000000000", False),
+        ("0.005", False),
+    ],
+)
+def test_a_bonus_is_from_0_to_10000_points_to_the_fen(value, ok):
+    if ok:
+        assert BonusAmounts(suggestion=D(value)).suggestion == D(value)
+    else:
+        with pytest.raises(ValueError):
+            BonusAmounts(suggestion=D(value))
+
+
+def test_thresholds_at_their_maxima_hold():
+    top = TierThresholds(
+        silver_assets=D("0.01"),
+        silver_commission=D("0.01"),
+        gold_assets=D("9999999999.99"),
+        gold_commission=D("99999999.99"),
+        platinum_assets=D("10000000000"),
+        platinum_commission=D("100000000"),
+    )
+    assert top.platinum_assets == D(10) ** 10
 
 
 @pytest.mark.parametrize(

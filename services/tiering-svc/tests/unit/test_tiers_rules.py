@@ -10,7 +10,14 @@ from datetime import date
 from decimal import Decimal
 
 from tiering_svc.rules import Tier
-from tiering_svc.tiers.rules import TierChange, TierState, month_of, trailing_commission
+from tiering_svc.tiers.rules import (
+    TierChange,
+    TierMoves,
+    TierState,
+    month_of,
+    tier_moves,
+    trailing_commission,
+)
 
 D1, D2 = date(2026, 11, 20), date(2026, 12, 1)
 
@@ -69,3 +76,11 @@ def test_trailing_commission_sums_the_twelve_months_up_to_the_day() -> None:
     }
     assert trailing_commission(sums, "C1", D1) == Decimal(230)
     assert month_of(D1) == "2026-11"
+
+
+def test_tier_moves_counts_each_move_and_its_direction() -> None:
+    S, G, P, STD = Tier.SILVER, Tier.GOLD, Tier.PLATINUM, Tier.STANDARD
+    moves = tier_moves([(STD, S), (STD, S), (G, S), (P, P), (S, STD), (STD, G)])
+    assert (moves.customers, moves.upgraded, moves.downgraded) == (6, 3, 2)
+    assert moves.moves == ((STD, S, 2), (STD, G, 1), (S, STD, 1), (G, S, 1))
+    assert tier_moves([]) == TierMoves(customers=0, upgraded=0, downgraded=0, moves=())

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from brokerage_common.events import BoundedDatetime, NoNulText
 
 InteractionChannel = Literal["call", "visit", "sms", "im", "email", "seminar"]
 
@@ -14,10 +16,10 @@ class InteractionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     channel: InteractionChannel
-    topic: Annotated[str, Field(min_length=1, max_length=200)]
-    outcome: Annotated[str, Field(min_length=1, max_length=1000)]
-    next_step: Annotated[str, Field(max_length=500)] | None = None
-    occurred_at: AwareDatetime
+    topic: Annotated[NoNulText, Field(min_length=1, max_length=200)]
+    outcome: Annotated[NoNulText, Field(min_length=1, max_length=1000)]
+    next_step: Annotated[NoNulText, Field(max_length=500)] | None = None
+    occurred_at: BoundedDatetime
 
 
 class InteractionRead(BaseModel):

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 
 from brokerage_common import CurrentPrincipal, OutboxDep, Principal
+from brokerage_common.events import NoNulText
 from brokerage_common.web import SessionDep
 
 from .. import metrics
@@ -226,7 +227,8 @@ async def read_customer(
         bool, Query(description="staff of the customer's branch only; audited")
     ] = False,
     reason: Annotated[
-        str | None, Query(min_length=3, max_length=500, description="why; required with reveal")
+        NoNulText | None,
+        Query(min_length=3, max_length=500, description="why; required with reveal"),
     ] = None,
     fields: Annotated[
         list[Literal["phone", "id_number"]] | None,

@@ -33,7 +33,9 @@ MarketEntryYear = Annotated[
 ]
 
 # A name holds no digits: nothing that could be a phone or ID number rides along into events.
-_NAME = re.compile(r"^[^\d\x00-\x1f\x7f]+$")
+# Nor bidirectional controls (U+202E RIGHT-TO-LEFT OVERRIDE and its kin): they make a name
+# display as another in the console and in SMS (issue 16).
+_NAME = re.compile(r"^[^\d\x00-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+$")
 
 
 def _phone(value: str) -> str:
@@ -50,7 +52,7 @@ def _channels(value: list[str]) -> list[str]:
 
 def _name(value: str) -> str:
     if not _NAME.fullmatch(value):
-        raise ValueError("a name may not contain digits or control characters")
+        raise ValueError("a name may not contain digits, control or bidirectional characters")
     return value
 
 

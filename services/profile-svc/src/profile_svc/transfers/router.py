@@ -11,6 +11,7 @@ from brokerage_common import events as ev
 from brokerage_common.web import SessionDep
 
 from .. import metrics
+from ..customers.service import get_customer
 from ..dependencies import API_PREFIX, CustomerIdPath, authorize, error_responses
 from ..schemas import ErrorRead
 from . import service
@@ -27,7 +28,7 @@ router = APIRouter(prefix=API_PREFIX)
     tags=["transfer-away"],
     summary="Record a transfer-away request from the mobile app (the customer themself)",
     responses={
-        **error_responses(401, 403, 422),
+        **error_responses(401, 403, 404, 422),
         409: {"model": ErrorRead, "description": "request id used by another customer"},
     },
 )
@@ -39,11 +40,16 @@ async def create_transfer_request(
     outbox: OutboxDep,
 ) -> TransferRequest:
     """Custody transfer (转托管) or designation cancel (撤销指定). Only recorded and announced:
-    never refused or held for retention. Repeating a `request_id` returns the first record."""
+    never refused or held for retention. Repeating a `request_id` returns the first record;
+    repeating it with another kind, market or reason is 422. A token for a customer not on
+    file is 404 and nothing is announced."""
     if not principal.is_customer or principal.sub != customer_id:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "only the customer themself may file this request"
         )
+    # A valid signature is not a customer file: a token whose subject was never registered
+    # (or was issued by mistake) must not announce a transfer nobody can act on.
+    await get_customer(session, customer_id=customer_id)
     now = datetime.now(UTC)
     request = ev.CustomerTransferRequested(
         customer_id=customer_id,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from brokerage_common.events import BoundedDatetime, NoNulText
 
 RequestId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
@@ -18,8 +20,8 @@ class TransferRequestCreate(BaseModel):
     request_id: RequestId | None = Field(default=None, description="generated when absent")
     kind: Literal["custody_transfer", "designation_cancel"]
     market: Literal["SH", "SZ", "BJ"]
-    reason: Annotated[str, Field(max_length=500)] = ""
-    requested_at: AwareDatetime | None = Field(default=None, description="defaults to now")
+    reason: Annotated[NoNulText, Field(max_length=500)] = ""
+    requested_at: BoundedDatetime | None = Field(default=None, description="defaults to now")
 
 
 class TransferRequestRead(BaseModel):

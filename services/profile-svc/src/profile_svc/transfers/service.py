@@ -20,7 +20,7 @@ from brokerage_common.dialect import insert_ignoring_duplicates
 
 from ..customers.models import Customer
 from ..customers.rules import CustomerStatus
-from ..exceptions import Conflict
+from ..exceptions import Conflict, InvalidField
 from . import rules
 from .models import TransferRequest
 
@@ -71,6 +71,12 @@ async def record_transfer_request(
     if row.customer_id != request.customer_id:
         raise Conflict(f"request {request.request_id} belongs to another customer")
     if inserted is None:
+        # The app retrying sends the same request; another one under its id is a client
+        # reusing a key, which must not be answered with the first request's record. (The
+        # counter's copy of an app request arrives on another channel: recorded once.)
+        first = (row.kind, row.market, row.reason)
+        if row.channel == channel and first != (request.kind, request.market, request.reason):
+            raise InvalidField("request_id", "already used for another request")
         return row, False
     log.info(
         "transfer request recorded",

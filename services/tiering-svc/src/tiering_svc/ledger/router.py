@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, status
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, status
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, today_cst
 from brokerage_common.web import SessionDep
 
-from ..dependencies import JobPrincipal, SettingsDep, authorize
+from ..dependencies import DB_ID_MAX, CustomerIdPath, JobDay, JobPrincipal, SettingsDep, authorize
 from ..rules import Tier
 from ..tiers.schemas import JobResult
 from ..tiers.service import load_policy
@@ -28,12 +27,12 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 @router.get("/customers/{customer_id}/points/ledger", response_model=LedgerPage, tags=["points"])
 async def read_ledger(
-    customer_id: str,
+    customer_id: CustomerIdPath,
     session: SessionDep,
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
-    kind: Annotated[str | None, Query(max_length=24)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=DB_ID_MAX)] = None,
+    kind: Annotated[str | None, Query(max_length=24, pattern=r"^[a-z_]+$")] = None,
 ) -> LedgerPage:
     """Ledger entries, newest first; page with ``before_id``."""
     await authorize(session, principal, customer_id)
@@ -55,7 +54,7 @@ async def read_ledger(
     responses={409: {"description": "insufficient points"}},
 )
 async def create_redemption(
-    customer_id: str,
+    customer_id: CustomerIdPath,
     body: RedemptionCreate,
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -89,11 +88,12 @@ async def create_redemption(
     tags=["staff"],
 )
 async def create_adjustment(
-    customer_id: str,
+    customer_id: CustomerIdPath,
     body: AdjustmentCreate,
     session: SessionDep,
     principal: CurrentPrincipal,
     outbox: OutboxDep,
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> LedgerEntryRead:
     """A staff adjustment with a mandatory reason; recorded with its actor in the ledger."""
     row = await authorize(session, principal, customer_id, staff_only=True, service_scope=None)
@@ -106,6 +106,7 @@ async def create_adjustment(
         reason=body.reason,
         actor=f"staff:{principal.sub}",
         outbox=outbox,
+        idempotency_key=idempotency_key,
     )
     await session.commit()
     entries = await service.ledger_page(
@@ -120,7 +121,7 @@ async def create_adjustment(
     tags=["staff"],
 )
 async def read_adjustments(
-    customer_id: str, session: SessionDep, principal: CurrentPrincipal
+    customer_id: CustomerIdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> list[LedgerEntryRead]:
     """A customer's staff adjustments (the audit view)."""
     await authorize(session, principal, customer_id, staff_only=True)
@@ -136,7 +137,7 @@ async def run_anniversaries(
     _p: JobPrincipal,
     settings: SettingsDep,
     outbox: OutboxDep,
-    on: date | None = None,
+    on: JobDay = None,
 ) -> JobResult:
     """Credit anniversary bonuses due on ``on`` (idempotent per customer and year)."""
     day = on or today_cst()

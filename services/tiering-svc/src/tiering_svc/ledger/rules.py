@@ -94,10 +94,26 @@ def redemption_terms(request: RedemptionRequest, *, current: Tier, on: date) -> 
     )
 
 
-def check_adjustment(points: Decimal) -> None:
-    """A staff adjustment must change the balance (its sign and reason are the staff's)."""
+MAX_ADJUSTMENT = Decimal(1_000_000)
+"""Points one staff adjustment may add or take (a point is one CNY of commission; the
+largest bonus is 500): a correction beyond this is a typo, not a goodwill gesture."""
+MAX_BALANCE = Decimal(10) ** 12
+"""A balance no adjustment may push past: far above any real one, far below what the
+ledger's Numeric(18, 2) sums and the API's money strings hold."""
+
+
+def check_adjustment(points: Decimal, *, held: Decimal) -> None:
+    """A staff adjustment must change the balance (its sign and reason are the staff's), by
+    at most ``MAX_ADJUSTMENT`` points to the fen, and never push the balance ``held`` past
+    ``MAX_BALANCE``. (Taking more than is held is ``can_spend``'s 409, not a bad request.)"""
     if points == 0:
         raise InvalidRequest("an adjustment must change the balance")
+    if abs(points) > MAX_ADJUSTMENT:
+        raise InvalidRequest(f"an adjustment may change the balance by at most {MAX_ADJUSTMENT}")
+    if points != points.quantize(Decimal("0.01")):
+        raise InvalidRequest("points have at most 2 decimal places")
+    if held + points > MAX_BALANCE:
+        raise InvalidRequest(f"a balance may not exceed {MAX_BALANCE} points")
 
 
 @dataclass(frozen=True, slots=True)

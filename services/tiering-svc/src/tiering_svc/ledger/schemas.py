@@ -8,6 +8,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from brokerage_common import Money
+from brokerage_common.events import NoNulText
+
+from ..tiers.schemas import DecimalText
 
 
 class LedgerEntryRead(BaseModel):
@@ -35,7 +38,7 @@ class RedemptionCreate(BaseModel):
     kind: Literal["tier_upgrade", "sms_months"]
     target_tier: Literal["silver", "gold", "platinum"] | None = None
     sms_product: Literal["SMS1", "SMS2", "SMS3"] | None = None
-    months: Annotated[int, Field(ge=1, le=36)] | None = None
+    months: Annotated[int, Field(ge=1, le=36, strict=True)] | None = None
 
 
 class RedemptionRead(BaseModel):
@@ -55,5 +58,5 @@ class RedemptionRead(BaseModel):
 class AdjustmentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    points: Money
-    reason: Annotated[str, Field(min_length=5, max_length=400)]
+    points: Annotated[Money, DecimalText]
+    reason: Annotated[NoNulText, Field(min_length=5, max_length=400)]

@@ -6,6 +6,7 @@ outbox events into that session, and never commits.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -19,7 +20,7 @@ from brokerage_common import events as ev
 from brokerage_common.bulk import upsert_columns
 from brokerage_common.dialect import insert_ignoring_duplicates, is_postgresql
 
-from ..exceptions import InsufficientPoints, InvalidRedemption
+from ..exceptions import IdempotencyKeyReused, InsufficientPoints, InvalidRedemption
 from ..models import (
     CUSTOMER_MONTH,
     CUSTOMER_TIER,
@@ -258,28 +259,47 @@ async def adjust_points(
     reason: str,
     actor: str,
     outbox: Outbox,
+    idempotency_key: str | None = None,
 ) -> int:
-    """A staff adjustment: needs a reason, audited by actor, never leaves a negative balance."""
+    """A staff adjustment: needs a reason, audited by actor, never leaves a negative balance.
+
+    With an ``idempotency_key`` a retry applies once: the key is part of the entry's
+    business key, so the retry finds the first entry (``IdempotencyKeyReused`` if it
+    asked for other points or another reason)."""
+    held = await _lock_balance(session, customer_id)
     try:
-        check_adjustment(points)
+        check_adjustment(points, held=held)
     except InvalidRequest as exc:
         raise InvalidRedemption(str(exc)) from None
-    if points < 0:
-        held = await _lock_balance(session, customer_id)
-        if not can_spend(held, -points):
-            raise InsufficientPoints(f"balance {held} cannot absorb {points}")
+    if idempotency_key:
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+        business_key = f"adjustment:{customer_id}:{digest}"
+        prior = (
+            await session.execute(
+                select(PointsEntry).where(POINTS_ENTRY.c.business_key == business_key)
+            )
+        ).scalar_one_or_none()
+        if prior is not None:
+            if (prior.points, prior.reason) != (points, reason):
+                raise IdempotencyKeyReused("Idempotency-Key was used for another adjustment")
+            assert prior.id is not None  # a stored entry has its id
+            return prior.id
+    else:
+        business_key = f"adjustment:{uuid.uuid4()}"
+    if points < 0 and not can_spend(held, -points):
+        raise InsufficientPoints(f"balance {held} cannot absorb {points}")
     entry_id = await credit_bonus(
         session,
         customer_id=customer_id,
         points=points,
         kind="adjustment",
-        business_key=f"adjustment:{uuid.uuid4()}",
+        business_key=business_key,
         source_ref=actor,
         reason=reason,
         outbox=outbox,
         actor=actor,
     )
-    assert entry_id is not None  # a fresh business key is never used
+    assert entry_id is not None  # the business key was looked up under the balance's lock
     return entry_id
 
 
@@ -375,6 +395,10 @@ async def redeem(
             )
         ).scalar_one_or_none()
         if prior is not None:
+            asked = (request.kind, request.target_tier, request.sms_product, request.months)
+            first = (prior.kind, prior.target_tier, prior.sms_product, prior.months)
+            if asked != first:
+                raise IdempotencyKeyReused("Idempotency-Key was used for another redemption")
             return prior
     row = await session.get(CustomerTier, customer_id)
     current = Tier(row.tier) if row else Tier.STANDARD

@@ -3,7 +3,9 @@
 It starts from a snapshot of the tiering database, then follows ``tiering.tiers``
 (tier changes), ``profile.customers`` (phone numbers) and ``ops.cases`` (service group
 assignments) from the end of each partition. Every ``resync_interval_s`` it also
-re-reads the snapshot, which heals anything missed while the broker was away. Lookups
+re-reads the snapshot, which heals anything missed while the broker was away; and at
+once when a partition's log end falls below the feed's position (a broker restarted
+empty, a topic re-created), after which that partition is re-read from its start. Lookups
 only read dicts: when the database or the broker is down, the last known answer still
 comes back.
 """
@@ -190,12 +192,16 @@ class RoutingFeed:
         # Set while the feed reads every partition from a known position: whatever is
         # published after that moment reaches the model.
         self.following = asyncio.Event()
+        # Set to re-read the snapshot now instead of at the next interval.
+        self._reload = asyncio.Event()
+        self.log_end_resets = 0
 
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._follow()), asyncio.create_task(self._resync())]
 
     async def stop(self) -> None:
         self._stop.set()
+        self._reload.set()
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -207,7 +213,34 @@ class RoutingFeed:
             except Exception as exc:  # noqa: BLE001 - the database may be down; keep the old answers
                 log.warning("routing snapshot reload failed: %s", type(exc).__name__)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self.resync_interval_s)
+                await asyncio.wait_for(self._reload.wait(), timeout=self.resync_interval_s)
+            self._reload.clear()
+
+    async def _rewind_shrunk_logs(
+        self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]
+    ) -> None:
+        """Re-read from its start every partition whose log end is below our position, and
+        reload the snapshot now. After a broker restarted empty the feed would otherwise
+        wait at its old position until the log grew past it (or the next reload, ~60 s
+        later); re-applying what the log holds is safe (every change is a plain set)."""
+        for tp in partitions:
+            end = consumer.highwater(tp)
+            if end is None:
+                continue
+            position = await consumer.position(tp)
+            if end < position:
+                log.error(
+                    "routing feed: log end below our position; re-reading from the start",
+                    extra={
+                        "topic": tp.topic,
+                        "partition": tp.partition,
+                        "log_end": end,
+                        "position": position,
+                    },
+                )
+                self.log_end_resets += 1
+                await consumer.seek_to_beginning(tp)
+                self._reload.set()
 
     async def _follow(self) -> None:
         topics = [
@@ -223,18 +256,19 @@ class RoutingFeed:
                 # a consumer that only assigns; the one ignore left in tiering.
                 consumer = make_consumer(self.bootstrap, group_id=None)  # type: ignore[arg-type]
                 await consumer.start()
+                missing = [t for t in topics if not consumer.partitions_for_topic(t)]
+                if missing:
+                    await consumer._client.force_metadata_update()
+                    missing = [t for t in topics if not consumer.partitions_for_topic(t)]
+                if missing:
+                    # Topics are created by the deployment, not on first use: until they
+                    # exist the feed follows nothing and must not say it follows.
+                    raise RuntimeError(f"no partitions yet for {', '.join(missing)}")
                 partitions = [
                     TopicPartition(t, p)
                     for t in topics
                     for p in (consumer.partitions_for_topic(t) or set())
                 ]
-                if not partitions:
-                    await consumer._client.force_metadata_update()
-                    partitions = [
-                        TopicPartition(t, p)
-                        for t in topics
-                        for p in (consumer.partitions_for_topic(t) or set())
-                    ]
                 consumer.assign(partitions)
                 await consumer.seek_to_end(*partitions)
                 for tp in partitions:
@@ -248,6 +282,7 @@ class RoutingFeed:
                         for r in records:
                             if r.value is not None:
                                 self.model.apply(r.value)
+                    await self._rewind_shrunk_logs(consumer, partitions)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - broker away: keep answering, try again later

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, HTTPException
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, today_cst
 from brokerage_common.web import SessionDep
 
-from ..dependencies import JobPrincipal, SettingsDep, authorize
+from ..dependencies import CustomerIdPath, JobDay, JobPrincipal, SettingsDep, authorize
 from ..ledger import service as ledger
 from ..rules import MULTIPLIERS, Tier, next_review_on
 from . import service
 from .rules import Policy
-from .schemas import JobResult, PolicyRead, PolicyUpdate, TierHistoryRead, TierRead
+from .schemas import (
+    ConfigPreview,
+    JobResult,
+    PolicyRead,
+    PolicyUpdate,
+    TierHistoryRead,
+    TierMove,
+    TierRead,
+)
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 
 @router.get("/customers/{customer_id}/tier", response_model=TierRead, tags=["tiers"])
-async def read_tier(customer_id: str, session: SessionDep, principal: CurrentPrincipal) -> TierRead:
+async def read_tier(
+    customer_id: CustomerIdPath, session: SessionDep, principal: CurrentPrincipal
+) -> TierRead:
     """A customer's tier, multiplier, points balance and next review date."""
     await authorize(session, principal, customer_id)
     row, balance = await ledger.get_state(session, customer_id=customer_id)
@@ -39,7 +47,7 @@ async def read_tier(customer_id: str, session: SessionDep, principal: CurrentPri
     "/customers/{customer_id}/tier-history", response_model=list[TierHistoryRead], tags=["staff"]
 )
 async def read_tier_history(
-    customer_id: str, session: SessionDep, principal: CurrentPrincipal
+    customer_id: CustomerIdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> list[TierHistoryRead]:
     """Every tier change of a customer with its reason (staff of the customer's branch)."""
     await authorize(session, principal, customer_id, staff_only=True)
@@ -82,13 +90,42 @@ async def update_config(
     return _policy_read(policy)
 
 
+@router.post("/config/preview", response_model=ConfigPreview, tags=["config"])
+async def preview_config(
+    body: PolicyUpdate, session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep
+) -> ConfigPreview:
+    """What ``PUT /v1/config`` with this body would do, changing nothing: the resulting
+    policy and how many customers it would move up or down, by tier, if the review ran
+    today (upgrades happen at each customer's next snapshot). Same scope as the PUT."""
+    if not principal.is_staff or "tiering:config" not in principal.scopes:
+        raise HTTPException(403, "requires staff with scope tiering:config")
+    changes = {k: v for k, v in body.model_dump().items() if v is not None}
+    day = today_cst()
+    try:
+        policy, moves = await service.preview_config(
+            session, settings=settings, changes=changes, on=day
+        )
+    except (ValueError, TypeError) as exc:
+        raise HTTPException(422, f"inconsistent configuration: {exc}") from exc
+    return ConfigPreview(
+        policy=_policy_read(policy),
+        on=day,
+        customers=moves.customers,
+        upgraded=moves.upgraded,
+        downgraded=moves.downgraded,
+        moves=[
+            TierMove(from_tier=a.value, to_tier=b.value, customers=n) for a, b, n in moves.moves
+        ],
+    )
+
+
 @router.post("/jobs/tier-review", response_model=JobResult, tags=["jobs"])
 async def run_tier_review(
     session: SessionDep,
     _p: JobPrincipal,
     settings: SettingsDep,
     outbox: OutboxDep,
-    on: date | None = None,
+    on: JobDay = None,
 ) -> JobResult:
     """The periodic review (downgrades happen only here); once per month."""
     day = on or today_cst()

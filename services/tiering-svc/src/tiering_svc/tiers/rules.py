@@ -8,14 +8,15 @@ and the ``TierChanged`` event from the same record.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
-from ..rules import BonusAmounts, Tier, TierThresholds, decide_tier
+from ..rules import BonusAmounts, Tier, TierThresholds, decide_tier, tier_rank
 
 ChangeReason = Literal["upgrade", "downgrade_at_review", "points_upgrade"]
 
@@ -148,4 +149,35 @@ def trailing_commission(
     return sum(
         (commissions.get((customer_id, m), _ZERO) for m in trailing_months(on)),
         _ZERO,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TierMoves:
+    """How many customers a policy would move, from which tier to which (a config preview)."""
+
+    customers: int
+    upgraded: int
+    downgraded: int
+    moves: tuple[tuple[Tier, Tier, int], ...]
+    """(from, to, customers) for every pair that moves anyone, highest count first."""
+
+
+def tier_moves(pairs: Iterable[tuple[Tier, Tier]]) -> TierMoves:
+    """Count (tier now, tier after) pairs: upgrades, downgrades and each move's customers."""
+    seen = 0
+    moved: Counter[tuple[Tier, Tier]] = Counter()
+    for before, after in pairs:
+        seen += 1
+        if before != after:
+            moved[(before, after)] += 1
+    up = sum(n for (a, b), n in moved.items() if tier_rank(b) > tier_rank(a))
+    ordered = sorted(
+        moved.items(), key=lambda kv: (-kv[1], tier_rank(kv[0][0]), tier_rank(kv[0][1]))
+    )
+    return TierMoves(
+        customers=seen,
+        upgraded=up,
+        downgraded=sum(moved.values()) - up,
+        moves=tuple((a, b, n) for (a, b), n in ordered),
     )

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
 from brokerage_common import Money, NonNegativeMoney
+
+_DECIMAL_TEXT = re.compile(r"-?[0-9]{1,13}(\.[0-9]{1,2})?")
+
+
+def _ascii_decimal_text(value: object) -> object:
+    # Decimal() reads full-width and other Unicode digits ("１００" is 100) and pydantic takes
+    # JSON numbers: a setting or an amount is written as ASCII digits in a string, or refused.
+    if not isinstance(value, str) or not _DECIMAL_TEXT.fullmatch(value):
+        raise ValueError('must be a decimal string of ASCII digits, e.g. "1200.00"')
+    return value
+
+
+DecimalText = BeforeValidator(_ascii_decimal_text)
+"""Before ``Money``: the amount arrives as ``-?[0-9]{1,13}(.[0-9]{1,2})?`` text, nothing else."""
 
 # A plain decimal string, never exponent form (str(Decimal("1E+3")) is "1E+3").
 DecimalStr = Annotated[Decimal, PlainSerializer(lambda d: format(d, "f"), return_type=str)]
@@ -34,7 +49,7 @@ class TierHistoryRead(BaseModel):
     changed_at: datetime
 
 
-PositiveMoney = NonNegativeMoney
+PositiveMoney = Annotated[NonNegativeMoney, DecimalText]
 
 
 class PolicyRead(BaseModel):
@@ -61,6 +76,23 @@ class PolicyUpdate(BaseModel):
     bonus_referral: PositiveMoney | None = None
     bonus_anniversary: PositiveMoney | None = None
     bonus_suggestion: PositiveMoney | None = None
+
+
+class TierMove(BaseModel):
+    from_tier: TierName
+    to_tier: TierName
+    customers: int
+
+
+class ConfigPreview(BaseModel):
+    """What ``PUT /v1/config`` with the same body would do; nothing is changed."""
+
+    policy: PolicyRead
+    on: date
+    customers: int
+    upgraded: int
+    downgraded: int
+    moves: list[TierMove]
 
 
 class JobResult(BaseModel):

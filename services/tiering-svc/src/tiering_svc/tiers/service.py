@@ -32,7 +32,16 @@ from ..models import (
     TierReview,
 )
 from ..rules import Tier, next_review_on, qualify_tier, tier_rank
-from .rules import CONFIG_KEYS, Policy, TierState, month_of, trailing_commission, trailing_months
+from .rules import (
+    CONFIG_KEYS,
+    Policy,
+    TierMoves,
+    TierState,
+    month_of,
+    tier_moves,
+    trailing_commission,
+    trailing_months,
+)
 
 STATE_COLUMNS = (
     "tier",
@@ -71,6 +80,50 @@ async def update_config(
         )
         await session.execute(stmt)
     return await load_policy(session, settings=settings)
+
+
+async def preview_config(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    changes: Mapping[str, Decimal],
+    on: date,
+    chunk: int = 2000,
+) -> tuple[Policy, TierMoves]:
+    """What a configuration change would do, without doing it: the policy it would make
+    (ValueError if that breaks a rule) and how every customer's tier would move if the
+    review ran on ``on`` under it, from their latest snapshots and trailing commission.
+    Upgrades are made at a customer's next snapshot; downgrades wait for the review."""
+    current = await load_policy(session, settings=settings)
+    policy = Policy.from_values({**current.values(), **changes})
+    as_of = on - timedelta(days=1)
+    pairs: list[tuple[Tier, Tier]] = []
+    last = ""
+    while True:
+        ids = list(
+            (
+                await session.execute(
+                    select(CUSTOMER_TIER.c.customer_id)
+                    .where(CUSTOMER_TIER.c.customer_id > last)
+                    .order_by(CUSTOMER_TIER.c.customer_id)
+                    .limit(chunk)
+                )
+            ).scalars()
+        )
+        if not ids:
+            break
+        last = ids[-1]
+        states, _ = await load_states(session, ids, first_seen={})
+        commissions = await load_commissions(session, ids, trailing_months(as_of)[-1])
+        for cid, state in states.items():
+            qualified = qualify_tier(
+                total_assets=state.total_assets,
+                trailing_commission=trailing_commission(commissions, cid, as_of),
+                thresholds=policy.thresholds,
+            )
+            after = state.decided(qualified=qualified, at_review=True, on=on)
+            pairs.append((state.tier, after.tier))
+    return policy, tier_moves(pairs)
 
 
 # ----------------------------------------------------------------------------- tier states
