@@ -21,6 +21,8 @@ from brokerage_common import Outbox, dialect
 from ..clock import new_id
 from ..config import Settings
 from ..exceptions import NotFound
+from ..groups.rules import is_staff_route
+from ..groups.service import owner_of
 from ..models import Message, Recipient, table
 from ..rules import Category, Channel, State, beijing_date, canonical_params, earliest_send_at
 from ..templates.rules import content_for, render, template_fields
@@ -97,9 +99,22 @@ async def _decide(
             # Events of another topic may overtake CustomerRegistered: wait for it.
             return {**base, "state": State.PENDING.value, "reason": "awaiting_recipient"}
     staff = request.route is not None or request.category == Category.STAFF_ALERT
+    owner_text: str | None = None
     if staff:
         channel = Channel.IM
-        address = request.route or f"branch:{recipient.branch_id if recipient else ''}"
+        if request.route is not None:
+            if not is_staff_route(request.route):
+                return final(State.FAILED, "unknown_route")
+            address = request.route
+        else:
+            assert recipient is not None, "a staff alert names a customer or a route"
+            # A staff alert about a customer goes to whoever owns the customer: their
+            # service group if ops assigned one, else their branch (groups.rules).
+            owner = await owner_of(
+                session, customer_id=recipient.customer_id, branch_id=recipient.branch_id
+            )
+            address = owner.route if owner is not None else f"branch:{recipient.branch_id}"
+            owner_text = owner.text if owner is not None else None
     else:
         assert recipient is not None, "a customer message needs a customer"
         # The stored choice (rules.choose_channel over the customer's preferences), as the
@@ -131,6 +146,8 @@ async def _decide(
     if recipient is not None:
         available.update(name=recipient.name, customer_id=recipient.customer_id)
         available.update(branch_id=recipient.branch_id)
+    if owner_text is not None:
+        available.update(owner=owner_text)
     available.update(request.params)
     fields = template_fields(template.text) | template_fields(template.subject or "")
     missing = fields - set(available)
