@@ -204,6 +204,23 @@ async def test_a_group_without_its_own_robot_is_named_in_the_branch_channel(
     assert "C0005" in text
 
 
+async def test_a_waiting_alert_goes_at_once_when_the_second_trigger_names_the_branch(
+    db: Database, im_notifier: Notifier, clock: FakeClock, im: ImReceiver
+) -> None:
+    handlers = Handlers(im_notifier.settings, clock=clock)
+    external, recorded = transfer("C0008", "R-8")
+    # Nobody knows the customer yet: the external request has to wait...
+    await apply(db, handlers, external)
+    (waiting,) = await messages(db)
+    assert waiting.state == "pending"
+    # ...but profile's record names the branch: the same alert goes now, not a second one.
+    await apply(db, handlers, recorded, external)
+    assert await im_notifier.send_due(im_notifier.im) == 1
+    (alert,) = await messages(db)
+    assert (alert.id, alert.address, alert.state) == (waiting.id, "branch:B001", "delivered")
+    assert [p for p, _ in im.posts] == ["/branch-b001"]
+
+
 def data_leak(customer_id: str, complaint_id: str) -> ev.NotificationRequested:
     """What ops-assessment-svc stages when a data-leak complaint is filed."""
     return ev.NotificationRequested(

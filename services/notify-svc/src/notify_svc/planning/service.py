@@ -190,6 +190,17 @@ async def plan_message(
         )
     ).first()
     if existing is not None:
+        if existing.state == State.PENDING.value and request.route is not None:
+            # The twin trigger that names where it goes (profile's record of a transfer,
+            # with the branch) need not wait for the recipient the first one waits for.
+            return await _settle_pending(
+                session,
+                message_id=existing.id,
+                request=request,
+                settings=settings,
+                outbox=outbox,
+                now=now,
+            )
         return Planned(existing.id, existing.state, created=False)
     columns = await _decide(session, request=request, settings=settings, now=now)
     row = {
@@ -225,6 +236,28 @@ async def plan_message(
             extra={"message_id": row["id"], "state": row["state"], "reason": row["reason"]},
         )
     return Planned(row["id"], row["state"], created=True)
+
+
+async def _settle_pending(
+    session: AsyncSession,
+    *,
+    message_id: str,
+    request: Request,
+    settings: Settings,
+    outbox: Outbox,
+    now: datetime,
+) -> Planned:
+    message = await session.get(Message, message_id, with_for_update=True)
+    if message is None or message.state != State.PENDING.value:
+        return Planned(message_id, message.state if message else "", created=False)
+    columns = await _decide(session, request=request, settings=settings, now=now)
+    for key, value in columns.items():
+        setattr(message, key, value)
+    message.updated_at = now
+    await session.flush()
+    if message.state in (State.FAILED.value, State.SUPPRESSED.value):
+        await outbox.add_many(session, outcome_events([Outcome.from_message(message)], now=now))
+    return Planned(message.id, message.state, created=False)
 
 
 async def replan_pending(
