@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
@@ -12,6 +13,7 @@ from notify_testkit import FakeClock, eventually, messages
 
 from brokerage_common import Database, new_envelope
 from brokerage_common import events as ev
+from brokerage_common.broker import LocalBroker
 from brokerage_common.kafka import make_producer
 from notify_svc.config import Settings
 from notify_svc.models import CustomerGroup
@@ -23,9 +25,24 @@ pytestmark = pytest.mark.bus
 AT = datetime(2026, 12, 3, 10, 12, tzinfo=BEIJING)
 
 
+@pytest.fixture(scope="module")
+def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A broker of this module's own: the transfer requests published here must not reach
+    ops-assessment-svc's bus tests, whose consumers read the shared broker from the start
+    (they would open retention cases for these customers)."""
+    broker = LocalBroker(log_path=tmp_path_factory.mktemp("notify-ops-broker") / "tansu.log")
+    broker.start()
+    try:
+        broker.create_topics()
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
 async def test_ops_events_route_alerts_to_the_group_the_branch_and_compliance(
-    bootstrap: str, settings: Settings, db: Database, clock: FakeClock
+    own_broker: str, settings: Settings, db: Database, clock: FakeClock
 ) -> None:
+    bootstrap = own_broker
     suffix = uuid.uuid4().hex[:8]
     grouped, unassigned, group = f"CG{suffix}", f"CU{suffix}", f"G-{suffix}"
     settings.kafka_bootstrap_servers = bootstrap
