@@ -335,15 +335,13 @@ async def get_message(session: AsyncSession, *, message_id: str) -> Message:
 
 
 async def customer_messages(
-    session: AsyncSession, *, customer_id: str, limit: int
+    session: AsyncSession, *, customer_id: str, limit: int, staff_alerts: bool = True
 ) -> list[Message]:
+    stmt = select(Message).where(col(Message.customer_id) == customer_id)
+    if not staff_alerts:
+        stmt = stmt.where(col(Message.category) != Category.STAFF_ALERT.value)
     return list(
         (
-            await session.execute(
-                select(Message)
-                .where(col(Message.customer_id) == customer_id)
-                .order_by(col(Message.created_at).desc())
-                .limit(limit)
-            )
+            await session.execute(stmt.order_by(col(Message.created_at).desc()).limit(limit))
         ).scalars()
     )
