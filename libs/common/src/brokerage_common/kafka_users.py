@@ -93,6 +93,7 @@ ACCESS: tuple[ServiceAccess, ...] = (
             NOTIFY_COMMANDS,
             ADVISORY_PRODUCTS,
             ADVISORY_CONTENT,
+            OPS_CASES,
         ),
         publishes=(NOTIFY_OUTCOMES,),
     ),

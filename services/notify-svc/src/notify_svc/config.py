@@ -57,6 +57,11 @@ class Settings(CommonSettings):
     # Enterprise IM webhook: empty turns the channel off. Per-branch webhooks override it.
     im_webhook_url: str = ""
     im_branch_webhooks: dict[str, str] = Field(default_factory=dict)
+    # Per service group (ops-assessment-svc's group id), e.g. '{"G-B001-1": "https://..."}':
+    # a group's alerts go there, else to its branch's webhook (the text names the group).
+    im_group_webhooks: dict[str, str] = Field(default_factory=dict)
+    # Compliance's robot: the "compliance" route (a data-leak complaint); empty: IM_WEBHOOK_URL.
+    compliance_webhook: str = ""
     im_timeout_s: float = Field(default=5.0, gt=0)
 
     # E-mail over SMTP: an empty host turns the channel off.

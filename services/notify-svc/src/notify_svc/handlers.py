@@ -20,6 +20,7 @@ from .clock import Clock, utcnow
 from .config import Settings
 from .content import handlers as content
 from .context import HandlerContext
+from .groups import handlers as groups
 from .models import PLATFORM
 from .planning import handlers as planning
 from .recipients import handlers as recipients
@@ -37,6 +38,8 @@ HANDLERS: dict[str, ContextHandler] = {
     ev.AdvisoryAgreementRescinded.TYPE: agreements.on_advisory_agreement_rescinded,
     ev.ContentPublished.TYPE: content.on_content_published,
     ev.ContentAudienceResolved.TYPE: content.on_content_audience_resolved,
+    ev.ServiceGroupChanged.TYPE: groups.on_service_group_changed,
+    ev.CustomerAssigned.TYPE: groups.on_customer_assigned,
 }
 # Handlers that take a list of consecutive envelopes of their type (set-based writes).
 BATCHED = frozenset({ev.CustomerRegistered.TYPE})
@@ -48,6 +51,7 @@ TOPICS = [
     ev.NotificationRequested.TOPIC.name,
     ev.AdvisoryAgreementSigned.TOPIC.name,
     ev.ContentPublished.TOPIC.name,
+    ev.ServiceGroupChanged.TOPIC.name,
 ]
 
 

@@ -80,6 +80,43 @@ class Agreement(Base, table=True):
     updated_at: datetime
 
 
+class ServiceGroup(Base, table=True):
+    """A service group (客户服务小组) as ops-assessment-svc published it (``ServiceGroupChanged``):
+    where its alerts go and who is in it. Newest ``changed_at`` wins, so a replay changes
+    nothing."""
+
+    __tablename__ = "service_group"
+
+    group_id: str = Field(primary_key=True, max_length=64)
+    branch_id: str = Field(max_length=32)
+    name: str = Field(max_length=100)
+    state: str = Field(max_length=16)  # active | dissolved
+    alert_channel: str = Field(max_length=100)
+    members: str = Field(default="[]", sa_type=Text)  # JSON [{"staff_id", "role"}], in order
+    changed_at: datetime
+    updated_at: datetime
+
+
+class CustomerGroup(Base, table=True):
+    """A customer's service group (``CustomerAssigned``; ``group_id`` null: the branch queue).
+
+    Not tied to a known recipient: ops may assign a customer notify has not met yet, and a
+    transfer alert for them can then go to the group at once. The newest assignment wins by
+    (``effective_on``, ``assigned_at`` = the event's time), so a replayed older one changes
+    nothing.
+    """
+
+    __tablename__ = "customer_group"
+
+    customer_id: str = Field(primary_key=True, max_length=32)
+    group_id: str | None = Field(default=None, max_length=64)
+    branch_id: str = Field(max_length=32)
+    month: str = Field(max_length=7)
+    effective_on: date
+    assigned_at: datetime
+    updated_at: datetime
+
+
 class Content(Base, table=True):
     """A piece of advisory content (``ContentPublished``), delivered through a campaign."""
 

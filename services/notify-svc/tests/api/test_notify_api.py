@@ -18,8 +18,10 @@ from notify_testkit import (
     sign_agreement,
 )
 
-from brokerage_common import Database
+from brokerage_common import Database, new_envelope
+from brokerage_common import events as ev
 from notify_svc.config import Settings
+from notify_svc.handlers import Handlers
 from notify_svc.main import create_app
 from notify_svc.reminders.calendar import (
     check_announced_closures,
@@ -352,3 +354,46 @@ async def test_messages_are_read_with_the_address_masked(
     assert (await client.get("/v1/messages/nope", headers=staff)).status_code == 404
     r = await client.get("/v1/customers/C0001/messages", params={"limit": 0}, headers=staff)
     assert r.status_code == 422
+
+
+async def test_a_customer_never_sees_staff_alerts_about_them(
+    client: httpx.AsyncClient, db: Database, staff: dict[str, str], make_token: Token
+) -> None:
+    await add_customer(db, "C0001")
+    async with db.sessionmaker() as session:
+        handlers = Handlers(Settings(environment="test"), clock=FakeClock())
+        transfer = ev.TransferAwayRecorded(
+            customer_id="C0001",
+            request_id="R-1",
+            branch_id="B001",
+            kind="custody_transfer",
+            market="SZ",
+            channel="branch-counter",
+            requested_at=FakeClock()(),
+        )
+        leak = ev.NotificationRequested(
+            customer_id="C0001",
+            template_code="COMPLAINT_DATA_LEAK_ALERT",
+            category="staff_alert",
+            channel="im",
+            params={
+                "complaint_id": "CP-1",
+                "branch_id": "B001",
+                "received_on": "2026-11-20",
+                "route": "compliance",
+            },
+        )
+        for e in (transfer, leak):
+            await handlers.handle(session, new_envelope(e, source="test"))
+        await session.commit()
+    by_template = {m.template_code: m for m in await messages(db)}
+    alert, compliance = by_template["TRANSFER_ALERT"], by_template["COMPLAINT_DATA_LEAK_ALERT"]
+    customer = bearer(make_token("customer", sub="C0001"))
+    r = await client.get("/v1/customers/C0001/messages", headers=customer)
+    assert r.status_code == 200
+    assert r.json() == []
+    assert (await client.get(f"/v1/messages/{alert.id}", headers=customer)).status_code == 404
+    assert (await client.get(f"/v1/messages/{compliance.id}", headers=customer)).status_code == 403
+    # Staff of the branch see the alert about their customer, and only that one.
+    r = await client.get("/v1/customers/C0001/messages", headers=staff)
+    assert [m["template_code"] for m in r.json()] == ["TRANSFER_ALERT"]

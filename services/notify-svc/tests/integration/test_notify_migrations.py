@@ -82,3 +82,38 @@ async def test_upgrade_carries_agreements_over_matches_the_models_and_downgrades
     await asyncio.to_thread(command.check, config)  # raises when the models and migrations differ
     await asyncio.to_thread(command.downgrade, config, "base")
     assert await table_names(database_url) == {"alembic_version"}
+
+
+async def test_0003_gives_an_untouched_transfer_alert_its_owner(database_url: str) -> None:
+    config = _config(database_url)
+    await asyncio.to_thread(command.upgrade, config, "0002")
+    db = Database(database_url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO template (code, version, channel, category, text, active,"
+                    " created_by, created_at) VALUES ('TRANSFER_ALERT', 1, 'im', 'staff_alert',"
+                    " :text, :on, 'system', :at)"
+                ),
+                {
+                    "text": "【转托管/撤销指定提醒】营业部{branch_id}客户{customer_id}（{name}）"
+                    "于{requested_at}申请{kind}（{market}），原因：{reason}。请服务小组立即联系客户。",
+                    "on": True,
+                    "at": datetime(2026, 3, 2, 1, 0, tzinfo=UTC),
+                },
+            )
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with db.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT version, active, text FROM template"
+                        " WHERE code = 'TRANSFER_ALERT' ORDER BY version"
+                    )
+                )
+            ).all()
+    finally:
+        await db.dispose()
+    assert [(v, bool(a)) for v, a, _ in rows] == [(1, False), (2, True)]
+    assert "负责：{owner}" in rows[1][2]

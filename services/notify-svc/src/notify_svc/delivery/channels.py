@@ -92,7 +92,9 @@ class ImWebhook:
     """Enterprise-IM group robot webhook: ``{"msgtype": "text", "text": {"content": ...}}``.
 
     The address of an IM message is its route: ``branch:<id>`` (a branch service channel,
-    with an optional per-branch webhook) or ``ops``; every route falls back to IM_WEBHOOK_URL.
+    with an optional per-branch webhook), ``group:<id>`` (a service group's, IM_GROUP_WEBHOOKS),
+    ``compliance`` (COMPLIANCE_WEBHOOK) or ``ops``; routes joined by ``|`` are tried in order
+    (``group:G1|branch:B001``); every address falls back to IM_WEBHOOK_URL.
     """
 
     channel = Channel.IM
@@ -102,15 +104,26 @@ class ImWebhook:
     def __init__(self, settings: Settings, *, client: httpx.AsyncClient | None = None) -> None:
         self.default_url = settings.im_webhook_url
         self.branch_urls = dict(settings.im_branch_webhooks)
+        self.group_urls = dict(settings.im_group_webhooks)
+        self.compliance_url = settings.compliance_webhook
         self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(settings.im_timeout_s))
 
     @property
     def enabled(self) -> bool:
-        return bool(self.default_url or self.branch_urls)
+        return bool(self.default_url or self.branch_urls or self.group_urls or self.compliance_url)
 
-    def url_for(self, route: str) -> str:
-        if route.startswith("branch:"):
-            return self.branch_urls.get(route.removeprefix("branch:"), self.default_url)
+    def url_for(self, address: str) -> str:
+        for route in address.split("|"):
+            if route.startswith("branch:"):
+                url = self.branch_urls.get(route.removeprefix("branch:"), "")
+            elif route.startswith("group:"):
+                url = self.group_urls.get(route.removeprefix("group:"), "")
+            elif route == "compliance":
+                url = self.compliance_url
+            else:
+                url = ""
+            if url:
+                return url
         return self.default_url
 
     async def send(self, item: Outgoing) -> SendResult:

@@ -13,10 +13,12 @@ from brokerage_common import Envelope
 from brokerage_common import events as ev
 
 from ..context import HandlerContext
+from ..groups.service import owner_of
 from ..models import Recipient
 from ..rules import BEIJING, Category, Channel
 from ..templates import catalog
 from . import service
+from .rules import business_trigger
 from .service import Request
 
 
@@ -77,10 +79,15 @@ async def _transfer_alert(
     }
     recipient = await session.get(Recipient, customer_id)
     route = None
-    if recipient is None and branch_id:
-        # Unknown to us yet, but the event names the branch: alert at once, without a name.
-        route = f"branch:{branch_id}"
-        params.update(customer_id=customer_id, branch_id=branch_id, name="客户")
+    if recipient is None:
+        # Unknown to us yet, but the event names the branch or ops assigned the customer:
+        # alert the owner at once, without a name (planning names the owner of a known one).
+        owner = await owner_of(session, customer_id=customer_id, branch_id=branch_id)
+        if owner is not None:
+            route = owner.route
+            params.update(
+                customer_id=customer_id, branch_id=owner.branch_id, name="客户", owner=owner.text
+            )
     await _plan(
         ctx,
         session,
@@ -133,6 +140,27 @@ async def on_notification_requested(
     ctx: HandlerContext, session: AsyncSession, envelope: Envelope[Any]
 ) -> None:
     cmd: ev.NotificationRequested = envelope.data
+    route = cmd.params.get("route") if Category(cmd.category) == Category.STAFF_ALERT else None
+    if route is not None:
+        # A staff alert to a named route (ops' data-leak alert to "compliance"): the
+        # customer id only says what it is about. The message has no customer, so it is
+        # addressed to the route alone, never listed among the customer's messages nor
+        # reported as theirs; its business key (the complaint) keeps a re-sent command
+        # from alerting twice.
+        await _plan(
+            ctx,
+            session,
+            Request(
+                trigger_ref=business_trigger(cmd.template_code, cmd.params)
+                or f"NotificationRequested:{envelope.id}",
+                template_code=cmd.template_code,
+                category=Category(cmd.category),
+                params=dict(cmd.params),
+                channel=Channel.IM,
+                route=route,
+            ),
+        )
+        return
     await _plan(
         ctx,
         session,

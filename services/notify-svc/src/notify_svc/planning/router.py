@@ -10,8 +10,9 @@ from brokerage_common import ERROR_RESPONSES, CurrentPrincipal
 from brokerage_common.web import SessionDep
 
 from ..deps import SCOPE_READ, authorize_customer, staff_or_scope
+from ..exceptions import NotFound
 from ..models import Message
-from ..rules import mask_address
+from ..rules import Category, mask_address
 from . import service
 from .schemas import MessageRead
 
@@ -49,6 +50,10 @@ async def read_message(
         staff_or_scope(principal, SCOPE_READ)
     else:
         await authorize_customer(session, principal, message.customer_id)
+    if principal.is_customer and message.category == Category.STAFF_ALERT:
+        # An alert to staff about the customer (a transfer request, naming the group) is
+        # not the customer's message: as if it did not exist.
+        raise NotFound("no such message")
     return _message_read(message)
 
 
@@ -61,9 +66,14 @@ async def read_customer_messages(
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[MessageRead]:
-    """A customer's messages, newest first."""
+    """A customer's messages, newest first (the customer: without staff alerts about them)."""
     await authorize_customer(session, principal, customer_id)
     return [
         _message_read(m)
-        for m in await service.customer_messages(session, customer_id=customer_id, limit=limit)
+        for m in await service.customer_messages(
+            session,
+            customer_id=customer_id,
+            limit=limit,
+            staff_alerts=not principal.is_customer,
+        )
     ]

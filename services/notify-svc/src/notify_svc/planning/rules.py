@@ -7,7 +7,7 @@ Nothing here does I/O.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -178,3 +178,15 @@ def choose_channel(
         if reachable[channel]:
             return channel
     return None
+
+
+# Templates whose command carries a business identity in a parameter: the message's trigger
+# is that identity, so the same fact sent again under a new event id alerts once.
+BUSINESS_KEYS: dict[str, str] = {"COMPLAINT_DATA_LEAK_ALERT": "complaint_id"}
+
+
+def business_trigger(template_code: str, params: Mapping[str, str]) -> str | None:
+    """``complaint:<id>`` for a data-leak alert; None where the template has no such key."""
+    param = BUSINESS_KEYS.get(template_code)
+    value = params.get(param) if param else None
+    return f"{param.removesuffix('_id')}:{value}" if param and value else None

@@ -21,6 +21,8 @@ from brokerage_common import Outbox, dialect
 from ..clock import new_id
 from ..config import Settings
 from ..exceptions import NotFound
+from ..groups.rules import is_staff_route
+from ..groups.service import owner_of
 from ..models import Message, Recipient, table
 from ..rules import Category, Channel, State, beijing_date, canonical_params, earliest_send_at
 from ..templates.rules import content_for, render, template_fields
@@ -97,9 +99,22 @@ async def _decide(
             # Events of another topic may overtake CustomerRegistered: wait for it.
             return {**base, "state": State.PENDING.value, "reason": "awaiting_recipient"}
     staff = request.route is not None or request.category == Category.STAFF_ALERT
+    owner_text: str | None = None
     if staff:
         channel = Channel.IM
-        address = request.route or f"branch:{recipient.branch_id if recipient else ''}"
+        if request.route is not None:
+            if not is_staff_route(request.route):
+                return final(State.FAILED, "unknown_route")
+            address = request.route
+        else:
+            assert recipient is not None, "a staff alert names a customer or a route"
+            # A staff alert about a customer goes to whoever owns the customer: their
+            # service group if ops assigned one, else their branch (groups.rules).
+            owner = await owner_of(
+                session, customer_id=recipient.customer_id, branch_id=recipient.branch_id
+            )
+            address = owner.route if owner is not None else f"branch:{recipient.branch_id}"
+            owner_text = owner.text if owner is not None else None
     else:
         assert recipient is not None, "a customer message needs a customer"
         # The stored choice (rules.choose_channel over the customer's preferences), as the
@@ -131,6 +146,8 @@ async def _decide(
     if recipient is not None:
         available.update(name=recipient.name, customer_id=recipient.customer_id)
         available.update(branch_id=recipient.branch_id)
+    if owner_text is not None:
+        available.update(owner=owner_text)
     available.update(request.params)
     fields = template_fields(template.text) | template_fields(template.subject or "")
     missing = fields - set(available)
@@ -173,6 +190,17 @@ async def plan_message(
         )
     ).first()
     if existing is not None:
+        if existing.state == State.PENDING.value and request.route is not None:
+            # The twin trigger that names where it goes (profile's record of a transfer,
+            # with the branch) need not wait for the recipient the first one waits for.
+            return await _settle_pending(
+                session,
+                message_id=existing.id,
+                request=request,
+                settings=settings,
+                outbox=outbox,
+                now=now,
+            )
         return Planned(existing.id, existing.state, created=False)
     columns = await _decide(session, request=request, settings=settings, now=now)
     row = {
@@ -208,6 +236,28 @@ async def plan_message(
             extra={"message_id": row["id"], "state": row["state"], "reason": row["reason"]},
         )
     return Planned(row["id"], row["state"], created=True)
+
+
+async def _settle_pending(
+    session: AsyncSession,
+    *,
+    message_id: str,
+    request: Request,
+    settings: Settings,
+    outbox: Outbox,
+    now: datetime,
+) -> Planned:
+    message = await session.get(Message, message_id, with_for_update=True)
+    if message is None or message.state != State.PENDING.value:
+        return Planned(message_id, message.state if message else "", created=False)
+    columns = await _decide(session, request=request, settings=settings, now=now)
+    for key, value in columns.items():
+        setattr(message, key, value)
+    message.updated_at = now
+    await session.flush()
+    if message.state in (State.FAILED.value, State.SUPPRESSED.value):
+        await outbox.add_many(session, outcome_events([Outcome.from_message(message)], now=now))
+    return Planned(message.id, message.state, created=False)
 
 
 async def replan_pending(
@@ -285,15 +335,13 @@ async def get_message(session: AsyncSession, *, message_id: str) -> Message:
 
 
 async def customer_messages(
-    session: AsyncSession, *, customer_id: str, limit: int
+    session: AsyncSession, *, customer_id: str, limit: int, staff_alerts: bool = True
 ) -> list[Message]:
+    stmt = select(Message).where(col(Message.customer_id) == customer_id)
+    if not staff_alerts:
+        stmt = stmt.where(col(Message.category) != Category.STAFF_ALERT.value)
     return list(
         (
-            await session.execute(
-                select(Message)
-                .where(col(Message.customer_id) == customer_id)
-                .order_by(col(Message.created_at).desc())
-                .limit(limit)
-            )
+            await session.execute(stmt.order_by(col(Message.created_at).desc()).limit(limit))
         ).scalars()
     )

@@ -66,7 +66,16 @@ DEFAULT_TEMPLATES: tuple[DefaultTemplate, ...] = (
         IM,
         STAFF,
         "【转托管/撤销指定提醒】营业部{branch_id}客户{customer_id}（{name}）于{requested_at}"
-        "申请{kind}（{market}），原因：{reason}。请服务小组立即联系客户。",
+        "申请{kind}（{market}），原因：{reason}。负责：{owner}，请立即联系客户。",
+    ),
+    # ops-assessment-svc, when a complaint of category data_leak is filed (ADR 0011): to the
+    # compliance route only, never to the customer; no customer detail in the text.
+    DefaultTemplate(
+        "COMPLAINT_DATA_LEAK_ALERT",
+        IM,
+        STAFF,
+        "【数据泄露投诉告警】营业部{branch_id}于{received_on}受理一宗涉及客户信息泄露的投诉"
+        "（编号{complaint_id}），请合规部门立即介入。",
     ),
     DefaultTemplate(
         "CIRCUIT_ALERT",
