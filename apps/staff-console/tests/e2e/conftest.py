@@ -115,5 +115,6 @@ def shoot(driver: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(1280, max(700, min(int(height) + 40, 2400)))
+    driver.execute_script("window.scrollTo(0, 0)")  # a link to an #anchor scrolled the page
     driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
     driver.set_window_size(1280, 1000)
