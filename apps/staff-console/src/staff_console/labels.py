@@ -200,6 +200,15 @@ VALUE_NAMES: Mapping[str, str] = {
     "kj": "KJ 模式",
     "reward": "奖励",
     "penalty": "处罚",
+    # why advisory-svc does not offer a product (offers.rules)
+    "tier": "客户级别不够",
+    "assessment_missing": "未做风险测评",
+    "assessment_expired": "风险测评已过期",
+    "suitability_c1": "C1 客户只能购买 R1 产品",
+    "suitability_mismatch": "风险不匹配，须客户确认",
+    "agreement_needed": "须先签投资顾问协议",
+    "already_subscribed": "已订购",
+    "another_bundle_active": "已有其他套餐",
     # subscriptions
     "cash": "现金",
     "included": "套餐内含",
