@@ -171,10 +171,15 @@ def test_file_a_complaint(browser: Any, stack: str) -> None:
 def test_open_a_group_scorecard_and_drill_down(browser: Any, stack: str) -> None:
     sign_in(browser, stack, "S001")  # the manager sees every group's scorecard
     browser.get(f"{stack}/ranking")
-    marks = [r.get_attribute("class") for r in browser.find_elements(
-        By.CSS_SELECTOR, "#ranking tbody tr")]  # fmt: skip
-    # Three groups: the best is marked for reward and the worst for penalty (domain.md §5.1).
-    assert marks == ["reward", "", "penalty"]
+    rows = browser.find_elements(By.CSS_SELECTOR, "#ranking tbody tr")
+    ranked = [(int(r.find_element(By.TAG_NAME, "td").text), r.get_attribute("class")) for r in rows]
+    # Three groups, best first: the best rank is marked for reward, the worst for penalty
+    # (domain.md §5.1; tied groups share a rank, and so its mark), the middle for neither.
+    assert len(ranked) == 3
+    best, worst = ranked[0][0], ranked[-1][0]
+    assert best < worst
+    for rank, mark in ranked:
+        assert mark == ("reward" if rank == best else "penalty" if rank == worst else "")
     assert browser.find_element(By.CSS_SELECTOR, "#growth-chart svg")
     shoot(browser, "11-ranking")
     browser.find_element(By.CSS_SELECTOR, "#ranking tbody tr a").click()
