@@ -73,7 +73,7 @@ async def test_the_360_page_shows_every_service_section(
     assert "2026-12-01 10:00" in page
     assert "季度回访" in page
     assert "面访" in page
-    # advisory-svc is not deployed: its two sections say so, the page still answers.
+    # advisory-svc does not answer here: its two sections say so, the page still answers.
     assert page.count("服务暂不可用") == 2
     assert "advisory-svc" in page
 
