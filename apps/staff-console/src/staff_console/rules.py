@@ -11,7 +11,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from typing import TypeVar
 
 STAFF_ROLES: tuple[str, ...] = ("manager", "account_manager", "sales", "back_office", "adviser")
 ROLE_NAMES: Mapping[str, str] = {
@@ -88,6 +90,35 @@ def group_problems(member_roles: Mapping[str, str]) -> list[str]:
     return problems
 
 
+# domain.md §5.1's figures of a group's month, in the seeds' words, and the default weights
+# by phase (ops-assessment-svc's defaults; the service offers no read of a branch's own).
+METRIC_NAMES: Mapping[str, str] = {
+    "targets_reached": "目标完成率",
+    "crm_completeness": "CRM 完整度",
+    "new_customers": "新增客户",
+    "incremental_commission": "增量佣金",
+    "asset_growth_ratio": "资产增长率",
+    "commission_turnover": "佣金周转率",
+    "asset_turnover": "资产周转率",
+}
+PHASE_NAMES: Mapping[str, str] = {
+    "early": "初期（建组前 6 个月）",
+    "steady": "稳定期",
+    "kj": "KJ 模式",
+}
+DEFAULT_WEIGHTS: Mapping[str, Mapping[str, int]] = {
+    "early": {"targets_reached": 30, "crm_completeness": 40, "new_customers": 30},
+    "steady": {
+        "incremental_commission": 40,
+        "asset_growth_ratio": 25,
+        "new_customers": 15,
+        "crm_completeness": 10,
+        "commission_turnover": 10,
+    },
+    "kj": {"asset_growth_ratio": 50, "commission_turnover": 50},
+}
+
+
 def weights_problems(weights: Mapping[str, int]) -> list[str]:
     """Why a phase's weights cannot be saved: each 0–100, together exactly 100."""
     problems = [f"{name} 的权重须在 0–100 之间" for name, w in weights.items() if not 0 <= w <= 100]
@@ -95,6 +126,56 @@ def weights_problems(weights: Mapping[str, int]) -> list[str]:
     if total != 100:
         problems.append(f"权重合计须为 100（现为 {total}）")
     return problems
+
+
+# ----------------------------------------------------------------------------- retention
+
+FIRST_CALL_MINUTES = 30
+"""domain.md §6: the first call is due 30 trading minutes after the transfer request."""
+
+
+def first_call_minutes_left(*, trading_minutes_open: int | None, called: bool) -> int | None:
+    """Trading minutes left before the first call is due (negative: overdue by that much);
+    None once the call was made or while the service cannot run the clock."""
+    if called or trading_minutes_open is None:
+        return None
+    return FIRST_CALL_MINUTES - trading_minutes_open
+
+
+# ----------------------------------------------------------------------------- scorecard
+
+# A group figure opened down to its customers: the customer column behind it (§5.1).
+FIGURE_SOURCES: Mapping[str, str] = {
+    "asset_growth": "asset_growth",
+    "asset_growth_ratio": "asset_growth",
+    "net_inflow": "net_inflow",
+    "investment_gain": "investment_gain",
+    "commission": "commission",
+    "incremental_commission": "commission",
+    "commission_turnover": "commission",
+    "asset_turnover": "asset_turnover",
+    "crm_completeness": "contacts",
+    "new_customers": "referrals",
+}
+
+
+Row = TypeVar("Row", bound=Mapping[str, object])
+
+
+def customers_behind(customers: Iterable[Row], figure: str) -> list[Row]:
+    """The customers of a scorecard, largest share of ``figure`` first (unknown: as given)."""
+    column = FIGURE_SOURCES.get(figure)
+    rows = list(customers)
+    if column is None:
+        return rows
+
+    def value(row: Row) -> Decimal:
+        try:
+            return Decimal(str(row.get(column)))
+        except (InvalidOperation, ValueError):
+            return Decimal(0)
+
+    return sorted(rows, key=value, reverse=True)
 
 
 # ----------------------------------------------------------------------------- paging

@@ -73,7 +73,7 @@ async def test_the_360_page_shows_every_service_section(
     assert "2026-12-01 10:00" in page
     assert "季度回访" in page
     assert "面访" in page
-    # advisory-svc is not deployed: its two sections say so, the page still answers.
+    # advisory-svc does not answer here: its two sections say so, the page still answers.
     assert page.count("服务暂不可用") == 2
     assert "advisory-svc" in page
 
@@ -313,3 +313,36 @@ async def test_profile_svc_down_is_a_panel_not_a_500(client: httpx.AsyncClient) 
 async def test_search_needs_a_signed_in_user(client: httpx.AsyncClient) -> None:
     resp = await client.get("/customers/search", params={"q": "张"})
     assert resp.status_code in (303, 401)
+
+
+@pytest.mark.usefixtures("staff")
+async def test_the_360_page_shows_offers_and_subscriptions_from_advisory(
+    client: httpx.AsyncClient, fake: FakeServices
+) -> None:
+    customer_services(fake)
+    base = "/v1/customers/C000001"
+    fake.on("advisory", "GET", f"{base}/offers", {
+        "customer_id": "C000001", "tier": "gold", "risk_level": "C3", "professional": False,
+        "preference_type": "balanced", "base_rate": "0.00018", "offers": [
+            {"product_code": "A", "name": "Bundle A", "risk_level": "R3", "offered": False,
+             "reasons": ["agreement_needed"], "suitability": "suitable", "warning": None,
+             "needs_agreement": True,
+             "price": {"commission_rate": "0.00028", "explanation": "X + 1.00‰ = 2.80‰"}},
+        ]})  # fmt: skip
+    fake.on("advisory", "GET", f"{base}/subscriptions", [
+        {"subscription_id": "SUB1", "customer_id": "C000001", "product_code": "SMS3",
+         "payment": "cash", "status": "active", "starts_on": "2026-12-01",
+         "ends_on": "2026-12-31", "ended_on": None, "end_reason": None, "term_months": 1,
+         "commission_rate": None, "base_rate": None, "monthly_fee": "10.00",
+         "annual_fee": None, "entrusted_amount": None, "cash_paid": "10.00", "points": None,
+         "included_with": None, "renewable": True},
+    ])  # fmt: skip
+    page = (await client.get("/customers/C000001")).text
+    assert "服务暂不可用" not in page
+    offers = page.split('id="offer-table"')[1].split("</table>")[0]
+    assert "X + 1.00‰ = 2.80‰" in offers
+    assert "须先签投资顾问协议" in offers
+    subscriptions = page.split('id="subscription-table"')[1].split("</table>")[0]
+    assert "SMS3" in subscriptions
+    assert "2026-12-31" in subscriptions
+    assert "现金" in subscriptions

@@ -115,5 +115,10 @@ def shoot(driver: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(1280, max(700, min(int(height) + 40, 2400)))
+    # The window's height includes what is not page (headless Chromium's frame): add it.
+    frame = driver.get_window_size()["height"] - driver.execute_script("return innerHeight")
+    if frame > 0:
+        driver.set_window_size(1280, max(700, min(int(height) + frame, 2400 + frame)))
+    driver.execute_script("window.scrollTo(0, 0)")  # a link to an #anchor scrolled the page
     driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
     driver.set_window_size(1280, 1000)

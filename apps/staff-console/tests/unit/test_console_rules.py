@@ -6,11 +6,14 @@ from datetime import date
 
 import pytest
 
+from staff_console.clients import ServiceRefused
 from staff_console.labels import value_segment_name
 from staff_console.rules import (
     CustomerSearch,
     Page,
     Paging,
+    customers_behind,
+    first_call_minutes_left,
     group_problems,
     pages_for,
     parse_customer_search,
@@ -148,3 +151,42 @@ def test_search_params_carry_only_the_visible_digits() -> None:
         "phone_last4": "1234",
     }
     assert CustomerSearch(name="张").params() == {"q": "张"}
+
+
+@pytest.mark.parametrize(
+    ("minutes_open", "called", "left"),
+    [
+        (0, False, 30),  # domain.md §6: 30 trading minutes to the first call
+        (29, False, 1),
+        (30, False, 0),
+        (45, False, -15),
+        (45, True, None),  # called: the clock stopped
+        (None, False, None),  # the service could not run the clock (calendar not covered)
+    ],
+)
+def test_first_call_minutes_left(minutes_open: int | None, called: bool, left: int | None) -> None:
+    assert first_call_minutes_left(trading_minutes_open=minutes_open, called=called) == left
+
+
+def test_a_figure_opens_to_its_customers_largest_first() -> None:
+    rows = [
+        {"customer_id": "C1", "asset_growth": "-5.00", "contacts": 3},
+        {"customer_id": "C2", "asset_growth": "12.50", "contacts": 0},
+        {"customer_id": "C3", "asset_growth": "7", "contacts": 1},
+    ]
+    assert [r["customer_id"] for r in customers_behind(rows, "asset_growth_ratio")] == [
+        "C2",
+        "C3",
+        "C1",
+    ]
+    assert [r["customer_id"] for r in customers_behind(rows, "crm_completeness")] == [
+        "C1",
+        "C3",
+        "C2",
+    ]
+    assert customers_behind(rows, "no_such_figure") == rows
+
+
+def test_a_refusal_with_rule_problems_reads_as_one_line() -> None:
+    refused = ServiceRefused("ops-assessment-svc", 422, {"problems": ["a", "b"]})
+    assert refused.message == "a；b"

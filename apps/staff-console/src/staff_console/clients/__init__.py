@@ -41,10 +41,6 @@ class Clients:
             profile=ProfileClient(http, service="profile-svc", base_url=settings.profile_url),
             tiering=TieringClient(http, service="tiering-svc", base_url=settings.tiering_url),
             notify=NotifyClient(http, service="notify-svc", base_url=settings.notify_url),
-            advisory=AdvisoryClient(
-                http, service="advisory-svc", base_url=settings.advisory_url, absent_as_404=True
-            ),
-            ops=OpsClient(
-                http, service="ops-assessment-svc", base_url=settings.ops_url, absent_as_404=True
-            ),
+            advisory=AdvisoryClient(http, service="advisory-svc", base_url=settings.advisory_url),
+            ops=OpsClient(http, service="ops-assessment-svc", base_url=settings.ops_url),
         )

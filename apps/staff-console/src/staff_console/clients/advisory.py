@@ -1,7 +1,6 @@
-"""advisory-svc (8003), written against api.md: products, offers, subscriptions, content.
+"""advisory-svc (8003): products, a customer's offers and subscriptions, content, tracking.
 
-The service is being built beside the console; a 404 from it means "not deployed yet" and the
-page shows the not-available panel. Response shapes are read loosely (lists of objects).
+Paths and bodies as the service's routers define them (``*/router.py``, ADR 0010).
 """
 
 from __future__ import annotations
@@ -21,11 +20,13 @@ class AdvisoryClient(ServiceClient):
     async def subscriptions(self, customer_id: str, *, token: str) -> Any:
         return await self.get(f"/v1/customers/{customer_id}/subscriptions", token=token)
 
-    async def content(self, *, token: str) -> Any:
-        return await self.get("/v1/content", token=token)
+    async def content(self, *, token: str, limit: int = 50) -> Any:
+        return await self.get("/v1/content", token=token, params={"limit": limit})
 
     async def publish_content(self, *, token: str, body: dict[str, Any]) -> Any:
+        """ContentCreate: kind, title, body, risk_level, security_code, market, pick."""
         return await self.post("/v1/content", token=token, json=body)
 
     async def performance(self, content_id: str, *, token: str) -> Any:
+        """The pick's return and CSI 300's at 1, 5, 20 and 60 trading days (fractions)."""
         return await self.get(f"/v1/content/{content_id}/performance", token=token)

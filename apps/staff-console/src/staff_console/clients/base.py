@@ -31,7 +31,9 @@ class ServiceRefused(Exception):
 
     @property
     def message(self) -> str:
-        """The service's reason as one line (FastAPI's 422 list flattened)."""
+        """The service's reason as one line (FastAPI's 422 list, ops' rule list flattened)."""
+        if isinstance(self.detail, dict) and isinstance(self.detail.get("problems"), list):
+            return "；".join(str(p) for p in self.detail["problems"])
         if isinstance(self.detail, list):
             parts = []
             for item in self.detail:
@@ -45,15 +47,12 @@ class ServiceRefused(Exception):
 
 
 class ServiceClient:
-    """Calls one service; ``absent_as_404`` says a 404 means the route is not deployed yet."""
+    """Calls one service with the caller's token."""
 
-    def __init__(
-        self, http: httpx.AsyncClient, *, service: str, base_url: str, absent_as_404: bool = False
-    ) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, service: str, base_url: str) -> None:
         self.http = http
         self.service = service
         self.base_url = base_url.rstrip("/")
-        self.absent_as_404 = absent_as_404
 
     async def get(self, path: str, *, token: str, params: dict[str, Any] | None = None) -> Any:
         return await self._send("GET", path, token=token, params=params)
@@ -85,7 +84,7 @@ class ServiceClient:
             raise ServiceUnavailable(self.service, "没有及时应答") from exc
         except httpx.TransportError as exc:
             raise ServiceUnavailable(self.service, "无法连接") from exc
-        if resp.status_code >= 500 or (resp.status_code == 404 and self.absent_as_404):
+        if resp.status_code >= 500:
             # Path only, no query: a query may carry a search term.
             log.warning(
                 "service call failed",

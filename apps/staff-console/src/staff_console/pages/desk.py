@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Path, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from .. import charts
 from ..clients import ServiceRefused, ServiceUnavailable
 from ..labels import VALUE_NAMES
-from ..rules import Page
+from ..rules import FIRST_CALL_MINUTES, Page, first_call_minutes_left
 from ..session import StaffUser, page_user
 from .common import Section, clients, items_of, render, section
 
@@ -25,9 +25,10 @@ RetentionUser = Annotated[StaffUser, page_user(Page.RETENTION)]
 ComplaintsUser = Annotated[StaffUser, page_user(Page.COMPLAINTS)]
 CaseId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
-RETENTION_ACTIONS = ("call", "offer", "outcome")
 OFFERS = ("analyst_hotline", "rate_review", "keep_account_open_second", "service_team", "none")
 OUTCOMES = ("retained", "partially_retained", "left")
+# What the customer gives as the reason on the first call (domain.md §6).
+REASONS = ("crowd", "distance", "others_influence", "friend_broker", "commission", "other")
 COMPLAINT_CATEGORIES = (
     "system_failure",
     "business_error",
@@ -36,10 +37,24 @@ COMPLAINT_CATEGORIES = (
     "staff_attitude",
     "other",
 )
+CLOSED_STATES = ("closed", "escalated")
+
+
+def queue_rows(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The open cases with their clock: minutes left to the first call, overdue in red."""
+    rows = []
+    for case in cases:
+        left = first_call_minutes_left(
+            trading_minutes_open=case.get("trading_minutes_open"),
+            called=case.get("first_call_at") is not None,
+        )
+        overdue = bool(case.get("first_call_overdue")) or (left is not None and left <= 0)
+        rows.append({**case, "minutes_left": left, "overdue": overdue})
+    return rows
 
 
 async def _retention(
-    request: Request, user: StaffUser, *, error: str | None = None
+    request: Request, user: StaffUser, *, error: str | None = None, status_code: int = 200
 ) -> HTMLResponse:
     cases = await section(clients(request).ops.retention_cases(token=user.token))
     return render(
@@ -47,11 +62,13 @@ async def _retention(
         "retention.html",
         user=user,
         cases=cases,
-        rows=items_of(cases.data, "cases"),
+        rows=queue_rows(items_of(cases.data)),
+        reasons=REASONS,
         offers=OFFERS,
         outcomes=OUTCOMES,
+        first_call_minutes=FIRST_CALL_MINUTES,
         error=error,
-        status_code=200 if error is None else 422,
+        status_code=status_code,
     )
 
 
@@ -65,22 +82,31 @@ async def act_on_case(
     request: Request,
     user: RetentionUser,
     case_id: CaseId,
-    action: Annotated[str, Form(max_length=16)],
+    kind: Annotated[Literal["call", "offer", "outcome"], Form()],
+    reason: Annotated[str, Form(max_length=32)] = "",
     offer: Annotated[str, Form(max_length=32)] = "",
     outcome: Annotated[str, Form(max_length=32)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    body = {
-        "action": action,
-        "offer": offer or None,
-        "outcome": outcome or None,
-        "note": note or None,
-    }
+    """A call (with the customer's reason), an offer or the outcome, posted to the case.
+
+    Each action sends only its own field, so an offer chosen in the call's row is not sent
+    with the call."""
+    body: dict[str, Any] = {"kind": kind, "note": note.strip()}
+    if kind == "call" and reason:
+        body["reason"] = reason
+    elif kind == "offer":
+        body["offer"] = offer or None
+    elif kind == "outcome":
+        body["outcome"] = outcome or None
     try:
         await clients(request).ops.act_on_case(case_id, token=user.token, body=body)
-    except (ServiceRefused, ServiceUnavailable) as exc:
-        message = exc.message if isinstance(exc, ServiceRefused) else f"{exc.service}：{exc.reason}"
-        return await _retention(request, user, error=message)
+    except ServiceRefused as exc:
+        return await _retention(request, user, error=exc.message, status_code=exc.status_code)
+    except ServiceUnavailable as exc:
+        return await _retention(
+            request, user, error=f"{exc.service}：{exc.reason}", status_code=503
+        )
     return RedirectResponse("/retention", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -90,7 +116,9 @@ def analysis_chart(rows: list[dict[str, Any]]) -> Any:
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for r in rows:
         if r.get("month") and r.get("category"):
-            counts[str(r["category"])][str(r["month"])] = int(r.get("count") or 0)
+            cat, month = str(r["category"]), str(r["month"])
+            # One row per month, branch and category: HQ's rows add up over branches.
+            counts[cat][month] = counts[cat].get(month, 0) + int(r.get("complaints") or 0)
     if not months:
         return None
     series = [
@@ -110,17 +138,19 @@ async def _complaints(
         section(ops.complaints(token=user.token, overdue=True)),
         section(ops.complaint_analysis(token=user.token)),
     )
-    chart = analysis_chart(items_of(analysis.data, "rows")) if analysis.ok else None
+    chart = analysis_chart(items_of(analysis.data)) if analysis.ok else None
     return render(
         request,
         "complaints.html",
         user=user,
         mine=mine,
         mine_rows=[
-            r for r in items_of(mine.data, "complaints") if r.get("owner") in (None, user.staff_id)
+            r
+            for r in items_of(mine.data)
+            if r.get("owner_id") == user.staff_id and r.get("state") not in CLOSED_STATES
         ],
         overdue=overdue,
-        overdue_rows=items_of(overdue.data, "complaints"),
+        overdue_rows=items_of(overdue.data),
         analysis=analysis if chart is not None or not analysis.ok else Section(data=[]),
         chart=chart,
         categories=COMPLAINT_CATEGORIES,
@@ -140,16 +170,11 @@ async def file_complaint(
     user: ComplaintsUser,
     customer_id: Annotated[str, Form(pattern=r"^[A-Za-z0-9_-]{1,32}$")],
     category: Annotated[str, Form(max_length=32)],
-    summary: Annotated[str, Form(min_length=2, max_length=2000)],
+    description: Annotated[str, Form(min_length=2, max_length=2000)],
 ) -> Response:
     if category not in COMPLAINT_CATEGORIES:
         return await _complaints(request, user, error="投诉类别不对", status_code=422)
-    body = {
-        "customer_id": customer_id,
-        "category": category,
-        "summary": summary,
-        "channel": "staff",
-    }
+    body = {"customer_id": customer_id, "category": category, "description": description}
     try:
         await clients(request).ops.file_complaint(token=user.token, body=body)
     except ServiceRefused as exc:

@@ -10,11 +10,18 @@
         out.push("技术面看空的股票不能推荐买入（千万不可以出现介绍的股票基本面很好、技术面已经走熊的状况）");
       }
     } else if (kind === "group") {
-      var ids = form.querySelectorAll("[name=member_ids]"), roles = form.querySelectorAll("[name=member_roles]");
-      var n = 0, backOffice = false;
-      for (var i = 0; i < ids.length; i++) {
-        if (ids[i].value.trim()) { n++; if (roles[i].value === "back_office") backOffice = true; }
+      // Members are picked from the roster: each option carries the member's role.
+      var picks = form.querySelectorAll("[name=member_ids]"), seen = {};
+      var n = 0, backOffice = false, twice = false;
+      for (var i = 0; i < picks.length; i++) {
+        var opt = picks[i].options[picks[i].selectedIndex];
+        if (!picks[i].value) continue;
+        if (seen[picks[i].value]) { twice = true; continue; }
+        seen[picks[i].value] = true;
+        n++;
+        if (opt && opt.dataset.role === "back_office") backOffice = true;
       }
+      if (twice) out.push("同一员工不能选两次");
       if (n < 2 || n > 3) out.push("每个服务小组 2–3 人（现有 " + n + " 人）");
       if (!backOffice) out.push("每个服务小组至少一名中后台人员");
     } else if (kind === "weights") {
