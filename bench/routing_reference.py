@@ -94,7 +94,9 @@ def measure(app: str, *, seconds: int, connections: int) -> dict[str, float | st
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
             # The same requests as bench/routing.py, Authorization header included.
             f.write(LUA.format(n=200_000, token=call_center_token()))
-        return drive(port, f.name, connections=connections, seconds=seconds, threads=1)
+        return drive(
+            port, f.name, connections=connections, seconds=seconds, threads=1, server_pid=server.pid
+        )
     finally:
         server.terminate()
         server.wait(timeout=20)

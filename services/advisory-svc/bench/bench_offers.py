@@ -81,7 +81,9 @@ def offers(url: str, customers: int, *, seconds: int, connections: int) -> dict[
                 time.sleep(0.3)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
             f.write(LUA.format(n=customers, token=token))
-        return drive(port, f.name, connections=connections, seconds=seconds, threads=1)
+        return drive(
+            port, f.name, connections=connections, seconds=seconds, threads=1, server_pid=api.pid
+        )
     finally:
         api.terminate()
         api.wait(timeout=20)
