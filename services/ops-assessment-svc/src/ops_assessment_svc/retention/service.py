@@ -182,6 +182,23 @@ async def actions(session: AsyncSession, case_id: str) -> list[RetentionAction]:
     return list(rows.scalars())
 
 
+async def actions_of(
+    session: AsyncSession, case_ids: list[str]
+) -> dict[str, list[RetentionAction]]:
+    """Every listed case's actions in one query (the queue shows them; no query per case)."""
+    found: dict[str, list[RetentionAction]] = {case_id: [] for case_id in case_ids}
+    if not case_ids:
+        return found
+    rows = await session.execute(
+        select(RetentionAction)
+        .where(col(RetentionAction.case_id).in_(case_ids))
+        .order_by(col(RetentionAction.id))
+    )
+    for action in rows.scalars():
+        found[action.case_id].append(action)
+    return found
+
+
 async def follow_ups_due(session: AsyncSession, *, on: date) -> list[RetentionCase]:
     rows = await session.execute(
         select(RetentionCase).where(
