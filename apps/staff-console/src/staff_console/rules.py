@@ -119,6 +119,21 @@ DEFAULT_WEIGHTS: Mapping[str, Mapping[str, int]] = {
 }
 
 
+def weights_in_effect(answer: object) -> dict[str, dict[str, int]]:
+    """phase → metric → weight from ops' ``GET /v1/assessment-weights``; a phase it does not
+    answer keeps domain.md §5.1's default (the service's own choice when none was set)."""
+    found = {phase: dict(weights) for phase, weights in DEFAULT_WEIGHTS.items()}
+    phases = answer.get("phases") if isinstance(answer, Mapping) else None
+    for p in phases if isinstance(phases, list) else []:
+        if (
+            isinstance(p, Mapping)
+            and p.get("phase") in found
+            and isinstance(p.get("weights"), Mapping)
+        ):
+            found[str(p["phase"])] = {str(m): int(w) for m, w in p["weights"].items()}
+    return found
+
+
 def weights_problems(weights: Mapping[str, int]) -> list[str]:
     """Why a phase's weights cannot be saved: each 0–100, together exactly 100."""
     problems = [f"{name} 的权重须在 0–100 之间" for name, w in weights.items() if not 0 <= w <= 100]

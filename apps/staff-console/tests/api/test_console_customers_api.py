@@ -47,6 +47,13 @@ def customer_services(fake: FakeServices) -> None:
              "next_review": "2027-01-01"})  # fmt: skip
     fake.on("tiering", "GET", f"{base}/points/ledger", {"customer_id": "C000001", "entries": []})
     fake.on("notify", "GET", f"{base}/messages", [])
+    fake.on("ops", "GET", f"{base}/group",
+            {"customer_id": "C000001", "branch_id": "B001", "group_id": "G1", "name": "一组",
+             "members": [{"staff_id": "S002", "role": "account_manager",
+                          "joined_on": "2026-06-01", "left_on": None, "reason": ""},
+                         {"staff_id": "S003", "role": "back_office",
+                          "joined_on": "2026-06-01", "left_on": None, "reason": ""}],
+             "since_month": "2026-09"})  # fmt: skip
 
 
 @pytest.fixture
@@ -73,9 +80,30 @@ async def test_the_360_page_shows_every_service_section(
     assert "2026-12-01 10:00" in page
     assert "季度回访" in page
     assert "面访" in page
+    # The group panel: ops-assessment-svc's customer → group lookup.
+    assert "一组（G1） · 自 2026-09 起服务" in page
+    assert "S002 · 客户经理" in page
+    assert "S003 · 中后台人员" in page
     # advisory-svc does not answer here: its two sections say so, the page still answers.
     assert page.count("服务暂不可用") == 2
     assert "advisory-svc" in page
+
+
+@pytest.mark.usefixtures("staff")
+async def test_a_customer_in_the_branch_queue_and_ops_down(
+    client: httpx.AsyncClient, fake: FakeServices
+) -> None:
+    customer_services(fake)
+    fake.on("ops", "GET", "/v1/customers/C000001/group",
+            {"customer_id": "C000001", "branch_id": "B001", "group_id": None, "name": None,
+             "members": [], "since_month": None})  # fmt: skip
+    page = (await client.get("/customers/C000001")).text
+    assert "尚未分派小组：由营业部队列服务" in page
+    fake.on("ops", "GET", "/v1/customers/C000001/group", {"detail": "x"}, status=503)
+    resp = await client.get("/customers/C000001")
+    assert resp.status_code == 200
+    assert "ops-assessment-svc：应答 503" in resp.text
+    assert "陈杰刚" in resp.text
 
 
 @pytest.mark.usefixtures("staff")

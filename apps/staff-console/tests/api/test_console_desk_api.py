@@ -18,7 +18,7 @@ PAGES = ["/retention", "/complaints", "/ranking", "/ranking/2026-11/groups/G1", 
          "/advisers/content/P1", "/manager"]  # fmt: skip
 OPS_READS = ["/v1/retention-cases", "/v1/complaints", "/v1/complaints/analysis",
              "/v1/assessments/2026-11", "/v1/assessments/2026-11/groups/G1", "/v1/groups",
-             "/v1/staff"]  # fmt: skip
+             "/v1/staff", "/v1/assessment-weights"]  # fmt: skip
 ROSTER = [
     {"staff_id": "S002", "branch_id": "B001", "name": "李敏", "role": "account_manager"},
     {"staff_id": "S003", "branch_id": "B001", "name": "张静", "role": "back_office"},
@@ -411,6 +411,79 @@ async def test_weights_must_add_up_to_100(client: httpx.AsyncClient, fake: FakeS
     assert "权重合计须为 100（现为 90）" in resp.text
     assert (await client.post("/manager/weights/middle", data=kj)).status_code == 422
     assert len([r for r in fake.calls if r.method == "PUT"]) == 1
+
+
+@pytest.mark.usefixtures("manager")
+async def test_the_weights_form_shows_the_weights_in_effect(
+    client: httpx.AsyncClient, fake: FakeServices
+) -> None:
+    def phase(name: str, weights: dict[str, int], is_default: bool) -> dict[str, Any]:
+        return {"phase": name, "weights": weights, "complaint_penalty": 10,
+                "is_default": is_default, "updated_by": None if is_default else "staff:S001",
+                "updated_at": None if is_default else "2026-12-01T02:00:00Z"}  # fmt: skip
+
+    fake.on("ops", "GET", "/v1/assessment-weights", {"branch_id": "B001", "kj_mode": False,
+            "phases": [
+                phase("early", {"targets_reached": 30, "crm_completeness": 40,
+                                "new_customers": 30}, True),
+                phase("steady", {"asset_growth_ratio": 60, "commission_turnover": 40}, False),
+                phase("kj", {"asset_growth_ratio": 50, "commission_turnover": 50}, True),
+            ]})  # fmt: skip
+    page = (await client.get("/manager")).text
+
+    def value(form: str, metric: str) -> str:
+        found = re.search(rf'id="weights-{form}".*?name="{metric}"[^>]*value="(\d+)"', page, re.S)
+        assert found, (form, metric)
+        return found.group(1)
+
+    # The branch's steady weights as set, not domain.md's 40/25/15/10/10.
+    steady = {m: value("steady", m) for m in ("incremental_commission", "asset_growth_ratio",
+                                              "new_customers", "crm_completeness",
+                                              "commission_turnover")}  # fmt: skip
+    assert steady == {"incremental_commission": "0", "asset_growth_ratio": "60",
+                      "new_customers": "0", "crm_completeness": "0",
+                      "commission_turnover": "40"}  # fmt: skip
+    assert (value("early", "targets_reached"), value("early", "crm_completeness")) == ("30", "40")
+    assert re.findall(r'class="weights-source">([^<]*)<', page) == ["默认", "已设置", "默认"]
+    assert "现行权重" in page
+
+
+@pytest.mark.usefixtures("manager")
+async def test_the_weights_form_says_when_it_shows_defaults_because_ops_is_down(
+    client: httpx.AsyncClient, fake: FakeServices
+) -> None:
+    fake.on("ops", "GET", "/v1/assessment-weights", {"detail": "x"}, status=503)
+    page = (await client.get("/manager")).text
+    assert "无法读取现行权重" in page
+    found = re.search(r'id="weights-steady".*?name="incremental_commission"[^>]*value="(\d+)"',
+                      page, re.S)  # fmt: skip
+    assert found
+    assert found.group(1) == "40"  # domain.md §5.1's steady default
+
+
+@pytest.mark.usefixtures("manager")
+async def test_the_queue_shows_each_cases_last_actions(
+    client: httpx.AsyncClient, fake: FakeServices
+) -> None:
+    def act(kind: str, detail: str, minute: int) -> dict[str, str]:
+        return {"kind": kind, "detail": detail, "actor": "staff:S002",
+                "at": f"2026-12-04T02:{minute:02d}:00Z"}  # fmt: skip
+
+    fake.on("ops", "GET", "/v1/retention-cases", [
+        case("R1", actions=[act("call", "客户说佣金高", 5), act("offer", "rate_review", 6),
+                            act("call", "第二次", 7), act("call", "第三次", 8)]),
+        case("R2"),
+    ])  # fmt: skip
+    page = (await client.get("/retention")).text
+    rows = re.findall(r'<tr class="[^"]*" data-case="(R\d)">(.*?)</tr>', page, re.S)
+    history = {cid: re.findall(r"<li>(.*?)</li>", row, re.S) for cid, row in rows}
+    # The last three, oldest first, in Beijing time.
+    assert [re.sub(r"\s+", " ", h) for h in history["R1"]] == [
+        "2026-12-04 10:06 方案：佣金优惠（staff:S002）",
+        "2026-12-04 10:07 致电：第二次（staff:S002）",
+        "2026-12-04 10:08 致电：第三次（staff:S002）",
+    ]
+    assert history["R2"] == []
 
 
 @pytest.mark.usefixtures("manager")

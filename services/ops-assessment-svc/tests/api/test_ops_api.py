@@ -238,3 +238,151 @@ async def test_back_dated_intake_and_formation_never_in_the_future(
         headers=manager,
     )
     assert (r.status_code, r.json()["formed_on"]) == (201, "2026-06-01")
+
+
+async def test_a_customers_group_for_their_branch_staff_and_hq_only(
+    client: httpx.AsyncClient, auth: Any, harness: Any, build: Any
+) -> None:
+    manager = await _branch(client, auth, harness, build)
+    r = await client.get("/v1/customers/K1/group", headers=manager)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    # K1 was assigned to G1 (S1 account manager, S2 back office) from 1 Dec 2026.
+    assert (body["group_id"], body["name"], body["branch_id"], body["since_month"]) == (
+        "G1",
+        "G1",
+        "B001",
+        "2026-12",
+    )
+    assert [(m["staff_id"], m["role"]) for m in body["members"]] == [
+        ("S1", "account_manager"),
+        ("S2", "back_office"),
+    ]
+    sales = auth("staff", sub="S3", staff_roles=["sales"])
+    assert (await client.get("/v1/customers/K2/group", headers=sales)).json()["group_id"] == "G2"
+    hq = auth("staff", sub="H1", branch_id="HQ", staff_roles=["manager"])
+    assert (await client.get("/v1/customers/K3/group", headers=hq)).json()["group_id"] == "G3"
+    # Registered after the month's assignment: the branch queue serves them.
+    await harness.handle(assignment_handlers.on_customer_registered, build.registered("K4"))
+    queue = (await client.get("/v1/customers/K4/group", headers=manager)).json()
+    assert (queue["group_id"], queue["members"], queue["since_month"]) == (None, [], None)
+    # Another branch's customer and an unknown id answer alike; no customer reads ops.
+    other = auth("staff", sub="X1", branch_id="B002", staff_roles=["manager"])
+    assert (await client.get("/v1/customers/K1/group", headers=other)).status_code == 403
+    assert (await client.get("/v1/customers/K999/group", headers=manager)).status_code == 403
+    customer = auth("customer", sub="K1")
+    assert (await client.get("/v1/customers/K1/group", headers=customer)).status_code == 403
+
+
+async def test_weights_in_effect_are_the_spec_defaults_until_the_manager_sets_some(
+    client: httpx.AsyncClient, auth: Any
+) -> None:
+    manager = auth("staff", sub="M1", staff_roles=["manager"])
+    r = await client.get("/v1/assessment-weights", headers=manager)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["branch_id"], body["kj_mode"]) == ("B001", False)
+    phases = {p["phase"]: p for p in body["phases"]}
+    # domain.md §5.1's defaults.
+    assert phases["early"]["weights"] == {
+        "targets_reached": 30,
+        "crm_completeness": 40,
+        "new_customers": 30,
+    }
+    assert phases["steady"]["weights"] == {
+        "incremental_commission": 40,
+        "asset_growth_ratio": 25,
+        "new_customers": 15,
+        "crm_completeness": 10,
+        "commission_turnover": 10,
+    }
+    assert phases["kj"]["weights"] == {"asset_growth_ratio": 50, "commission_turnover": 50}
+    assert all(p["is_default"] for p in phases.values())
+    steady = {"asset_growth_ratio": 60, "commission_turnover": 40}
+    r = await client.put(
+        "/v1/assessment-weights/steady",
+        json={"weights": steady, "complaint_penalty": 5},
+        headers=manager,
+    )
+    assert r.status_code == 204, r.text
+    assert (
+        await client.put("/v1/assessment-mode", json={"kj_mode": True}, headers=manager)
+    ).status_code == 204
+    r = await client.get("/v1/assessment-weights/steady", headers=manager)
+    assert r.status_code == 200
+    assert r.json()["kj_mode"] is True
+    [only] = r.json()["phases"]
+    assert (only["weights"], only["complaint_penalty"], only["is_default"], only["updated_by"]) == (
+        steady,
+        5,
+        False,
+        "staff:M1",
+    )
+    early = (await client.get("/v1/assessment-weights/early", headers=manager)).json()["phases"]
+    assert (early[0]["is_default"], early[0]["weights"]["crm_completeness"]) == (True, 40)
+    assert (await client.get("/v1/assessment-weights/late", headers=manager)).status_code == 422
+    # The manager's (and HQ's, naming the branch); not other staff, branches or customers.
+    hq = auth("staff", sub="H1", branch_id="HQ", staff_roles=["manager"])
+    r = await client.get("/v1/assessment-weights?branch_id=B001", headers=hq)
+    assert {p["phase"]: p["is_default"] for p in r.json()["phases"]}["steady"] is False
+    assert (await client.get("/v1/assessment-weights", headers=hq)).status_code == 403
+    for headers in [
+        auth("staff", sub="S1", staff_roles=["account_manager"]),
+        auth("staff", sub="X1", branch_id="B002", staff_roles=["manager"]),
+        auth("customer", sub="K1"),
+    ]:
+        r = await client.get("/v1/assessment-weights?branch_id=B001", headers=headers)
+        assert r.status_code == 403
+    other = auth("staff", sub="X1", branch_id="B002", staff_roles=["manager"])
+    assert all(
+        p["is_default"]
+        for p in (await client.get("/v1/assessment-weights", headers=other)).json()["phases"]
+    )
+
+
+async def test_the_retention_queue_shows_each_cases_actions_in_one_query(
+    client: httpx.AsyncClient, app: Any, auth: Any, harness: Any, build: Any
+) -> None:
+    from sqlalchemy import event
+
+    from ops_assessment_svc.config import Settings
+    from ops_assessment_svc.handlers import handlers
+
+    await _branch(client, auth, harness, build)
+    registry = handlers(Settings(environment="test"))
+    for request_id, customer_id in [("R1", "K1"), ("R2", "K2"), ("R3", "K3")]:
+        await harness.handle(
+            registry["CustomerTransferRequested"], build.transfer(request_id, customer_id)
+        )
+    staff = auth("staff", sub="M1", staff_roles=["manager"])
+    cases = {
+        c["customer_id"]: c for c in (await client.get("/v1/retention-cases", headers=staff)).json()
+    }
+    one, two = (f"/v1/retention-cases/{cases[k]['case_id']}/actions" for k in ("K1", "K2"))
+    await client.post(one, json={"kind": "call", "note": "called"}, headers=staff)
+    await client.post(one, json={"kind": "offer", "offer": "rate_review"}, headers=staff)
+    await client.post(two, json={"kind": "outcome", "outcome": "retained"}, headers=staff)
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = app.state.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        listed = (await client.get("/v1/retention-cases", headers=staff)).json()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    actions = {c["customer_id"]: [(a["kind"], a["detail"]) for a in c["actions"]] for c in listed}
+    assert actions == {
+        "K1": [("call", "called"), ("offer", "rate_review")],
+        "K2": [("outcome", "retained")],
+        "K3": [],
+    }
+    assert all(a["actor"] == "staff:M1" for c in listed for a in c["actions"])
+    assert sum("retention_action" in s for s in statements) == 1
+    # The single-case read answers the same history.
+    single = (
+        await client.get(f"/v1/retention-cases/{cases['K1']['case_id']}", headers=staff)
+    ).json()
+    assert [(a["kind"], a["detail"]) for a in single["actions"]] == actions["K1"]

@@ -6,7 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from ops_assessment_svc.assignment.rules import Candidate, assign, contribution, moves, order_key
+from ops_assessment_svc.assignment.rules import (
+    Candidate,
+    assign,
+    contribution,
+    moves,
+    order_key,
+    with_group_since,
+)
 
 D = Decimal
 
@@ -84,3 +91,19 @@ def test_full_groups_are_skipped_while_another_has_room() -> None:
     people += [c("N", commission="1")]
     assert assign(people, ["A", "B"], capacity=2)["N"] == "B"
     assert assign([], []) == {}
+
+
+def test_a_stay_counts_from_the_latest_unbroken_run_of_months() -> None:
+    history = {
+        "2026-08": frozenset({"G1"}),
+        "2026-09": frozenset({"G2"}),
+        "2026-10": frozenset({"G2", "G1"}),
+        "2026-11": frozenset({"G1"}),
+        "2026-12": frozenset({"G1"}),
+    }
+    assert with_group_since(history, "G1") == "2026-10"
+    assert with_group_since(history, "G2") is None
+    # A month with no assignment breaks the stay.
+    assert with_group_since({"2026-09": frozenset({"G1"}), "2026-11": frozenset({"G1"})}, "G1") == (
+        "2026-11"
+    )

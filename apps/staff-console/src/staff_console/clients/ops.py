@@ -1,8 +1,6 @@
 """ops-assessment-svc (8005): groups and the roster, retention, complaints, the assessment.
 
-Paths and bodies as the service's routers define them (``*/router.py``, ADR 0011). The
-service offers no read of the weights in effect (only ``PUT /v1/assessment-weights/{phase}``)
-and no customer → group lookup; the console shows domain.md's default weights instead.
+Paths and bodies as the service's routers define them (``*/router.py``, ADR 0011).
 """
 
 from __future__ import annotations
@@ -26,6 +24,10 @@ class OpsClient(ServiceClient):
     async def change_members(self, group_id: str, *, token: str, body: dict[str, Any]) -> Any:
         """``{"members": [staff ids], "reason"}``."""
         return await self.put(f"/v1/groups/{group_id}/members", token=token, json=body)
+
+    async def customer_group(self, customer_id: str, *, token: str) -> Any:
+        """CustomerGroupRead: ``group_id`` (None: the branch queue), name, members, since."""
+        return await self.get(f"/v1/customers/{customer_id}/group", token=token)
 
     async def retention_cases(self, *, token: str, state: str = "open") -> Any:
         return await self.get("/v1/retention-cases", token=token, params={"state": state})
@@ -52,6 +54,10 @@ class OpsClient(ServiceClient):
 
     async def scorecard(self, month: str, group_id: str, *, token: str) -> Any:
         return await self.get(f"/v1/assessments/{month}/groups/{group_id}", token=token)
+
+    async def weights(self, *, token: str) -> Any:
+        """WeightsRead: ``kj_mode`` and ``phases`` [{phase, weights, is_default, …}]."""
+        return await self.get("/v1/assessment-weights", token=token)
 
     async def save_weights(self, phase: str, *, token: str, body: dict[str, Any]) -> Any:
         """``{"weights": {metric: int}, "complaint_penalty"}``; 204."""

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..clients import ServiceRefused
 from ..labels import LIFE_STAGES, VALUE_SEGMENTS, value_segment_name
-from ..rules import Page, Paging, parse_customer_search
+from ..rules import ROLE_NAMES, Page, Paging, parse_customer_search
 from ..session import StaffUser, page_user
 from .common import BEIJING, clients, render, section
 
@@ -107,7 +107,17 @@ async def _customer_page(
     # The file itself decides access (403 another branch, 404 unknown): it is read first,
     # so no other service is asked about a customer the user may not see.
     customer = await c.profile.customer(customer_id, token=token, reveal_reason=reveal_reason)
-    risk, segments, crm, tier, ledger, messages, offers, subscriptions = await asyncio.gather(
+    (
+        risk,
+        segments,
+        crm,
+        tier,
+        ledger,
+        messages,
+        offers,
+        subscriptions,
+        group,
+    ) = await asyncio.gather(
         section(c.profile.risk_profile(customer_id, token=token)),
         section(c.profile.segments(customer_id, token=token)),
         section(c.profile.interactions(customer_id, token=token)),
@@ -116,6 +126,7 @@ async def _customer_page(
         section(c.notify.messages(customer_id, token=token)),
         section(c.advisory.offers(customer_id, token=token)),
         section(c.advisory.subscriptions(customer_id, token=token)),
+        section(c.ops.customer_group(customer_id, token=token)),
     )
     return render(
         request,
@@ -131,6 +142,8 @@ async def _customer_page(
         messages=messages,
         offers=offers,
         subscriptions=subscriptions,
+        group=group,
+        role_names=ROLE_NAMES,
         form_error=form_error,
         now_local=datetime.now(BEIJING).strftime("%Y-%m-%dT%H:%M"),
     )

@@ -38,6 +38,7 @@ COMPLAINT_CATEGORIES = (
     "other",
 )
 CLOSED_STATES = ("closed", "escalated")
+ACTION_NAMES = {"call": "致电", "offer": "方案", "outcome": "结果"}
 
 
 def queue_rows(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -66,6 +67,7 @@ async def _retention(
         reasons=REASONS,
         offers=OFFERS,
         outcomes=OUTCOMES,
+        action_names=ACTION_NAMES,
         first_call_minutes=FIRST_CALL_MINUTES,
         error=error,
         status_code=status_code,

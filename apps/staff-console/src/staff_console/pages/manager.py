@@ -21,6 +21,7 @@ from ..rules import (
     ROLE_NAMES,
     Page,
     group_problems,
+    weights_in_effect,
     weights_problems,
 )
 from ..session import StaffUser, page_user
@@ -37,9 +38,14 @@ async def _manager(
     request: Request, user: StaffUser, *, errors: list[str] | None = None, status_code: int = 200
 ) -> HTMLResponse:
     ops = clients(request).ops
-    groups, staff = await asyncio.gather(
-        section(ops.groups(token=user.token)), section(ops.staff(token=user.token))
+    groups, staff, weights = await asyncio.gather(
+        section(ops.groups(token=user.token)),
+        section(ops.staff(token=user.token)),
+        section(ops.weights(token=user.token)),
     )
+    set_phases = {
+        str(p.get("phase")) for p in items_of(weights.data, "phases") if not p.get("is_default")
+    }
     roster = items_of(staff.data)
     return render(
         request,
@@ -53,7 +59,10 @@ async def _manager(
         role_names=ROLE_NAMES,
         metrics=METRIC_NAMES,
         phases=PHASE_NAMES,
-        defaults=DEFAULT_WEIGHTS,
+        weights=weights,
+        in_effect=weights_in_effect(weights.data) if weights.ok else DEFAULT_WEIGHTS,
+        set_phases=set_phases,
+        kj_mode=bool(weights.data.get("kj_mode")) if isinstance(weights.data, dict) else False,
         errors=errors or [],
         status_code=status_code,
     )

@@ -7,28 +7,31 @@ import json
 from decimal import Decimal
 
 from fastapi import APIRouter, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, Principal, SessionDep
 from brokerage_common.auth import HQ_BRANCH
 
-from ..access import ensure_manager_of, ensure_staff_of, sees_whole_branch
+from ..access import branch_scope, ensure_manager_of, ensure_staff_of, sees_whole_branch
 from ..assignment import service as assignment
 from ..deps import MonthPath, NowDep, SettingsDep
 from ..exceptions import Forbidden, NotFound, RuleBroken
 from ..figures import rules as fr
 from ..staff_groups import service as groups
 from ..staff_groups.models import ServiceGroup
-from . import service
+from . import rules, service
 from .models import GroupAssessment
 from .schemas import (
     CustomerLine,
     ModePut,
+    PhaseWeightsRead,
     RankingRead,
     RankRead,
     ScorecardRead,
     ScoreRead,
     TargetsPut,
     WeightsPut,
+    WeightsRead,
 )
 
 router = APIRouter(prefix="/v1", tags=["assessment"], responses=ERROR_RESPONSES)
@@ -187,6 +190,53 @@ async def scorecard(
         + "."
     )
     return ScorecardRead(month=month, scorecard=card, customers=lines, explanation=explanation)
+
+
+def _phase_read(w: service.WeightsInEffect) -> PhaseWeightsRead:
+    return PhaseWeightsRead(
+        phase=w.phase.value,
+        weights={m.value: v for m, v in w.weights.by_metric.items()},
+        complaint_penalty=w.weights.complaint_penalty,
+        is_default=w.is_default,
+        updated_by=w.updated_by,
+        updated_at=w.updated_at,
+    )
+
+
+async def _weights(
+    session: AsyncSession, principal: Principal, branch_id: str | None
+) -> WeightsRead:
+    branch = branch_scope(principal, branch_id)
+    ensure_manager_of(principal, branch)
+    phases = await service.weights_in_effect(session, branch_id=branch)
+    return WeightsRead(
+        branch_id=branch,
+        kj_mode=await service.kj_mode(session, branch_id=branch),
+        phases=[_phase_read(w) for w in phases],
+    )
+
+
+@router.get("/assessment-weights", response_model=WeightsRead)
+async def get_weights(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    branch_id: str | None = Query(default=None, description="HQ: the branch to read"),
+) -> WeightsRead:
+    """Each phase's weights in effect for the branch (the defaults until the manager sets
+    some), for the branch's manager and HQ managers."""
+    return await _weights(session, principal, branch_id)
+
+
+@router.get("/assessment-weights/{phase}", response_model=WeightsRead)
+async def get_phase_weights(
+    phase: rules.Phase,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    branch_id: str | None = Query(default=None, description="HQ: the branch to read"),
+) -> WeightsRead:
+    """One phase's weights in effect for the branch."""
+    read = await _weights(session, principal, branch_id)
+    return read.model_copy(update={"phases": [p for p in read.phases if p.phase == phase]})
 
 
 @router.put("/assessment-weights/{phase}", status_code=status.HTTP_204_NO_CONTENT)

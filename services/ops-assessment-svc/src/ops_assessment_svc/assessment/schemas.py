@@ -65,6 +65,21 @@ class AssessmentRun(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class PhaseWeightsRead(BaseModel):
+    phase: str
+    weights: dict[str, int] = Field(description="metric → weight, adding up to 100")
+    complaint_penalty: int = Field(description="points off the total per upheld complaint")
+    is_default: bool = Field(description="true: no weights set, domain.md §5.1's defaults")
+    updated_by: str | None
+    updated_at: datetime | None
+
+
+class WeightsRead(BaseModel):
+    branch_id: str
+    kj_mode: bool = Field(description="true: every group is assessed with the kj weights")
+    phases: list[PhaseWeightsRead]
+
+
 class WeightsPut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -146,6 +146,44 @@ async def all_weights(session: AsyncSession) -> dict[tuple[str, str], rules.Weig
     }
 
 
+class WeightsInEffect(NamedTuple):
+    phase: rules.Phase
+    weights: rules.Weights
+    is_default: bool
+    updated_by: str | None
+    updated_at: datetime | None
+
+
+async def weights_in_effect(session: AsyncSession, *, branch_id: str) -> list[WeightsInEffect]:
+    """Each phase's weights the branch's next assessment uses: the manager's, else the
+    defaults of domain.md §5.1 (the same choice ``assess_month`` makes)."""
+    rows = {
+        row.phase: row
+        for row in (
+            await session.execute(
+                select(AssessmentConfig).where(col(AssessmentConfig.branch_id) == branch_id)
+            )
+        ).scalars()
+    }
+    found = []
+    for phase in rules.Phase:
+        row = rows.get(phase.value)
+        if row is None:
+            found.append(WeightsInEffect(phase, rules.DEFAULT_WEIGHTS[phase], True, None, None))
+            continue
+        weights = rules.Weights(
+            {rules.Metric(k): int(v) for k, v in json.loads(row.weights).items()},
+            complaint_penalty=row.complaint_penalty,
+        )
+        found.append(WeightsInEffect(phase, weights, False, row.updated_by, row.updated_at))
+    return found
+
+
+async def kj_mode(session: AsyncSession, *, branch_id: str) -> bool:
+    mode = await session.get(BranchMode, branch_id)
+    return mode is not None and mode.kj_mode
+
+
 async def set_weights(
     session: AsyncSession,
     *,

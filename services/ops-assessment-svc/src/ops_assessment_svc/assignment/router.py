@@ -10,11 +10,13 @@ from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, Sessi
 
 from ..access import ensure_manager_of, ensure_staff_of
 from ..deps import MONTH_PATTERN, NowDep, SettingsDep
-from ..exceptions import NotFound, RuleBroken
+from ..exceptions import Forbidden, NotFound, RuleBroken
 from ..figures.rules import month_of
+from ..staff_groups import service as groups
 from ..staff_groups.models import ServiceGroup
-from . import service
-from .schemas import AssignmentRead, AssignmentRun, GroupCustomerRead
+from ..staff_groups.schemas import MemberRead
+from . import rules, service
+from .schemas import AssignmentRead, AssignmentRun, CustomerGroupRead, GroupCustomerRead
 
 router = APIRouter(prefix="/v1", tags=["assignment"], responses=ERROR_RESPONSES)
 _ZERO = Decimal(0)
@@ -56,6 +58,36 @@ async def group_customers(
             )
         )
     return out
+
+
+@router.get("/customers/{customer_id}/group", response_model=CustomerGroupRead)
+async def customer_group(
+    customer_id: str, principal: CurrentPrincipal, session: SessionDep
+) -> CustomerGroupRead:
+    """The customer's current group with its members (staff of the branch, HQ)."""
+    file = await service.group_of_customer(session, customer_id)
+    if file is None or file.branch_id is None:
+        if not principal.is_staff:
+            raise Forbidden("only staff may read service groups, cases and assessments")
+        # An unknown id answers as another branch's customer does (ADR 0012 addendum).
+        raise Forbidden("staff may only access their own branch")
+    ensure_staff_of(principal, file.branch_id)
+    read = CustomerGroupRead(customer_id=customer_id, branch_id=file.branch_id, group_id=None)
+    group = await session.get(ServiceGroup, file.group_id) if file.group_id else None
+    if group is None:
+        return read
+    members = await groups.current_members(session, group.group_id)
+    history = await service.months_with_groups(session, customer_id)
+    return read.model_copy(
+        update={
+            "group_id": group.group_id,
+            "name": group.name,
+            "members": [
+                MemberRead(staff_id=m.staff_id, role=m.role, joined_on=m.joined_on) for m in members
+            ],
+            "since_month": rules.with_group_since(history, group.group_id),
+        }
+    )
 
 
 @router.post("/assignments", response_model=AssignmentRead)

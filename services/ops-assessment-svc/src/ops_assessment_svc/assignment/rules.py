@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..figures.rules import previous_month
+
 CAPACITY = 300
 POTENTIAL_RATE = Decimal("0.003")
 PRIORITY_TIERS = frozenset({"gold", "platinum"})
@@ -95,3 +97,20 @@ def moves(before: Mapping[str, str | None], after: Mapping[str, str]) -> dict[st
     out: dict[str, str | None] = {c: g for c, g in after.items() if before.get(c) != g}
     out.update({c: None for c, g in before.items() if g is not None and c not in after})
     return out
+
+
+def with_group_since(months: Mapping[str, frozenset[str]], group_id: str) -> str | None:
+    """The first month of the customer's current unbroken stay with ``group_id``.
+
+    ``months``: month → the groups the customer spent days with in it. Walks back from the
+    latest month while each month (with no month missing) includes the group; a customer
+    who left and came back counts from the return. None when the latest month lacks it.
+    """
+    if not months:
+        return None
+    month = max(months)
+    since = None
+    while group_id in months.get(month, frozenset()):
+        since = month
+        month = previous_month(month)
+    return since

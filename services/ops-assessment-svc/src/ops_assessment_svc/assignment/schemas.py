@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..staff_groups.schemas import MemberRead
 
 
 class AssignmentRun(BaseModel):
@@ -35,3 +37,16 @@ class GroupCustomerRead(BaseModel):
     traded_amount: Decimal
     commission: Decimal
     contacts: int
+
+
+class CustomerGroupRead(BaseModel):
+    """A customer's current group, or ``group_id`` None: the branch queue serves them."""
+
+    customer_id: str
+    branch_id: str
+    group_id: str | None
+    name: str | None = None
+    members: list[MemberRead] = []
+    since_month: str | None = Field(
+        default=None, description="YYYY-MM: the first month of their stay with this group"
+    )

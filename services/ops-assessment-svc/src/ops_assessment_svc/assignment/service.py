@@ -280,3 +280,16 @@ async def assigned_count(session: AsyncSession, *, group_id: str) -> int:
             )
         ).scalar_one()
     )
+
+
+async def months_with_groups(session: AsyncSession, customer_id: str) -> dict[str, frozenset[str]]:
+    """month → the groups a customer spent days with in it (their assignment history)."""
+    found: dict[str, set[str]] = defaultdict(set)
+    rows = await session.execute(
+        select(col(CustomerGroupMonth.month), col(CustomerGroupMonth.group_id)).where(
+            col(CustomerGroupMonth.customer_id) == customer_id
+        )
+    )
+    for month, group_id in rows:
+        found[month].add(group_id)
+    return {m: frozenset(g) for m, g in found.items()}

@@ -57,11 +57,22 @@ async def list_cases(
     group_id: str | None = None,
     branch_id: str | None = Query(default=None, description="HQ: the branch to list"),
 ) -> list[CaseRead]:
-    """The branch's retention queue (oldest first) with each case's trading-minute clock."""
+    """The branch's retention queue (oldest first): each case's trading-minute clock and actions."""
     branch = branch_scope(principal, branch_id)
     trading_day = rules.exchange_calendar(settings.xshg_announced_closures)
     cases = await service.list_cases(session, branch_id=branch, state=state, group_id=group_id)
-    return [_read(c, now=now, trading_day=trading_day) for c in cases]
+    actions = await service.actions_of(session, [c.case_id for c in cases])
+    return [
+        _read(
+            c,
+            now=now,
+            trading_day=trading_day,
+            actions=[
+                ActionRead.model_validate(a, from_attributes=True) for a in actions[c.case_id]
+            ],
+        )
+        for c in cases
+    ]
 
 
 @router.get("/retention-cases/{case_id}", response_model=CaseRead)

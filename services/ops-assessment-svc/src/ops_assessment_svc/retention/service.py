@@ -27,6 +27,7 @@ from . import rules
 from .models import RetentionAction, RetentionCase
 
 log = logging.getLogger(__name__)
+_IDS_PER_QUERY = 5000
 
 
 async def open_case(
@@ -180,6 +181,26 @@ async def actions(session: AsyncSession, case_id: str) -> list[RetentionAction]:
         .order_by(col(RetentionAction.id))
     )
     return list(rows.scalars())
+
+
+async def actions_of(
+    session: AsyncSession, case_ids: list[str]
+) -> dict[str, list[RetentionAction]]:
+    """Every listed case's actions in one query (the queue shows them; no query per case).
+
+    Chunked so a long unfiltered list stays under the drivers' bound-parameter limits
+    (asyncpg's 32,767): a queue of up to 5,000 cases is still one query.
+    """
+    found: dict[str, list[RetentionAction]] = {case_id: [] for case_id in case_ids}
+    for start in range(0, len(case_ids), _IDS_PER_QUERY):
+        rows = await session.execute(
+            select(RetentionAction)
+            .where(col(RetentionAction.case_id).in_(case_ids[start : start + _IDS_PER_QUERY]))
+            .order_by(col(RetentionAction.id))
+        )
+        for action in rows.scalars():
+            found[action.case_id].append(action)
+    return found
 
 
 async def follow_ups_due(session: AsyncSession, *, on: date) -> list[RetentionCase]:
