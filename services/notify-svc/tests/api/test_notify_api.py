@@ -335,6 +335,30 @@ async def test_reminders_past_the_trading_calendar_wait_for_the_announced_closur
     assert len(await messages(db)) == 2
 
 
+async def test_a_reminder_day_past_next_year_is_refused_not_left_to_retry(
+    settings: Settings, db: Database, staff: dict[str, str]
+) -> None:
+    """Found by the per-role fuzzing (issue 16): an IPO in 2059 answered 503, an invitation to
+    retry what no announcement will ever make plannable. The clock says 2026-11-20: closures
+    of 2027 may still come (503), those of 2028 and later cannot yet (422)."""
+    await add_customer(db, "C0001")
+    for day in ("2028-03-01", "2059-10-08"):
+        r = await post_with(settings, "/v1/reminders", ipo_reminder(day), staff)
+        assert r.status_code == 422, (day, r.text)
+        assert "past next year" in r.json()["detail"]
+    warrant = {
+        "kind": "warrant_exercise",
+        "customer_ids": ["C0001"],
+        "security_code": "580001",
+        "security_name": "某认购权证",
+        "last_exercise_on": "2030-06-14",
+        "days_before": 5,
+    }
+    r = await post_with(settings, "/v1/reminders", warrant, staff)
+    assert r.status_code == 422, r.text
+    assert await messages(db) == []
+
+
 async def test_messages_are_read_with_the_address_masked(
     client: httpx.AsyncClient, db: Database, staff: dict[str, str], make_token: Token
 ) -> None:

@@ -26,7 +26,8 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
         503: {
             "model": ErrorBody,
             "description": "a reminder day lies past the trading calendar's known closures "
-            "(next year's not announced or not loaded yet); nothing was planned",
+            "(next year's not announced or not loaded yet); nothing was planned. A day past "
+            "next year is 422: no announcement can cover it yet",
         }
     },
 )

@@ -66,6 +66,13 @@ async def schedule_reminders(
                 raise Invalid("last_exercise_on is required for a warrant reminder")
             days = warrant_reminder_days(last_exercise_on, days_before, announced)
     except CalendarNotCovered as exc:
+        # The exchange announces one year's closures at a time (in December): a day past next
+        # year cannot be planned by waiting, so it is the request's fault, not a 503 to retry.
+        asked = max(d for d in (subscription_on, listing_on, last_exercise_on) if d is not None)
+        if asked.year > beijing_date(now).year + 1:
+            raise Invalid(
+                f"{asked} is past next year: the exchange announces its closures a year at a time"
+            ) from exc
         raise CalendarUnavailable(str(exc)) from exc
     except ValueError as exc:  # not a trading day, listing before allotment, ...
         raise Invalid(str(exc)) from exc
