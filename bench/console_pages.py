@@ -13,8 +13,8 @@ page), the customer 360° page (a random customer: every service's section, offe
 subscriptions and the service group included) and the ops pages (the retention queue, the
 complaints and the group ranking). The target (issue 15) is p95 < 300 ms. Beside it, in the
 same run: the list's upstream calls alone (profile-svc's segment listing and its search),
-advisory's offers and ops' customer group alone, and the console's /healthz (the framework's
-floor). `--db-prefix` names the databases (default bench_console).
+advisory's offers and subscriptions alone, ops' customer group and lists alone, and the
+console's /healthz (the framework's floor). `--db-prefix` names the databases (default bench_console).
 """
 
 from __future__ import annotations
@@ -387,6 +387,12 @@ def main() -> None:
             ("group_api", f"/v1/customers/C{rng.randint(1, args.customers):07d}/group")
             for _ in range(500)
         ]
+        # The ops pages' upstream calls, in the pages' proportions.
+        ops_calls += [("retention_api", "/v1/retention-cases?state=open"),
+                      ("complaints_api", "/v1/complaints"),
+                      ("complaints_api", "/v1/complaints?overdue=true"),
+                      ("ranking_api", f"/v1/assessments/{MONTHS[-1]}"),
+                      ("ranking_api", "/v1/groups")] * 20  # fmt: skip
         upstream = [
             ("segment_api", f"/v1/segments/{rng.choice(segments)}/customers?limit=50"
                             f"&offset={50 * rng.randint(0, 100)}")
@@ -431,7 +437,7 @@ def main() -> None:
             args.seconds / 4,
         )  # fmt: skip
         report(
-            f"yardstick: ops-assessment-svc's customer group alone, {args.users} users (the 360° page's upstream)",
+            f"yardstick: ops-assessment-svc alone, {args.users} users (the 360° and ops pages' upstream)",
             asyncio.run(drive(ops, ops_calls, users=args.users, seconds=args.seconds / 4, token=token)),
             args.seconds / 4,
         )  # fmt: skip
