@@ -2,16 +2,19 @@
 
     .venv/bin/python bench/console_pages.py --customers 50000 --seconds 20 --users 8
 
-Creates bench_console_{profile,tiering,notify} databases (migrated with Alembic), loads the
-branch's customers, their value segments and tiers with COPY, starts profile-, tiering- and
-notify-svc (one uvicorn worker each) and the console (one worker), then drives the console
-with N concurrent browser-free HTTP users: the customer list (a random segment and page, sorted
-on the server), the search page (a surname, a masked phone 13x****1234 or its last 4 digits,
-first or a later keyset page) and the customer 360° page (a random customer: 7 service calls).
-The target (issue 15) is p95 < 300 ms. Beside it, in the same run: the list's upstream calls
-alone (profile-svc's segment listing and its search) and the console's /healthz (the
-framework's floor). `--db-prefix` names the databases (default bench_console). advisory-svc and ops-assessment-svc are absent: their sections cost
-a refused connection, as they do on the demo stack.
+Creates bench_console_{profile,tiering,notify,advisory,ops-assessment} databases (migrated
+with Alembic), loads the branch's customers, their value segments and tiers, advisory's
+customer facts and subscriptions, ops' staff, service groups, customer files, group months,
+retention cases and complaints with COPY, then starts all five services (one uvicorn worker
+each) and the console (one worker), and drives the console with N concurrent browser-free
+HTTP users: the customer list (a random segment and page, sorted on the server), the search
+page (a surname, a masked phone 13x****1234 or its last 4 digits, first or a later keyset
+page), the customer 360° page (a random customer: every service's section, offers,
+subscriptions and the service group included) and the ops pages (the retention queue, the
+complaints and the group ranking). The target (issue 15) is p95 < 300 ms. Beside it, in the
+same run: the list's upstream calls alone (profile-svc's segment listing and its search),
+advisory's offers and subscriptions alone, ops' customer group and lists alone, and the
+console's /healthz (the framework's floor). `--db-prefix` names the databases (default bench_console).
 """
 
 from __future__ import annotations
@@ -40,7 +43,17 @@ from brokerage_common.settings import DEV_JWT_SECRET
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 BRANCH = "B001"
-SERVICES = {"profile-svc": "profile_svc", "tiering-svc": "tiering_svc", "notify-svc": "notify_svc"}
+SERVICES = {
+    "profile-svc": "profile_svc",
+    "tiering-svc": "tiering_svc",
+    "notify-svc": "notify_svc",
+    "advisory-svc": "advisory_svc",
+    "ops-assessment-svc": "ops_assessment_svc",
+}
+ENV_URLS = {"profile-svc": "PROFILE_URL", "tiering-svc": "TIERING_URL", "notify-svc": "NOTIFY_URL",
+            "advisory-svc": "ADVISORY_URL", "ops-assessment-svc": "OPS_URL"}  # fmt: skip
+GROUPS = 50  # a branch's service groups: ~1,000 customers each
+MONTHS = ("2026-09", "2026-10", "2026-11")
 SIZES = ("large", "medium", "small")
 TURNOVERS = ("short_term", "stable", "static")
 LIFE_STAGES = ("growth", "youth", "adult", "mature", "stable", "retirement")
@@ -101,6 +114,8 @@ async def load(n: int) -> None:
         )  # fmt: skip
         tiers.append((cid, rng.choice(("standard",) * 7 + ("silver", "gold", "platinum")),
                       date(2026, 1, 1), assets, f"13{i:09d}", BRANCH, now))  # fmt: skip
+    # The same tiers as advisory and ops know them (their read models follow tiering's events).
+    tier_of = {row[0]: row[1] for row in tiers}
     conn = await asyncpg.connect(f"{PG}/{db_name('profile-svc')}")
     await conn.copy_records_to_table(
         "customer",
@@ -126,6 +141,97 @@ async def load(n: int) -> None:
         columns=["customer_id", "tier", "tier_since", "total_assets", "phone", "branch_id",
                  "updated_at"],
     )  # fmt: skip
+    await conn.execute("ANALYZE")
+    await conn.close()
+    await load_advisory(n, tier_of, now)
+    await load_ops(n, tier_of, now)
+
+
+async def load_advisory(n: int, tier_of: dict[str, str], now: datetime) -> None:
+    """Advisory's customer facts (C-level, base rate) and a third subscribed to SMS1, a third
+    of the gold and platinum to a bundle, as in advisory's own bench."""
+    rng = random.Random(16)
+    facts, subs = [], []
+    for i in range(1, n + 1):
+        cid = f"C{i:07d}"
+        level = rng.choice(("C1", "C2", "C3", "C3", "C4", "C5", None))
+        facts.append(
+            (cid, True, BRANCH, tier_of[cid], level, date(2026, 6, 1) if level else None,
+             date(2028, 6, 30) if level else None, "ordinary",
+             Decimal(rng.randint(2, 20)) / Decimal(10000), date(2026, 1, 1), now)
+        )  # fmt: skip
+        if rng.random() < 0.33:
+            subs.append((f"S{i:09d}", cid, "SMS1", "cash", "active", date(2026, 11, 1),
+                         date(2027, 1, 31), 3, Decimal("30.00"), True, now))  # fmt: skip
+        if tier_of[cid] in ("gold", "platinum") and rng.random() < 0.33:
+            subs.append((f"B{i:09d}", cid, rng.choice("ABCE"), "cash", "active",
+                         date(2026, 11, 1), date(2026, 12, 31), 2, Decimal("0.00"), True, now))  # fmt: skip
+    conn = await asyncpg.connect(f"{PG}/{db_name('advisory-svc')}")
+    await conn.copy_records_to_table(
+        "customer_fact",
+        records=facts,
+        columns=["customer_id", "registered", "branch_id", "tier", "risk_level",
+                 "risk_assessed_on", "risk_valid_until", "investor_category", "base_rate",
+                 "rate_effective_from", "updated_at"],
+    )  # fmt: skip
+    await conn.copy_records_to_table(
+        "subscription",
+        records=subs,
+        columns=["subscription_id", "customer_id", "product_code", "payment", "status",
+                 "starts_on", "ends_on", "term_months", "cash_paid", "renewable", "created_at"],
+    )  # fmt: skip
+    await conn.execute("ANALYZE")
+    await conn.close()
+
+
+async def load_ops(n: int, tier_of: dict[str, str], now: datetime) -> None:
+    """Ops' side of the branch: GROUPS groups of 3 staff, every customer filed in a group with
+    three months of group history, 1 % with a retention case, 0.5 % with a complaint."""
+    rng = random.Random(17)
+    staff = [(f"S{k:04d}", BRANCH, f"staff {k}", rng.choice(("account_manager", "adviser")), now)
+             for k in range(1, 3 * GROUPS + 1)]  # fmt: skip
+    groups = [(f"G{g:03d}", BRANCH, f"group {g}", "active", date(2025, 1, 1), None, now)
+              for g in range(1, GROUPS + 1)]  # fmt: skip
+    members = [(f"G{1 + k // 3:03d}", s[0], s[3], date(2025, 1, 1), None, "", "bench")
+               for k, s in enumerate(staff)]  # fmt: skip
+    files, months, cases, complaints = [], [], [], []
+    for i in range(1, n + 1):
+        cid = f"C{i:07d}"
+        group = f"G{1 + i % GROUPS:03d}"
+        files.append(
+            (cid, BRANCH, True, tier_of[cid], None, date(2015, 1, 1), "active", group, now)
+        )
+        months += [(m, group, cid, BRANCH, 30, Decimal("12.50")) for m in MONTHS]
+        if rng.random() < 0.01:
+            at = now - timedelta(hours=rng.randint(1, 200))
+            cases.append((f"R{i:09d}", f"req-{i}", cid, BRANCH, group, "transfer_out", "SH",
+                          "", at, at, at + timedelta(hours=24), "open"))  # fmt: skip
+        if rng.random() < 0.005:
+            on = date(2026, 11, 1) + timedelta(days=rng.randint(0, 30))
+            complaints.append((f"K{i:09d}", cid, BRANCH, group, rng.choice(("system_failure",
+                               "business_error", "staff_attitude", "other")), "phone",
+                               "bench complaint", "S0001", "received", on, on + timedelta(days=1),
+                               on + timedelta(days=15), now, now))  # fmt: skip
+    conn = await asyncpg.connect(f"{PG}/{db_name('ops-assessment-svc')}")
+    for table, records, columns in (
+        ("staff", staff, ["staff_id", "branch_id", "name", "role", "updated_at"]),
+        ("service_group", groups, ["group_id", "branch_id", "name", "state", "formed_on",
+                                   "dissolved_on", "updated_at"]),
+        ("group_membership", members, ["group_id", "staff_id", "role", "joined_on", "left_on",
+                                       "reason", "changed_by"]),
+        ("customer_file", files, ["customer_id", "branch_id", "onsite", "tier", "referrer_id",
+                                  "opened_on", "status", "group_id", "updated_at"]),
+        ("customer_group_month", months, ["month", "group_id", "customer_id", "branch_id",
+                                          "days", "baseline_commission"]),
+        ("retention_case", cases, ["case_id", "request_id", "customer_id", "branch_id",
+                                   "group_id", "kind", "market", "stated_reason", "requested_at",
+                                   "opened_at", "first_call_due_at", "state"]),
+        ("complaint", complaints, ["complaint_id", "customer_id", "branch_id", "group_id",
+                                   "category", "intake", "description", "owner_id", "state",
+                                   "received_on", "contact_due_on", "answer_due_on",
+                                   "created_at", "updated_at"]),
+    ):  # fmt: skip
+        await conn.copy_records_to_table(table, records=records, columns=columns)
     await conn.execute("ANALYZE")
     await conn.close()
 
@@ -215,12 +321,20 @@ def main() -> None:
     procs: list[subprocess.Popen[bytes]] = []
     ports: dict[str, int] = {}
     try:
-        for svc, pkg in SERVICES.items():
-            svc_env = {**env, "DATABASE_URL": url(db_name(svc)), "SERVICE_NAME": svc}
+        # Migrate and load first, then start: advisory's offers read model loads at startup.
+        for svc in SERVICES:
             subprocess.run(
                 [sys.executable, "-m", "alembic", "-c", str(ROOT / "services" / svc / "alembic.ini"),
-                 "upgrade", "head"], env=svc_env, cwd=ROOT, check=True, capture_output=True,
+                 "upgrade", "head"], env={**env, "DATABASE_URL": url(db_name(svc))}, cwd=ROOT,
+                check=True, capture_output=True,
             )  # fmt: skip
+        started = time.perf_counter()
+        asyncio.run(load(args.customers))
+        print(
+            f"loaded {args.customers} customers of branch {BRANCH} in {time.perf_counter() - started:.1f} s"
+        )
+        for svc, pkg in SERVICES.items():
+            svc_env = {**env, "DATABASE_URL": url(db_name(svc)), "SERVICE_NAME": svc}
             ports[svc] = free_port()
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "--factory", f"{pkg}.main:create_app",
@@ -228,20 +342,10 @@ def main() -> None:
                 env=svc_env, cwd=ROOT, stdout=open(logs / f"{svc}.log", "ab"),  # noqa: SIM115
                 stderr=subprocess.STDOUT,
             ))  # fmt: skip
-        started = time.perf_counter()
-        asyncio.run(load(args.customers))
-        print(
-            f"loaded {args.customers} customers of branch {BRANCH} in {time.perf_counter() - started:.1f} s"
-        )
         console_port = free_port()
-        absent = free_port()  # nothing listens: advisory and ops are not deployed
-        console_env = {
-            **env, "SERVICE_NAME": "staff-console",
-            "PROFILE_URL": f"http://127.0.0.1:{ports['profile-svc']}",
-            "TIERING_URL": f"http://127.0.0.1:{ports['tiering-svc']}",
-            "NOTIFY_URL": f"http://127.0.0.1:{ports['notify-svc']}",
-            "ADVISORY_URL": f"http://127.0.0.1:{absent}", "OPS_URL": f"http://127.0.0.1:{absent}",
-        }  # fmt: skip
+        console_env = {**env, "SERVICE_NAME": "staff-console"} | {
+            ENV_URLS[svc]: f"http://127.0.0.1:{port}" for svc, port in ports.items()
+        }
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "staff_console.main:create_app",
              "--host", "127.0.0.1", "--port", str(console_port), "--no-access-log"],
@@ -250,9 +354,12 @@ def main() -> None:
         ))  # fmt: skip
         console = f"http://127.0.0.1:{console_port}"
         profile = f"http://127.0.0.1:{ports['profile-svc']}"
-        for base in (console, profile, f"http://127.0.0.1:{ports['tiering-svc']}",
-                     f"http://127.0.0.1:{ports['notify-svc']}"):  # fmt: skip
-            wait_up(base)
+        advisory = f"http://127.0.0.1:{ports['advisory-svc']}"
+        ops = f"http://127.0.0.1:{ports['ops-assessment-svc']}"
+        wait_up(console)
+        for port in ports.values():
+            wait_up(f"http://127.0.0.1:{port}")
+        wait_up(advisory, "/readyz")  # the offers read model is loaded
         token = staff_token()
         rng = random.Random(7)
         segments = [f"{t}_{s}" for s in SIZES for t in TURNOVERS] + list(LIFE_STAGES)
@@ -268,6 +375,24 @@ def main() -> None:
             after = rng.choice(("", f"&after=C{rng.randint(1, args.customers):07d}"))
             searches.append(("search", f"/customers/search?q={terms}{after}"))
         pages += searches
+        # The ops pages, about as often as a branch's desk opens them beside the customer pages.
+        pages += [("retention", "/retention"), ("complaints", "/complaints"),
+                  ("ranking", f"/ranking?month={MONTHS[-1]}")] * 50  # fmt: skip
+        services = [
+            (kind, f"/v1/customers/C{rng.randint(1, args.customers):07d}/{what}")
+            for kind, what in (("offers_api", "offers"), ("subscriptions_api", "subscriptions"))
+            for _ in range(500)
+        ]
+        ops_calls = [
+            ("group_api", f"/v1/customers/C{rng.randint(1, args.customers):07d}/group")
+            for _ in range(500)
+        ]
+        # The ops pages' upstream calls, in the pages' proportions.
+        ops_calls += [("retention_api", "/v1/retention-cases?state=open"),
+                      ("complaints_api", "/v1/complaints"),
+                      ("complaints_api", "/v1/complaints?overdue=true"),
+                      ("ranking_api", f"/v1/assessments/{MONTHS[-1]}"),
+                      ("ranking_api", "/v1/groups")] * 20  # fmt: skip
         upstream = [
             ("segment_api", f"/v1/segments/{rng.choice(segments)}/customers?limit=50"
                             f"&offset={50 * rng.randint(0, 100)}")
@@ -281,6 +406,18 @@ def main() -> None:
             ("search_api", f"/v1/customers?phone_last4={rng.randint(0, 9999):04d}&limit=50")
             for _ in range(250)
         ]  # fmt: skip
+        # Every section must render from its service: a "service unavailable" panel is a fast
+        # failure and would flatter the figure.
+        with httpx.Client(base_url=console, headers={"Authorization": f"Bearer {token}"}) as c:
+            for path in (
+                "/customers/C0000001",
+                "/retention",
+                "/complaints",
+                f"/ranking?month={MONTHS[-1]}",
+            ):
+                html = c.get(path, timeout=30).text
+                if 'class="panel unavailable"' in html:
+                    raise SystemExit(f"{path} shows a section as unavailable (logs in {logs})")
         # Warm up every process (imports, pools, plans) before measuring.
         asyncio.run(drive(console, pages, users=args.users, seconds=3, token=token))
         report(
@@ -293,6 +430,16 @@ def main() -> None:
             f"yardstick: profile-svc's segment listing and search alone, {args.users} users (the lists' upstream)",
             asyncio.run(drive(profile, upstream, users=args.users, seconds=args.seconds / 2, token=token)),
             args.seconds / 2,
+        )  # fmt: skip
+        report(
+            f"yardstick: advisory-svc's offers and subscriptions alone, {args.users} users (the 360° page's upstream)",
+            asyncio.run(drive(advisory, services, users=args.users, seconds=args.seconds / 4, token=token)),
+            args.seconds / 4,
+        )  # fmt: skip
+        report(
+            f"yardstick: ops-assessment-svc alone, {args.users} users (the 360° and ops pages' upstream)",
+            asyncio.run(drive(ops, ops_calls, users=args.users, seconds=args.seconds / 4, token=token)),
+            args.seconds / 4,
         )  # fmt: skip
         report(
             f"staff console pages, {args.users} users, {args.customers} customers (target p95 < 300 ms)",
