@@ -4,6 +4,7 @@ from . import dialect
 from .auth import (
     CurrentPrincipal,
     Principal,
+    TokenCache,
     TokenVerifier,
     current_principal,
     ensure_can_access_customer,
@@ -65,6 +66,7 @@ __all__ = [
     "PlatformTables",
     "Principal",
     "SessionDep",
+    "TokenCache",
     "TokenVerifier",
     "TooManyConsecutiveErrors",
     "Topic",

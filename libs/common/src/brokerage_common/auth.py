@@ -127,6 +127,43 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
+class TokenCache:
+    """Verified tokens for a short while, keyed by the whole Authorization header: a client
+    (the call center, the app) reuses its token for every call, so a known caller costs one
+    dict lookup. The fast paths that answer before FastAPI use it (tiering's routing, ADR
+    0006; advisory's offers, ADR 0010): re-verified after at most ``ttl_s`` and never
+    trusted past the token's own ``exp``."""
+
+    def __init__(
+        self, verifier: TokenVerifier, max_entries: int = 10000, ttl_s: float = 60.0
+    ) -> None:
+        self.verifier = verifier
+        self.max_entries = max_entries
+        self.ttl_s = ttl_s
+        self._cache: dict[bytes, tuple[Principal, float]] = {}
+
+    def principal(self, authorization: bytes) -> Principal | None:
+        """The principal of the header's bearer token; None when it carries none.
+
+        Raises the verifier's 401 for a bad or expired token.
+        """
+        now = time.monotonic()
+        hit = self._cache.get(authorization)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        scheme, _, token = authorization.decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        principal = self.verifier.verify(token.strip())  # raises 401
+        if len(self._cache) >= self.max_entries:
+            self._cache.clear()
+        until = now + self.ttl_s
+        if principal.expires_at is not None:
+            until = min(until, now + (principal.expires_at - time.time()))
+        self._cache[authorization] = (principal, until)
+        return principal
+
+
 def issue_token(
     *,
     secret: str,

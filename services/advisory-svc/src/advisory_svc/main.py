@@ -9,7 +9,14 @@ from datetime import date
 
 from fastapi import FastAPI
 
-from brokerage_common import Database, Outbox, configure_logging, install_platform, today_cst
+from brokerage_common import (
+    Database,
+    Outbox,
+    TokenCache,
+    configure_logging,
+    install_platform,
+    today_cst,
+)
 from brokerage_common.kafka import broker_reachable
 from brokerage_common.web import ready_when
 
@@ -19,7 +26,7 @@ from .config import Settings
 from .content.router import router as content
 from .deps import get_today
 from .models import PLATFORM
-from .offers.fastpath import OffersFastPath, TokenCache
+from .offers.fastpath import OffersFastPath
 from .offers.memory import OffersFeed, OffersModel
 from .offers.router import router as offers
 from .subscriptions.router import router as subscriptions

@@ -7,8 +7,7 @@ import time
 import pytest
 from fastapi import HTTPException
 
-from advisory_svc.offers.fastpath import TokenCache
-from brokerage_common import TokenVerifier
+from brokerage_common import TokenCache, TokenVerifier
 from brokerage_common.auth import issue_token
 
 SECRET = "a-test-secret-of-enough-length-for-hs256"

@@ -8,14 +8,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from brokerage_common import Database, Outbox, configure_logging, install_platform
+from brokerage_common import Database, Outbox, TokenCache, configure_logging, install_platform
 from brokerage_common.kafka import KafkaConnection, broker_reachable
 from brokerage_common.web import ready_when
 
 from .config import Settings
 from .models import PLATFORM
 from .router import router
-from .routing.fastpath import RoutingFastPath, TokenCache
+from .routing.fastpath import RoutingFastPath
 from .routing.read_model import RoutingFeed, RoutingModel
 
 log = logging.getLogger(__name__)

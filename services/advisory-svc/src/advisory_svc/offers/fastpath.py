@@ -8,7 +8,6 @@ therefore says every refusal exactly as before. Tests hold both to the same answ
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import date
 
@@ -16,7 +15,7 @@ from fastapi import HTTPException
 from prometheus_client import Counter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from brokerage_common import Principal, TokenVerifier
+from brokerage_common import TokenCache
 
 from ..catalogue.rules import Prices
 from ..deps import ensure_customer_access
@@ -29,39 +28,6 @@ _JSON = (b"content-type", b"application/json")
 OFFERS_FAST = Counter(
     "advisory_offers_fast_total", "Offers answered by the fast path (the rest by the route)"
 )
-
-
-class TokenCache:
-    """Verified tokens for a short while, keyed by the whole Authorization header: a client
-    reuses its token for every page. The same rules as tiering's routing fast path (ADR
-    0006): re-verified after at most ``ttl_s`` and never trusted past its own ``exp``."""
-
-    def __init__(
-        self, verifier: TokenVerifier, max_entries: int = 10000, ttl_s: float = 60.0
-    ) -> None:
-        self.verifier = verifier
-        self.max_entries = max_entries
-        self.ttl_s = ttl_s
-        self._cache: dict[bytes, tuple[Principal, float]] = {}
-
-    def principal(self, authorization: bytes) -> Principal | None:
-        """The principal of the header's bearer token; None without one. Raises the
-        verifier's 401 for a bad or expired token."""
-        now = time.monotonic()
-        hit = self._cache.get(authorization)
-        if hit is not None and hit[1] > now:
-            return hit[0]
-        scheme, _, token = authorization.decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return None
-        principal = self.verifier.verify(token.strip())
-        if len(self._cache) >= self.max_entries:
-            self._cache.clear()
-        until = now + self.ttl_s
-        if principal.expires_at is not None:
-            until = min(until, now + (principal.expires_at - time.time()))
-        self._cache[authorization] = (principal, until)
-        return principal
 
 
 class OffersFastPath:

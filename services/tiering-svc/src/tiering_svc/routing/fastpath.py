@@ -9,7 +9,6 @@ query split and the precomputed answer bytes.
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qs
 
 import orjson
@@ -17,49 +16,12 @@ from fastapi import FastAPI, HTTPException
 from prometheus_client import Counter
 from starlette.types import Receive, Scope, Send
 
-from brokerage_common import Principal, TokenVerifier
+from brokerage_common import TokenCache
 
 from .read_model import RoutingModel
 from .rules import NOT_A_ROUTING_CALLER, BadRoutingQuery, caller_query, may_route
 
 _JSON = [(b"content-type", b"application/json")]
-
-
-class TokenCache:
-    """Verified tokens for a short while: a call-center client reuses its token for every call.
-
-    Keyed by the whole Authorization header, so a known caller costs one dict lookup.
-    """
-
-    def __init__(
-        self, verifier: TokenVerifier, max_entries: int = 10000, ttl_s: float = 60.0
-    ) -> None:
-        self.verifier = verifier
-        self.max_entries = max_entries
-        self.ttl_s = ttl_s
-        self._cache: dict[bytes, tuple[Principal, float]] = {}
-
-    def principal(self, authorization: bytes) -> Principal | None:
-        """The principal of the header's bearer token; None when it carries none.
-
-        Raises the verifier's 401 for a bad or expired token.
-        """
-        now = time.monotonic()
-        hit = self._cache.get(authorization)
-        if hit is not None and hit[1] > now:
-            return hit[0]
-        scheme, _, token = authorization.decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return None
-        principal = self.verifier.verify(token.strip())  # raises 401
-        if len(self._cache) >= self.max_entries:
-            self._cache.clear()
-        # Re-verify at most ttl_s later, and never trust a token past its own expiry.
-        until = now + self.ttl_s
-        if principal.expires_at is not None:
-            until = min(until, now + (principal.expires_at - time.time()))
-        self._cache[authorization] = (principal, until)
-        return principal
 
 
 def parse_query(query: str) -> dict[str, list[str]]:
