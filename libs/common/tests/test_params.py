@@ -7,7 +7,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
 
-from brokerage_common.params import BranchIdQuery, CustomerIdPath, IdPath, Name
+from brokerage_common.params import BoundedDate, BranchIdQuery, CustomerIdPath, IdPath, Name
 
 
 class Named(BaseModel):
@@ -61,3 +61,26 @@ def test_a_name_with_a_control_or_bidi_character_is_refused(name: str) -> None:
 @pytest.mark.parametrize("name", ["王小明", "Group A-1", "O'Brien", "张三 (HQ)"])
 def test_ordinary_names_pass(name: str) -> None:
     assert Named(name=name).name == name
+
+
+class Dated(BaseModel):
+    on: BoundedDate
+
+
+@pytest.mark.parametrize(
+    ("on", "ok"),
+    [
+        ("2000-01-01", True),
+        ("2099-12-31", True),
+        ("1999-12-31", False),
+        ("2100-01-01", False),
+        ("0001-01-01", False),
+        ("9999-12-31", False),
+    ],
+)
+def test_a_bounded_date_is_within_2000_to_2099(on: str, ok: bool) -> None:
+    if ok:
+        assert Dated(on=on).on.isoformat() == on  # type: ignore[arg-type]
+    else:
+        with pytest.raises(ValidationError):
+            Dated(on=on)  # type: ignore[arg-type]

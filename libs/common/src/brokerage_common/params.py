@@ -8,10 +8,13 @@ Each type here is the domain's bound, refused with 422 before a route runs.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
+
+from .events import EARLIEST_TIME, LATEST_TIME
 
 DB_ID_MAX = 2**63 - 1
 """The largest BIGINT: an id parameter above it cannot name a row and overflows the driver."""
@@ -27,9 +30,21 @@ IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 """Any other row's id in a path (the widest id column is 64 characters)."""
 
 BranchIdQuery = Annotated[
-    str | None, Query(min_length=1, max_length=32, pattern=ID_PATTERN, description="a branch id")
+    str | None,
+    Query(
+        min_length=1,
+        max_length=32,
+        pattern=ID_PATTERN,
+        description="headquarters: the branch to read; other staff: their own only",
+    ),
 ]
 """An optional ``?branch_id=`` (HQ naming a branch)."""
+
+EARLIEST_DAY = EARLIEST_TIME.date()
+LATEST_DAY = LATEST_TIME.date() - timedelta(days=1)
+BoundedDate = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
+"""A business day, 2000-01-01 to 2099-12-31 like every timestamp (events.BoundedDatetime): the
+calendars cover no other years, and month arithmetic on 0001-01-01 or 9999-12-31 overflows."""
 
 # C0 and C1 controls, DEL, and the bidirectional formatting characters (U+202E RIGHT-TO-LEFT
 # OVERRIDE and its kin): they make a name display as something else than it is.
