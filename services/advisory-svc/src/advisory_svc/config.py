@@ -10,7 +10,6 @@ from brokerage_common import CommonSettings
 
 from .catalogue.rules import DEFAULT_PRICES, FeeBand, Prices
 
-
 D_RATE_MAX = Decimal("0.05")
 
 
