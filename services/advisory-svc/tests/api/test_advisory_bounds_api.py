@@ -116,3 +116,14 @@ async def test_nul_control_characters_and_absurd_days_are_422_and_record_nothing
     assert await outbox_events() == []
     assert (await client.get("/v1/customers/C1/agreements", headers=adviser)).json() == []
     assert (await client.get("/v1/content", headers=adviser)).json() == []
+
+
+@pytest.mark.parametrize("months", [True, "2", 2.0])
+async def test_term_months_must_be_a_json_integer(
+    client: httpx.AsyncClient, auth: Auth, customer: Make, outbox_events: Events, months: Any
+) -> None:
+    await customer("C1")
+    body = {"product_code": "SMS1", "term_months": months}
+    r = await client.post("/v1/customers/C1/subscriptions", json=body, headers=auth("staff"))
+    assert r.status_code == 422, r.text
+    assert await outbox_events() == []

@@ -150,3 +150,23 @@ async def test_provider_text_with_a_nul_is_422(
     provider = bearer(service_token("sms:report", sub="sms-gateway"))
     r = await client.post(path, json=body, headers=provider)
     assert r.status_code == 422, r.text
+
+
+@pytest.mark.parametrize("days", [True, "3", 3.0])
+async def test_days_before_must_be_a_json_integer(
+    client: httpx.AsyncClient, db: Database, make_token: Token, days: Any
+) -> None:
+    await add_customer(db, "C0001")
+    body = {
+        "kind": "warrant_exercise",
+        "customer_ids": ["C0001"],
+        "security_code": "580001",
+        "security_name": "某某权证",
+        "last_exercise_on": "2026-11-27",
+        "days_before": days,
+    }
+    r = await client.post(
+        "/v1/reminders", json=body, headers=bearer(service_token("notify:reminders"))
+    )
+    assert r.status_code == 422, r.text
+    assert await messages(db) == []

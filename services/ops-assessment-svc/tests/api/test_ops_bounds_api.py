@@ -145,6 +145,25 @@ async def test_ids_in_paths_and_queries_are_bounded(
         ("POST", "/v1/assignments", {"branch_id": "B\x00001"}),
         ("POST", "/v1/assignments", {"on": "0001-01-01"}),
         ("PUT", "/v1/groups/G1/targets/2026-12", {"targets": {"contacts\x00": "1"}}),
+        # true, "50" and 50.0 are not JSON integers
+        (
+            "PUT",
+            "/v1/assessment-weights/kj",
+            {
+                "weights": {"asset_growth_ratio": 50, "commission_turnover": 50},
+                "complaint_penalty": True,
+            },
+        ),
+        (
+            "PUT",
+            "/v1/assessment-weights/kj",
+            {"weights": {"asset_growth_ratio": "50", "commission_turnover": 50.0}},
+        ),
+        (
+            "PUT",
+            "/v1/assessment-weights/kj",
+            {"weights": {"asset_growth_ratio": 99, "commission_turnover": True}},
+        ),
     ],
 )
 async def test_nul_control_characters_and_absurd_days_are_422_and_change_nothing(
@@ -170,3 +189,22 @@ async def test_nul_control_characters_and_absurd_days_are_422_and_change_nothing
         (g.group_id, g.name, g.state) for g in groups_before
     ]
     assert (await client.get("/v1/complaints", headers=manager)).json() == []
+
+
+@pytest.mark.parametrize("evaluation", [True, "5", 5.0])
+async def test_a_complaints_evaluation_must_be_a_json_integer(
+    client: httpx.AsyncClient, auth: Any, harness: Any, build: Any, evaluation: Any
+) -> None:
+    manager = await _branch(client, auth, harness, build)
+    r = await client.post(
+        "/v1/complaints",
+        json={"customer_id": "K1", "category": "staff_attitude", "description": "rude"},
+        headers=manager,
+    )
+    url = f"/v1/complaints/{r.json()['complaint_id']}"
+    r = await client.patch(
+        url, json={"state": "contacted", "evaluation": evaluation}, headers=manager
+    )
+    assert r.status_code == 422, r.text
+    [complaint] = (await client.get("/v1/complaints", headers=manager)).json()
+    assert (complaint["state"], complaint["evaluation"]) == ("received", None)

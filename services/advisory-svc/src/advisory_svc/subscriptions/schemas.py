@@ -19,7 +19,7 @@ class SubscriptionCreate(BaseModel):
 
     product_code: ProductCodeIn
     payment: Literal["cash", "points", "included"] = "cash"
-    term_months: Annotated[int, Field(ge=1, le=12)] = 1
+    term_months: Annotated[int, Field(ge=1, le=12, strict=True)] = 1
     mismatch_confirmed: bool = False
     warning_version: Annotated[NoNulText, Field(min_length=1, max_length=32)] | None = None
     # Money is a decimal string: a JSON float is refused (it has already lost the fen).
@@ -29,7 +29,7 @@ class SubscriptionCreate(BaseModel):
 class SubscriptionRenew(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    term_months: Annotated[int, Field(ge=1, le=12)] = 1
+    term_months: Annotated[int, Field(ge=1, le=12, strict=True)] = 1
     mismatch_confirmed: bool = False
     warning_version: Annotated[NoNulText, Field(min_length=1, max_length=32)] | None = None
 

@@ -29,7 +29,7 @@ class ReminderCreate(BaseModel):
     subscription_on: date | None = None
     listing_on: date | None = None
     last_exercise_on: date | None = None
-    days_before: Annotated[int, Field(ge=0, le=20)] = 3
+    days_before: Annotated[int, Field(ge=0, le=20, strict=True)] = 3
 
     @model_validator(mode="after")
     def _dates(self) -> ReminderCreate:

@@ -87,8 +87,9 @@ class WeightsRead(BaseModel):
 class WeightsPut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    weights: dict[str, int]
-    complaint_penalty: Annotated[int, Field(ge=0, le=100)] = 10
+    # JSON integers only: true, "50" and 50.0 are not weights (strict).
+    weights: dict[Annotated[str, Field(max_length=32)], Annotated[int, Field(strict=True)]]
+    complaint_penalty: Annotated[int, Field(ge=0, le=100, strict=True)] = 10
     branch_id: BranchId | None = None
 
 

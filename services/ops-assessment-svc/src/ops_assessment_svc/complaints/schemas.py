@@ -33,7 +33,7 @@ class ComplaintUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     state: State
-    evaluation: Annotated[int, Field(ge=1, le=5)] | None = None
+    evaluation: Annotated[int, Field(ge=1, le=5, strict=True)] | None = None
     upheld: bool | None = None
 
 
