@@ -95,6 +95,8 @@ async def test_another_branchs_staff_get_the_same_answer_for_existing_and_unknow
         ("GET", "/v1/assessments/2026-12?branch_id=B%0001"),
         ("GET", "/v1/assessment-weights?branch_id=" + "B" * 33),
         ("GET", "/v1/assessments/1899-12"),
+        ("GET", "/v1/assessments/1999-12"),  # months lie in 2000..2099, as every day
+        ("GET", "/v1/groups/G1/customers?month=1999-12"),
     ],
 )
 async def test_ids_in_paths_and_queries_are_bounded(
