@@ -210,3 +210,17 @@ async def test_a_complaints_evaluation_must_be_a_json_integer(
     assert r.status_code == 422, r.text
     [complaint] = (await client.get("/v1/complaints", headers=manager)).json()
     assert (complaint["state"], complaint["evaluation"]) == ("received", None)
+
+
+async def test_a_staff_id_of_another_branch_is_409_without_naming_the_branch(
+    client: httpx.AsyncClient, auth: Any, harness: Any, build: Any
+) -> None:
+    await _branch(client, auth, harness, build)
+    other = auth("staff", **OTHER)
+    r = await client.put("/v1/staff/S1", json={"name": "S1", "role": "sales"}, headers=other)
+    # Staff ids are the company's employee numbers: taking one is a conflict, but the
+    # answer does not say whose roster holds it.
+    assert r.status_code == 409
+    assert "B001" not in r.json()["detail"]
+    [s1] = await harness.rows(Staff, Staff.staff_id == "S1")
+    assert (s1.branch_id, s1.role) == ("B001", "account_manager")
