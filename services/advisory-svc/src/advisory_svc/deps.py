@@ -52,6 +52,15 @@ def ensure_customer_access(
     ensure_can_access_customer(principal, customer_id=customer_id, branch_id=branch_id)
 
 
+def unknown_customer(principal: Principal, customer_id: str) -> NotFound:
+    """The answer for a customer advisory does not know, once the caller may learn it: staff
+    of a branch (and services) get the 403 another branch's customer gets, so they cannot
+    tell which ids exist elsewhere (ADR 0012, addendum); the customer themself and
+    headquarters learn that the id is unknown."""
+    ensure_customer_access(principal, customer_id=customer_id, branch_id=None)
+    return NotFound("unknown customer (not registered with advisory-svc yet)")
+
+
 async def accessible_facts(
     session: AsyncSession, principal: Principal, customer_id: str
 ) -> CustomerFacts:
@@ -61,7 +70,7 @@ async def accessible_facts(
         ensure_customer_access(principal, customer_id=customer_id, branch_id=None)
     facts = await customer_facts(session, customer_id=customer_id)
     if facts is None:
-        raise NotFound("unknown customer (not registered with advisory-svc yet)")
+        raise unknown_customer(principal, customer_id)
     ensure_customer_access(principal, customer_id=customer_id, branch_id=facts.branch_id)
     return facts
 

@@ -108,7 +108,11 @@ async def test_offers_access_and_bad_input(
     assert (
         await client.get("/v1/customers/C4/offers", headers=auth("staff", branch_id="HQ"))
     ).status_code == 200
-    assert (await client.get("/v1/customers/NOPE/offers", headers=auth("staff"))).status_code == 404
+    # A branch's staff get 403 for an unknown id, as for another branch's customer (ADR 0012
+    # addendum); HQ learn that it is unknown.
+    assert (await client.get("/v1/customers/NOPE/offers", headers=auth("staff"))).status_code == 403
+    hq = auth("staff", branch_id="HQ")
+    assert (await client.get("/v1/customers/NOPE/offers", headers=hq)).status_code == 404
     for bad in ("-1", "abc", "1e20"):
         r = await client.get(
             "/v1/customers/C4/offers", params={"entrusted_amount": bad}, headers=auth("staff")
@@ -131,7 +135,8 @@ async def test_a_rate_for_an_unknown_customer_is_kept_until_they_register(
             customer_id="C5", rate=Decimal("0.0012"), effective_from=date(2026, 11, 2)
         )
     )
-    assert (await client.get("/v1/customers/C5/offers", headers=auth("staff"))).status_code == 404
+    hq = auth("staff", branch_id="HQ")  # a branch's staff get 403 for an unknown id
+    assert (await client.get("/v1/customers/C5/offers", headers=hq)).status_code == 404
     await customer("C5", tier="gold")  # registered later, no rate of its own
     body: dict[str, Any] = (
         await client.get("/v1/customers/C5/offers", headers=auth("staff"))

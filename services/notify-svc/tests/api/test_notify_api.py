@@ -205,7 +205,7 @@ async def test_campaigns_reach_only_the_own_branch_and_report_progress(
     assert r.status_code == 200
     other = bearer(make_token("staff", sub="S9", branch_id="B009"))
     assert (await client.get(f"/v1/campaigns/{campaign['id']}", headers=other)).status_code == 403
-    assert (await client.get("/v1/campaigns/nope", headers=staff)).status_code == 404
+    assert (await client.get("/v1/campaigns/nope", headers=staff)).status_code == 403  # as B009's
 
     invalid = [
         {**seminar},  # no audience
@@ -281,7 +281,7 @@ async def test_reminders_are_scheduled_in_trading_days_for_the_own_branch(
     r = await client.post("/v1/reminders", json={**body, "customer_ids": ["C0002"]}, headers=staff)
     assert r.status_code == 403
     r = await client.post("/v1/reminders", json={**body, "customer_ids": ["C7777"]}, headers=staff)
-    assert r.status_code == 404
+    assert r.status_code == 403  # unknown, answered as another branch's (ADR 0012 addendum)
     scheduler = bearer(service_token("notify:reminders"))
     for bad in (
         {**body, "subscription_on": "2026-11-21"},  # a Saturday
@@ -375,7 +375,8 @@ async def test_messages_are_read_with_the_address_masked(
     assert len(r.json()) == 2
     stranger = bearer(make_token("customer", sub="C0002"))
     assert (await client.get(f"/v1/messages/{first.id}", headers=stranger)).status_code == 403
-    assert (await client.get("/v1/messages/nope", headers=staff)).status_code == 404
+    # A branch's staff get 403 for an unknown id as for another branch's (ADR 0012 addendum).
+    assert (await client.get("/v1/messages/nope", headers=staff)).status_code == 403
     r = await client.get("/v1/customers/C0001/messages", params={"limit": 0}, headers=staff)
     assert r.status_code == 422
 
@@ -416,7 +417,8 @@ async def test_a_customer_never_sees_staff_alerts_about_them(
     r = await client.get("/v1/customers/C0001/messages", headers=customer)
     assert r.status_code == 200
     assert r.json() == []
-    assert (await client.get(f"/v1/messages/{alert.id}", headers=customer)).status_code == 404
+    # As if it did not exist: an unknown id is 403 too (ADR 0012 addendum).
+    assert (await client.get(f"/v1/messages/{alert.id}", headers=customer)).status_code == 403
     assert (await client.get(f"/v1/messages/{compliance.id}", headers=customer)).status_code == 403
     # Staff of the branch see the alert about their customer, and only that one.
     r = await client.get("/v1/customers/C0001/messages", headers=staff)

@@ -17,6 +17,7 @@ from ops_assessment_svc.assessment.rules import (
     phase_of,
     rank_scores,
     score_groups,
+    targets_problems,
     targets_reached,
     weights_problems,
 )
@@ -113,6 +114,9 @@ def test_default_weights_add_up_to_100_in_every_phase() -> None:
         ({"asset_growth_ratio": 110, "commission_turnover": -10}, 10, "negative"),
         ({"luck": 100}, 10, "unknown metric luck"),
         ({"crm_completeness": 100}, -1, "penalty is negative"),
+        ({"crm_completeness": 100}, 100, None),
+        ({"crm_completeness": 100}, 101, "more than 100"),
+        ({"crm_completeness": 10**20, "asset_growth_ratio": 100 - 10**20}, 10, "negative"),
     ],
 )
 def test_weights_must_add_up_to_100(
@@ -203,3 +207,26 @@ def test_company_ranking_and_future_months() -> None:
     assert is_future("2026-12", "2026-11")
     assert not is_future("2026-11", "2026-11")
     assert not is_future("2025-12", "2026-11")
+
+
+@pytest.mark.parametrize(
+    ("targets", "problem"),
+    [
+        ({"contacts": D(30), "new_customers": D(2), "net_inflow": D("5000000.00")}, None),
+        ({"contacts": D(0)}, None),
+        ({"contacts": D(100000), "net_inflow": D(10) ** 12}, None),
+        ({"contacts": D(100001)}, "from 0 to 100000"),
+        ({"new_customers": D(-1)}, "from 0 to 100000"),
+        ({"net_inflow": D(10) ** 12 + D("0.01")}, "from 0 to"),
+        ({"net_inflow": D("NaN")}, "from 0 to"),
+        ({"contacts": D("2.5")}, "a whole number"),
+        ({"net_inflow": D("1.001")}, "to the fen"),
+        ({"luck": D(1)}, "unknown target luck"),
+    ],
+)
+def test_targets_have_domain_ranges(targets: dict[str, Decimal], problem: str | None) -> None:
+    problems = targets_problems(targets)
+    if problem is None:
+        assert problems == []
+    else:
+        assert any(problem in p for p in problems), problems

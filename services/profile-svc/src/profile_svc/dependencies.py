@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Path, status
+from fastapi import Depends, HTTPException, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Principal, get_settings, today_cst
+from brokerage_common.params import CustomerIdPath as CustomerIdPath  # shared by every service
 
 from .config import Settings
 from .customers.models import Customer
@@ -31,7 +32,6 @@ def get_today() -> date:
 
 TodayDep = Annotated[date, Depends(get_today)]
 
-CustomerIdPath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 PII_READ_SCOPE = "profile:read"
 
 

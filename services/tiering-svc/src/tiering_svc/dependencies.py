@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Query, status
+from fastapi import Depends, HTTPException, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Principal, ensure_can_access_customer, get_settings, require_scope
 from brokerage_common.events import EARLIEST_TIME, LATEST_TIME
+
+# A customer id as every service spells it (a NUL or 10 kB in the path was a query, or a
+# 500), and the largest BIGINT an id parameter may be: shared with the other services.
+from brokerage_common.params import DB_ID_MAX as DB_ID_MAX
+from brokerage_common.params import CustomerIdPath as CustomerIdPath
 
 from .config import Settings
 from .models import CustomerTier
@@ -26,10 +31,6 @@ JobDay = Annotated[
 ]
 """A job's day, bounded like every timestamp: month arithmetic on 0001-01-01 or 9999-12-31
 overflows (a 500), and no business day lies outside these years."""
-CustomerIdPath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
-"""A customer id as every service spells it (a NUL or 10 kB in the path was a query, or a 500)."""
-DB_ID_MAX = 2**63 - 1
-"""The largest BIGINT: an id parameter above it cannot name a row and overflows the driver."""
 
 
 async def authorize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep
+from brokerage_common.params import CustomerIdPath, IdPath
 from brokerage_common.web import SessionDep
 
 from .. import metrics
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/v1", tags=["agreements"], responses=ERROR_RESPONSES)
     status_code=status.HTTP_201_CREATED,
 )
 async def sign_agreement(
-    customer_id: str,
+    customer_id: CustomerIdPath,
     body: AgreementCreate,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -53,7 +54,7 @@ async def sign_agreement(
 
 @router.get("/customers/{customer_id}/agreements", response_model=list[AgreementRead])
 async def list_agreements(
-    customer_id: str, principal: CurrentPrincipal, session: SessionDep
+    customer_id: CustomerIdPath, principal: CurrentPrincipal, session: SessionDep
 ) -> list[AgreementRead]:
     await accessible_facts(session, principal, customer_id)
     return [
@@ -66,8 +67,8 @@ async def list_agreements(
     "/customers/{customer_id}/agreements/{agreement_id}/rescission", response_model=AgreementRead
 )
 async def rescind_agreement(
-    customer_id: str,
-    agreement_id: str,
+    customer_id: CustomerIdPath,
+    agreement_id: IdPath,
     principal: CurrentPrincipal,
     session: SessionDep,
     settings: SettingsDep,

@@ -9,15 +9,17 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from brokerage_common import NonNegativeMoney
+from brokerage_common.events import NoNulText
+from brokerage_common.params import BoundedDate
 
 
 class AgreementCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    risk_disclosure_version: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    risk_disclosure_version: Annotated[NoNulText, Field(min_length=1, max_length=32)] | None = None
     # Money is a decimal string: a JSON float is refused (it has already lost the fen).
     fee_paid: Annotated[NonNegativeMoney, Field(le=Decimal("1e9"))] = Decimal("0.00")
-    valid_until: date | None = None
+    valid_until: BoundedDate | None = None
 
 
 class AgreementRead(BaseModel):

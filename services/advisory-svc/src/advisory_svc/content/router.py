@@ -13,6 +13,7 @@ from brokerage_common import (
     Principal,
     require_staff_role,
 )
+from brokerage_common.params import ID_PATTERN, IdPath
 from brokerage_common.web import SessionDep
 
 from .. import metrics
@@ -74,7 +75,7 @@ async def list_content(
     principal: CurrentPrincipal,
     session: SessionDep,
     kind: ContentKind | None = None,
-    author_id: Annotated[str | None, Query(max_length=64)] = None,
+    author_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ContentRead]:
     """Newest first; staff see their branch's and headquarters' content."""
@@ -87,7 +88,7 @@ async def list_content(
 
 @router.get("/content/{content_id}", response_model=ContentRead)
 async def get_content(
-    content_id: str, principal: CurrentPrincipal, session: SessionDep
+    content_id: IdPath, principal: CurrentPrincipal, session: SessionDep
 ) -> ContentRead:
     ensure_staff(principal)
     content = await service.get_content(session, content_id=content_id)

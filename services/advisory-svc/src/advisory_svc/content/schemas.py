@@ -7,6 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from brokerage_common.events import NoNulText
+from brokerage_common.params import Name
+
 from .rules import ContentKind, Recommendation, View
 
 
@@ -14,7 +17,7 @@ class ViewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     view: View
-    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    text: Annotated[NoNulText, Field(min_length=1, max_length=2000)]
 
 
 class PickIn(BaseModel):
@@ -31,8 +34,8 @@ class ContentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: ContentKind
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    body: Annotated[str, Field(min_length=1, max_length=20000)]
+    title: Annotated[Name, Field(min_length=1, max_length=200)]
+    body: Annotated[NoNulText, Field(min_length=1, max_length=20000)]
     risk_level: Literal["R1", "R2", "R3", "R4", "R5"]
     security_code: Annotated[str, Field(pattern=r"^[0-9A-Za-z]{1,16}$")] | None = None
     market: Literal["SH", "SZ", "BJ"] | None = None

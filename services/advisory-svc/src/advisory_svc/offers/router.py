@@ -12,9 +12,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal
+from brokerage_common.params import CustomerIdPath
 
-from ..deps import OffersModelDep, SettingsDep, TodayDep, ensure_customer_access
-from ..errors import NotFound
+from ..deps import (
+    OffersModelDep,
+    SettingsDep,
+    TodayDep,
+    ensure_customer_access,
+    unknown_customer,
+)
 from . import service
 from .answers import answer_json, kept_answer_json
 from .schemas import OffersRead
@@ -24,7 +30,7 @@ router = APIRouter(prefix="/v1", tags=["offers"], responses=ERROR_RESPONSES)
 
 @router.get("/customers/{customer_id}/offers", response_model=OffersRead)
 async def get_offers(
-    customer_id: str,
+    customer_id: CustomerIdPath,
     principal: CurrentPrincipal,
     model: OffersModelDep,
     settings: SettingsDep,
@@ -43,7 +49,7 @@ async def get_offers(
         async with model.db.engine.connect() as conn:
             snap = await service.snapshot(conn, customer_id=customer_id, today=today)
         if snap is None:
-            raise NotFound("unknown customer (not registered with advisory-svc yet)")
+            raise unknown_customer(principal, customer_id)
         ensure_customer_access(principal, customer_id=customer_id, branch_id=snap.facts.branch_id)
         body = answer_json(
             customer_id, snap, today=today, prices=prices, entrusted_amount=entrusted_amount
@@ -51,7 +57,7 @@ async def get_offers(
         return Response(body, media_type="application/json")
     standing = model.get(customer_id)
     if standing is None:
-        raise NotFound("unknown customer (not registered with advisory-svc yet)")
+        raise unknown_customer(principal, customer_id)
     ensure_customer_access(principal, customer_id=customer_id, branch_id=standing.facts.branch_id)
     body = kept_answer_json(
         model,

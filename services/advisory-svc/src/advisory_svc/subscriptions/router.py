@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep
+from brokerage_common.params import CustomerIdPath, IdPath
 from brokerage_common.web import SessionDep
 
 from .. import metrics
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/v1", tags=["subscriptions"], responses=ERROR_RESPONS
     status_code=status.HTTP_201_CREATED,
 )
 async def create_subscription(
-    customer_id: str,
+    customer_id: CustomerIdPath,
     body: SubscriptionCreate,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -57,7 +58,7 @@ async def create_subscription(
 
 @router.get("/customers/{customer_id}/subscriptions", response_model=list[SubscriptionRead])
 async def list_subscriptions(
-    customer_id: str, principal: CurrentPrincipal, session: SessionDep
+    customer_id: CustomerIdPath, principal: CurrentPrincipal, session: SessionDep
 ) -> list[SubscriptionRead]:
     await accessible_facts(session, principal, customer_id)
     subs = await service.list_subscriptions(session, customer_id=customer_id)
@@ -69,8 +70,8 @@ async def list_subscriptions(
     response_model=SubscriptionRead,
 )
 async def renew_subscription(
-    customer_id: str,
-    subscription_id: str,
+    customer_id: CustomerIdPath,
+    subscription_id: IdPath,
     body: SubscriptionRenew,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -102,8 +103,8 @@ async def renew_subscription(
     status_code=status.HTTP_204_NO_CONTENT,
 )
 async def end_subscription(
-    customer_id: str,
-    subscription_id: str,
+    customer_id: CustomerIdPath,
+    subscription_id: IdPath,
     principal: CurrentPrincipal,
     session: SessionDep,
     settings: SettingsDep,

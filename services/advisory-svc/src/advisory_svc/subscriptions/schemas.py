@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from brokerage_common import NonNegativeMoney
+from brokerage_common.events import NoNulText
 
 ProductCodeIn = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Z0-9_]+$")]
 
@@ -18,9 +19,9 @@ class SubscriptionCreate(BaseModel):
 
     product_code: ProductCodeIn
     payment: Literal["cash", "points", "included"] = "cash"
-    term_months: Annotated[int, Field(ge=1, le=12)] = 1
+    term_months: Annotated[int, Field(ge=1, le=12, strict=True)] = 1
     mismatch_confirmed: bool = False
-    warning_version: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    warning_version: Annotated[NoNulText, Field(min_length=1, max_length=32)] | None = None
     # Money is a decimal string: a JSON float is refused (it has already lost the fen).
     entrusted_amount: Annotated[NonNegativeMoney, Field(gt=0, le=Decimal("1e12"))] | None = None
 
@@ -28,9 +29,9 @@ class SubscriptionCreate(BaseModel):
 class SubscriptionRenew(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    term_months: Annotated[int, Field(ge=1, le=12)] = 1
+    term_months: Annotated[int, Field(ge=1, le=12, strict=True)] = 1
     mismatch_confirmed: bool = False
-    warning_version: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    warning_version: Annotated[NoNulText, Field(min_length=1, max_length=32)] | None = None
 
 
 class SubscriptionRead(BaseModel):

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal
+from brokerage_common.params import IdPath
 from brokerage_common.web import SessionDep
 
 from ..content.service import get_content
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/v1", tags=["tracking"], responses=ERROR_RESPONSES)
 
 @router.get("/content/{content_id}/performance", response_model=PerformanceRead)
 async def get_performance(
-    content_id: str, principal: CurrentPrincipal, session: SessionDep
+    content_id: IdPath, principal: CurrentPrincipal, session: SessionDep
 ) -> PerformanceRead:
     """Return since publication beside CSI 300 (000300) at 1, 5, 20 and 60 trading days."""
     ensure_staff(principal)
@@ -52,10 +53,10 @@ async def get_performance(
 
 @router.get("/advisers/{author_id}/hit-rate", response_model=HitRateRead)
 async def get_hit_rate(
-    author_id: str,
+    author_id: IdPath,
     principal: CurrentPrincipal,
     session: SessionDep,
-    horizon: Annotated[int, Query(description="trading days: 1, 5, 20 or 60")] = 20,
+    horizon: Annotated[int, Query(ge=1, le=60, description="trading days: 1, 5, 20 or 60")] = 20,
 ) -> HitRateRead:
     """Share of the adviser's buy and sell picks that beat (sells: lagged) the index."""
     ensure_staff(principal)

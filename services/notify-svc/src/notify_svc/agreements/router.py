@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal
+from brokerage_common.params import CustomerIdPath
 from brokerage_common.web import SessionDep
 
 from ..deps import authorize_customer
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
     tags=["agreements"],
     responses={410: {"description": "agreements are signed in advisory-svc"}},
 )
-async def create_agreement(customer_id: str, principal: CurrentPrincipal) -> None:
+async def create_agreement(customer_id: CustomerIdPath, principal: CurrentPrincipal) -> None:
     """Retired: advisory-svc signs agreements (``POST /v1/customers/{id}/agreements`` there)
     and notify learns of them from its events. No outside client used this route (spec
     api.md does not list it), so it answers 410 rather than writing a second truth."""
@@ -37,7 +38,7 @@ async def create_agreement(customer_id: str, principal: CurrentPrincipal) -> Non
     tags=["agreements"],
 )
 async def read_agreements(
-    customer_id: str, session: SessionDep, principal: CurrentPrincipal
+    customer_id: CustomerIdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> list[AgreementRead]:
     """The agreements notify knows for this customer (from advisory-svc's events)."""
     await authorize_customer(session, principal, customer_id)

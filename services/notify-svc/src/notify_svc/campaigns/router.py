@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal
+from brokerage_common.params import IdPath
 from brokerage_common.web import SessionDep
 
 from ..deps import SCOPE_CAMPAIGNS, ClockDep, actor, staff_or_scope
@@ -65,11 +66,14 @@ async def create_campaign(
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignRead, tags=["campaigns"])
 async def read_campaign(
-    campaign_id: str, session: SessionDep, principal: CurrentPrincipal
+    campaign_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> CampaignRead:
     """A campaign's progress: messages by state."""
     staff_or_scope(principal, SCOPE_CAMPAIGNS)
+    if principal.is_staff:
+        # An unknown id answers staff as another branch's campaign does (ADR 0012 addendum).
+        found = await session.get(Campaign, campaign_id)
+        if found is None or found.branch_id != principal.branch_id:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "another branch's campaign")
     campaign, counts = await service.campaign_progress(session, campaign_id=campaign_id)
-    if principal.is_staff and campaign.branch_id != principal.branch_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "another branch's campaign")
     return _campaign_read(campaign, counts)

@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from brokerage_common.events import CustomerId
+from brokerage_common.params import Name
 
 from ..schemas import (
     Code,
     Params,
-    Text,
     in_range,
 )
 
@@ -31,7 +31,7 @@ class CampaignCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     template_code: Code
-    name: Annotated[Text, Field(max_length=200)] | None = None
+    name: Annotated[Name, Field(max_length=200)] | None = None
     params: Params = {}
     customer_ids: Annotated[list[CustomerId], Field(min_length=1, max_length=10000)] | None = None
     segment: Segment | None = None

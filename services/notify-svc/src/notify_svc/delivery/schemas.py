@@ -6,21 +6,23 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from brokerage_common.events import NoNulText
+
 
 class DeliveryReportIn(BaseModel):
     """One delivery report (回执) as the provider posts it (spec sms-gateway.md)."""
 
     model_config = ConfigDict(extra="ignore")
 
-    phone_number: Annotated[str, Field(max_length=32)]
-    send_time: Annotated[str, Field(max_length=32)] | None = None
-    report_time: Annotated[str, Field(max_length=32)] | None = None
+    phone_number: Annotated[NoNulText, Field(max_length=32)]
+    send_time: Annotated[NoNulText, Field(max_length=32)] | None = None
+    report_time: Annotated[NoNulText, Field(max_length=32)] | None = None
     success: bool
-    err_code: Annotated[str, Field(max_length=64)] | None = None
-    err_msg: Annotated[str, Field(max_length=200)] | None = None
-    sms_size: Annotated[str, Field(max_length=8)] | None = None
-    biz_id: Annotated[str, Field(max_length=64)] | None = None
-    out_id: Annotated[str, Field(min_length=1, max_length=255)]
+    err_code: Annotated[NoNulText, Field(max_length=64)] | None = None
+    err_msg: Annotated[NoNulText, Field(max_length=200)] | None = None
+    sms_size: Annotated[NoNulText, Field(max_length=8)] | None = None
+    biz_id: Annotated[NoNulText, Field(max_length=64)] | None = None
+    out_id: Annotated[NoNulText, Field(min_length=1, max_length=255)]
 
 
 class ProviderAck(BaseModel):

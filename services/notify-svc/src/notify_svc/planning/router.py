@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, status
 
-from brokerage_common import ERROR_RESPONSES, CurrentPrincipal
+from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, ensure_can_access_customer
+from brokerage_common.params import CustomerIdPath, IdPath
 from brokerage_common.web import SessionDep
 
 from ..deps import SCOPE_READ, authorize_customer, staff_or_scope
@@ -42,18 +43,29 @@ def _message_read(m: Message) -> MessageRead:
 
 @router.get("/messages/{message_id}", response_model=MessageRead, tags=["messages"])
 async def read_message(
-    message_id: str, session: SessionDep, principal: CurrentPrincipal
+    message_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> MessageRead:
     """One message and where it is in its life (address masked)."""
-    message = await service.get_message(session, message_id=message_id)
+    if principal.is_service and SCOPE_READ not in principal.scopes:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires scope {SCOPE_READ}")
+    message = await session.get(Message, message_id)
+    # An alert to staff about the customer (a transfer request, naming the group) is not
+    # the customer's message: as if it did not exist.
+    # A message to nobody in particular (compliance's alert) is not theirs either.
+    hidden = (
+        principal.is_customer
+        and message is not None
+        and (message.category == Category.STAFF_ALERT or message.customer_id is None)
+    )
+    if message is None or hidden:
+        # An unknown id answers as someone else's message does (403; ADR 0012 addendum):
+        # neither a customer nor a branch's staff learn which ids exist. Services: 404.
+        ensure_can_access_customer(principal, customer_id="", branch_id=None)
+        raise NotFound("no such message")
     if message.customer_id is None:
         staff_or_scope(principal, SCOPE_READ)
     else:
         await authorize_customer(session, principal, message.customer_id)
-    if principal.is_customer and message.category == Category.STAFF_ALERT:
-        # An alert to staff about the customer (a transfer request, naming the group) is
-        # not the customer's message: as if it did not exist.
-        raise NotFound("no such message")
     return _message_read(message)
 
 
@@ -61,7 +73,7 @@ async def read_message(
     "/customers/{customer_id}/messages", response_model=list[MessageRead], tags=["messages"]
 )
 async def read_customer_messages(
-    customer_id: str,
+    customer_id: CustomerIdPath,
     session: SessionDep,
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

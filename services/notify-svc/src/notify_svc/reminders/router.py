@@ -51,9 +51,10 @@ async def create_reminders(
                 )
             ).all()
         )
-        if set(body.customer_ids) - set(branches):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown customer in customer_ids")
-        if any(b != principal.branch_id for b in branches.values()):
+        # An unknown customer answers as another branch's does (ADR 0012 addendum).
+        if set(body.customer_ids) - set(branches) or any(
+            b != principal.branch_id for b in branches.values()
+        ):
             raise HTTPException(status.HTTP_403_FORBIDDEN, "staff may only reach their own branch")
     stages = await service.schedule_reminders(
         session,

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from brokerage_common.events import CustomerId
+from brokerage_common.params import Name
 
 from ..schemas import (
     SecurityCode,
-    Text,
     in_range,
 )
 
@@ -25,11 +25,11 @@ class ReminderCreate(BaseModel):
     kind: Literal["ipo", "warrant_exercise"]
     customer_ids: Annotated[list[CustomerId], Field(min_length=1, max_length=200)]
     security_code: SecurityCode
-    security_name: Annotated[Text, Field(min_length=1, max_length=40)]
+    security_name: Annotated[Name, Field(min_length=1, max_length=40)]
     subscription_on: date | None = None
     listing_on: date | None = None
     last_exercise_on: date | None = None
-    days_before: Annotated[int, Field(ge=0, le=20)] = 3
+    days_before: Annotated[int, Field(ge=0, le=20, strict=True)] = 3
 
     @model_validator(mode="after")
     def _dates(self) -> ReminderCreate:

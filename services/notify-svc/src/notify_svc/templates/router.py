@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 async def read_templates(
     session: SessionDep,
     principal: CurrentPrincipal,
-    code: Annotated[str | None, Query(max_length=64)] = None,
+    code: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Z][A-Z0-9_]{0,63}$")] = None,
 ) -> list[TemplateRead]:
     """Every version of every template (or of one code), oldest first."""
     staff_or_scope(principal, SCOPE_READ)

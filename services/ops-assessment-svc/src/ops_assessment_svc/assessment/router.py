@@ -6,16 +6,17 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, Principal, SessionDep
 from brokerage_common.auth import HQ_BRANCH
+from brokerage_common.params import BranchIdQuery, IdPath
 
-from ..access import branch_scope, ensure_manager_of, ensure_staff_of, sees_whole_branch
+from ..access import branch_scope, ensure_manager_of, ensure_staff_sees, sees_whole_branch
 from ..assignment import service as assignment
 from ..deps import MonthPath, NowDep, SettingsDep
-from ..exceptions import Forbidden, NotFound, RuleBroken
+from ..exceptions import Forbidden, RuleBroken
 from ..figures import rules as fr
 from ..staff_groups import service as groups
 from ..staff_groups.models import ServiceGroup
@@ -65,7 +66,7 @@ async def ranking(
     month: MonthPath,
     principal: CurrentPrincipal,
     session: SessionDep,
-    branch_id: str | None = Query(default=None, description="HQ: one branch instead of all"),
+    branch_id: BranchIdQuery = None,
 ) -> RankingRead:
     """The month's ranking: a manager sees every scorecard of the branch, a group member the
     ranks only (and their own group's scorecard), HQ the company-wide ranking."""
@@ -124,15 +125,18 @@ async def run_assessment(
 @router.get("/assessments/{month}/groups/{group_id}", response_model=ScorecardRead)
 async def scorecard(
     month: MonthPath,
-    group_id: str,
+    group_id: IdPath,
     principal: CurrentPrincipal,
     session: SessionDep,
     settings: SettingsDep,
 ) -> ScorecardRead:
     """One group's scorecard down to the customers behind each figure."""
     _staff_only(principal)
+    found = await session.get(GroupAssessment, (month, group_id))
+    branch = found.branch_id if found else None
+    missing = f"no assessment of {group_id} for {month}"
+    ensure_staff_sees(principal, branch, found=found is not None, missing=missing)
     a = await service.scorecard(session, month=month, group_id=group_id)
-    ensure_staff_of(principal, a.branch_id)
     own = await groups.group_of_staff(session, principal.sub)
     if principal.branch_id != HQ_BRANCH and not sees_whole_branch(principal) and own != group_id:
         raise Forbidden("a group's members see their own group's scorecard only")
@@ -220,7 +224,7 @@ async def _weights(
 async def get_weights(
     principal: CurrentPrincipal,
     session: SessionDep,
-    branch_id: str | None = Query(default=None, description="HQ: the branch to read"),
+    branch_id: BranchIdQuery = None,
 ) -> WeightsRead:
     """Each phase's weights in effect for the branch (the defaults until the manager sets
     some), for the branch's manager and HQ managers."""
@@ -232,7 +236,7 @@ async def get_phase_weights(
     phase: rules.Phase,
     principal: CurrentPrincipal,
     session: SessionDep,
-    branch_id: str | None = Query(default=None, description="HQ: the branch to read"),
+    branch_id: BranchIdQuery = None,
 ) -> WeightsRead:
     """One phase's weights in effect for the branch."""
     read = await _weights(session, principal, branch_id)
@@ -271,7 +275,7 @@ async def put_mode(body: ModePut, principal: CurrentPrincipal, session: SessionD
 
 @router.put("/groups/{group_id}/targets/{month}", status_code=status.HTTP_204_NO_CONTENT)
 async def put_targets(
-    group_id: str,
+    group_id: IdPath,
     month: MonthPath,
     body: TargetsPut,
     principal: CurrentPrincipal,
@@ -279,9 +283,9 @@ async def put_targets(
 ) -> None:
     """The month's targets for a group (contacts, new_customers, net_inflow)."""
     group = await session.get(ServiceGroup, group_id)
-    if group is None:
-        raise NotFound(f"no group {group_id}")
-    ensure_manager_of(principal, group.branch_id)
+    branch = group.branch_id if group else None
+    ensure_staff_sees(principal, branch, found=group is not None, missing=f"no group {group_id}")
+    ensure_manager_of(principal, branch)
     if not body.targets:
         raise RuleBroken(["no targets given"])
     await service.set_targets(session, month=month, group_id=group_id, targets=body.targets)

@@ -71,6 +71,36 @@ def weights_problems(by_metric: Mapping[str, int], complaint_penalty: int) -> li
         problems.append(f"weights add up to {total}, not 100")
     if complaint_penalty < 0:
         problems.append("the complaint penalty is negative")
+    if complaint_penalty > 100:
+        problems.append("the complaint penalty is more than 100 points")
+    return problems
+
+
+TARGET_MAXIMA: dict[str, Decimal] = {
+    "contacts": Decimal(100_000),
+    "new_customers": Decimal(100_000),
+    "net_inflow": Decimal(10) ** 12,
+}
+"""A group's monthly targets: domain maxima far above any real target (a group serves a few
+hundred customers) and far below the column, so a typo is refused before it ranks."""
+_COUNTED = ("contacts", "new_customers")
+
+
+def targets_problems(targets: Mapping[str, Decimal]) -> list[str]:
+    """Why a month's targets are refused: an unknown kind, a negative or too large value, a
+    count that is not whole, money finer than the fen."""
+    kinds = ", ".join(TARGET_MAXIMA)
+    problems = []
+    for kind, value in targets.items():
+        top = TARGET_MAXIMA.get(kind)
+        if top is None:
+            problems.append(f"unknown target {kind}; one of {kinds}")
+        elif not value.is_finite() or not Decimal(0) <= value <= top:
+            problems.append(f"target {kind} must be from 0 to {top}")
+        elif kind in _COUNTED and value != value.to_integral_value():
+            problems.append(f"target {kind} is a count: a whole number")
+        elif value != value.quantize(Decimal("0.01")):
+            problems.append(f"target {kind} is money: to the fen")
     return problems
 
 

@@ -8,6 +8,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from brokerage_common.params import ID_PATTERN
+
+BranchId = Annotated[str, Field(min_length=1, max_length=32, pattern=ID_PATTERN)]
+
 
 class RankRead(BaseModel):
     """A group's place: all a member of another group sees."""
@@ -83,16 +87,17 @@ class WeightsRead(BaseModel):
 class WeightsPut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    weights: dict[str, int]
-    complaint_penalty: Annotated[int, Field(ge=0, le=100)] = 10
-    branch_id: str | None = None
+    # JSON integers only: true, "50" and 50.0 are not weights (strict).
+    weights: dict[Annotated[str, Field(max_length=32)], Annotated[int, Field(strict=True)]]
+    complaint_penalty: Annotated[int, Field(ge=0, le=100, strict=True)] = 10
+    branch_id: BranchId | None = None
 
 
 class ModePut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kj_mode: bool
-    branch_id: str | None = None
+    branch_id: BranchId | None = None
 
 
 class TargetsPut(BaseModel):

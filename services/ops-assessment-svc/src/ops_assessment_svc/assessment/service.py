@@ -32,7 +32,7 @@ from ..staff_groups.models import ServiceGroup
 from . import rules
 from .models import AssessmentConfig, BranchMode, GroupAssessment, GroupTarget
 
-TARGET_KINDS = ("contacts", "new_customers", "net_inflow")
+TARGET_KINDS = tuple(rules.TARGET_MAXIMA)
 
 
 def _churns(churning: Decimal) -> Any:
@@ -230,9 +230,9 @@ async def set_kj_mode(session: AsyncSession, *, branch_id: str, kj_mode: bool) -
 async def set_targets(
     session: AsyncSession, *, month: str, group_id: str, targets: dict[str, Decimal]
 ) -> None:
-    unknown = [k for k in targets if k not in TARGET_KINDS]
-    if unknown:
-        raise RuleBroken([f"unknown target {k}; one of {', '.join(TARGET_KINDS)}" for k in unknown])
+    problems = rules.targets_problems(targets)
+    if problems:
+        raise RuleBroken(problems)
     for kind, value in targets.items():
         await session.execute(
             upsert(

@@ -7,10 +7,11 @@ from decimal import Decimal
 from fastapi import APIRouter, Query
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, SessionDep
+from brokerage_common.params import CustomerIdPath, IdPath
 
-from ..access import ensure_manager_of, ensure_staff_of
+from ..access import ensure_manager_of, ensure_staff_of, ensure_staff_sees
 from ..deps import MONTH_PATTERN, NowDep, SettingsDep
-from ..exceptions import Forbidden, NotFound, RuleBroken
+from ..exceptions import Forbidden, RuleBroken
 from ..figures.rules import month_of
 from ..staff_groups import service as groups
 from ..staff_groups.models import ServiceGroup
@@ -24,7 +25,7 @@ _ZERO = Decimal(0)
 
 @router.get("/groups/{group_id}/customers", response_model=list[GroupCustomerRead])
 async def group_customers(
-    group_id: str,
+    group_id: IdPath,
     principal: CurrentPrincipal,
     session: SessionDep,
     now: NowDep,
@@ -32,9 +33,8 @@ async def group_customers(
 ) -> list[GroupCustomerRead]:
     """The group's assigned customers in a month (default: this month), with their figures."""
     group = await session.get(ServiceGroup, group_id)
-    if group is None:
-        raise NotFound(f"no group {group_id}")
-    ensure_staff_of(principal, group.branch_id)
+    branch = group.branch_id if group else None
+    ensure_staff_sees(principal, branch, found=group is not None, missing=f"no group {group_id}")
     rows = await service.group_customers(
         session, group_id=group_id, month=month or month_of(now.date())
     )
@@ -62,7 +62,7 @@ async def group_customers(
 
 @router.get("/customers/{customer_id}/group", response_model=CustomerGroupRead)
 async def customer_group(
-    customer_id: str, principal: CurrentPrincipal, session: SessionDep
+    customer_id: CustomerIdPath, principal: CurrentPrincipal, session: SessionDep
 ) -> CustomerGroupRead:
     """The customer's current group with its members (staff of the branch, HQ)."""
     file = await service.group_of_customer(session, customer_id)

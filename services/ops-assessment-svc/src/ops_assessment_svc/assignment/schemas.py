@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from brokerage_common.params import ID_PATTERN, BoundedDate
 
 from ..staff_groups.schemas import MemberRead
 
@@ -13,8 +15,9 @@ from ..staff_groups.schemas import MemberRead
 class AssignmentRun(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    on: date | None = None  # default: today (the first of the month in the monthly job)
-    branch_id: str | None = None  # HQ names the branch
+    on: BoundedDate | None = None  # default: today (the first of the month in the monthly job)
+    # HQ names the branch
+    branch_id: Annotated[str, Field(min_length=1, max_length=32, pattern=ID_PATTERN)] | None = None
 
 
 class AssignmentRead(BaseModel):

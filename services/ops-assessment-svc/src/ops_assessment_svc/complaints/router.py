@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, Principal, SessionDep
+from brokerage_common.params import BranchIdQuery, IdPath
 
-from ..access import branch_scope, ensure_manager_of, ensure_staff_of
+from ..access import branch_scope, ensure_manager_of, ensure_staff_sees
 from ..assignment.models import CustomerFile
 from ..deps import NowDep
 from ..exceptions import Forbidden, RuleBroken
@@ -101,7 +102,7 @@ async def list_complaints(
     session: SessionDep,
     now: NowDep,
     overdue: bool = False,
-    branch_id: str | None = Query(default=None, description="HQ: the branch to list"),
+    branch_id: BranchIdQuery = None,
 ) -> list[ComplaintRead]:
     """The branch's complaints (a customer: their own); ``overdue=true`` lists the late ones."""
     if principal.is_customer:
@@ -118,7 +119,7 @@ async def list_complaints(
 async def analysis(
     principal: CurrentPrincipal,
     session: SessionDep,
-    branch_id: str | None = None,
+    branch_id: BranchIdQuery = None,
 ) -> list[AnalysisRow]:
     """Complaints by month, branch and category (HQ: every branch unless one is named)."""
     if not principal.is_staff:
@@ -129,15 +130,18 @@ async def analysis(
 
 @router.patch("/complaints/{complaint_id}", response_model=ComplaintRead)
 async def move_complaint(
-    complaint_id: str,
+    complaint_id: IdPath,
     body: ComplaintUpdate,
     principal: CurrentPrincipal,
     session: SessionDep,
     outbox: OutboxDep,
     now: NowDep,
 ) -> ComplaintRead:
+    found = await session.get(Complaint, complaint_id)
+    branch = found.branch_id if found else None
+    missing = f"no complaint {complaint_id}"
+    ensure_staff_sees(principal, branch, found=found is not None, missing=missing)
     complaint = await service.get_complaint(session, complaint_id)
-    ensure_staff_of(principal, complaint.branch_id)
     complaint = await service.move_complaint(
         session,
         complaint=complaint,
@@ -169,7 +173,7 @@ async def take_suggestion(
 
 @router.post("/suggestions/{suggestion_id}/adopt", response_model=SuggestionRead)
 async def adopt_suggestion(
-    suggestion_id: str,
+    suggestion_id: IdPath,
     principal: CurrentPrincipal,
     session: SessionDep,
     outbox: OutboxDep,
@@ -177,7 +181,10 @@ async def adopt_suggestion(
 ) -> SuggestionRead:
     """Adopt a suggestion (manager): tiering-svc credits the author's bonus."""
     found = await session.get(Suggestion, suggestion_id)
-    ensure_manager_of(principal, found.branch_id if found else principal.branch_id)
+    branch = found.branch_id if found else None
+    missing = f"no suggestion {suggestion_id}"
+    ensure_staff_sees(principal, branch, found=found is not None, missing=missing)
+    ensure_manager_of(principal, branch)
     suggestion = await service.adopt_suggestion(
         session, suggestion_id=suggestion_id, on=now.date(), outbox=outbox
     )

@@ -7,6 +7,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from brokerage_common.events import NoNulText
+from brokerage_common.params import BoundedDate
+
 from .rules import Category, State
 
 Id = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -18,19 +21,19 @@ class ComplaintCreate(BaseModel):
     customer_id: Id | None = None  # the app: the caller; staff and call center: required
     branch_id: Id | None = None  # the call center names the branch
     category: Category
-    description: Annotated[str, Field(min_length=1, max_length=2000)]
+    description: Annotated[NoNulText, Field(min_length=1, max_length=2000)]
     owner_id: Id | None = None
     # Staff entering a complaint taken earlier (by letter, at the counter) give the day it
     # was received: the deadlines count from then. Never a future day; the app and the
     # call center always file today.
-    received_on: date | None = None
+    received_on: BoundedDate | None = None
 
 
 class ComplaintUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     state: State
-    evaluation: Annotated[int, Field(ge=1, le=5)] | None = None
+    evaluation: Annotated[int, Field(ge=1, le=5, strict=True)] | None = None
     upheld: bool | None = None
 
 
@@ -66,7 +69,7 @@ class SuggestionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: Id | None = None
-    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    text: Annotated[NoNulText, Field(min_length=1, max_length=2000)]
 
 
 class SuggestionRead(BaseModel):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, SessionDep
+from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, Principal, SessionDep
+from brokerage_common.params import ID_PATTERN, BranchIdQuery, IdPath
 
-from ..access import branch_scope, ensure_staff_of
+from ..access import branch_scope, ensure_staff_sees
 from ..deps import NowDep, SettingsDep
 from . import rules, service
 from .models import RetentionCase
@@ -47,6 +49,15 @@ def _read(
     )
 
 
+async def _case(session: AsyncSession, principal: Principal, case_id: str) -> RetentionCase:
+    case = await session.get(RetentionCase, case_id)
+    branch = case.branch_id if case else None
+    missing = f"no retention case {case_id}"
+    ensure_staff_sees(principal, branch, found=case is not None, missing=missing)
+    assert case is not None
+    return case
+
+
 @router.get("/retention-cases", response_model=list[CaseRead])
 async def list_cases(
     principal: CurrentPrincipal,
@@ -54,8 +65,8 @@ async def list_cases(
     settings: SettingsDep,
     now: NowDep,
     state: Literal["open", "closed"] | None = None,
-    group_id: str | None = None,
-    branch_id: str | None = Query(default=None, description="HQ: the branch to list"),
+    group_id: Annotated[str | None, Query(max_length=32, pattern=ID_PATTERN)] = None,
+    branch_id: BranchIdQuery = None,
 ) -> list[CaseRead]:
     """The branch's retention queue (oldest first): each case's trading-minute clock and actions."""
     branch = branch_scope(principal, branch_id)
@@ -77,14 +88,13 @@ async def list_cases(
 
 @router.get("/retention-cases/{case_id}", response_model=CaseRead)
 async def get_case(
-    case_id: str,
+    case_id: IdPath,
     principal: CurrentPrincipal,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
 ) -> CaseRead:
-    case = await service.get_case(session, case_id)
-    ensure_staff_of(principal, case.branch_id)
+    case = await _case(session, principal, case_id)
     actions = [
         ActionRead.model_validate(a, from_attributes=True)
         for a in await service.actions(session, case_id)
@@ -99,7 +109,7 @@ async def get_case(
     status_code=status.HTTP_201_CREATED,
 )
 async def act(
-    case_id: str,
+    case_id: IdPath,
     body: ActionCreate,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -108,8 +118,7 @@ async def act(
     now: NowDep,
 ) -> CaseRead:
     """A call, an offer or the outcome (which closes the case); a closed case is 409."""
-    case = await service.get_case(session, case_id)
-    ensure_staff_of(principal, case.branch_id)
+    case = await _case(session, principal, case_id)
     case = await service.act(
         session,
         case=case,

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from brokerage_common.events import NoNulText
+
 from .rules import Offer, Outcome, Reason
 
 
@@ -17,7 +19,7 @@ class ActionCreate(BaseModel):
     reason: Reason | None = None
     offer: Offer | None = None
     outcome: Outcome | None = None
-    note: Annotated[str, Field(max_length=500)] = ""
+    note: Annotated[NoNulText, Field(max_length=500)] = ""
 
 
 class ActionRead(BaseModel):

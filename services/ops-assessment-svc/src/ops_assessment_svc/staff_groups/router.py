@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, Principal, SessionDep
 from brokerage_common.auth import HQ_BRANCH
+from brokerage_common.params import BranchIdQuery, IdPath
 
-from ..access import branch_scope, ensure_manager_of, ensure_staff_of
+from ..access import branch_scope, ensure_manager_of, ensure_staff_sees
 from ..assignment import service as assignment
-from ..deps import NowDep, SettingsDep
-from ..exceptions import NotFound, RuleBroken
+from ..deps import NowDep, SettingsDep, StaffIdPath
+from ..exceptions import RuleBroken
 from . import rules, service
 from .models import ServiceGroup, Staff
 from .schemas import (
@@ -63,15 +64,19 @@ async def _read(session: AsyncSession, group: ServiceGroup) -> GroupRead:
 
 async def _group(session: AsyncSession, principal: Principal, group_id: str) -> ServiceGroup:
     group = await session.get(ServiceGroup, group_id)
-    if group is None:
-        raise NotFound(f"no group {group_id}")
-    ensure_staff_of(principal, group.branch_id)
+    branch = group.branch_id if group else None
+    ensure_staff_sees(principal, branch, found=group is not None, missing=f"no group {group_id}")
+    assert group is not None
     return group
 
 
 @router.put("/staff/{staff_id}", response_model=StaffRead)
 async def put_staff(
-    staff_id: str, body: StaffPut, principal: CurrentPrincipal, session: SessionDep, now: NowDep
+    staff_id: StaffIdPath,
+    body: StaffPut,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    now: NowDep,
 ) -> StaffRead:
     """Add a staff member to the branch roster or change their role (manager)."""
     branch_id = _branch_for_write(principal, body.branch_id)
@@ -85,7 +90,7 @@ async def put_staff(
 
 @router.get("/staff", response_model=list[StaffRead])
 async def list_staff(
-    principal: CurrentPrincipal, session: SessionDep, branch_id: str | None = None
+    principal: CurrentPrincipal, session: SessionDep, branch_id: BranchIdQuery = None
 ) -> list[StaffRead]:
     branch = branch_scope(principal, branch_id)
     rows = await session.execute(
@@ -98,7 +103,7 @@ async def list_staff(
 async def list_groups(
     principal: CurrentPrincipal,
     session: SessionDep,
-    branch_id: str | None = Query(default=None, description="HQ: the branch to list"),
+    branch_id: BranchIdQuery = None,
 ) -> list[GroupRead]:
     """The branch's service groups with their members and customer counts."""
     branch = branch_scope(principal, branch_id)
@@ -135,13 +140,15 @@ async def form_group(
 
 
 @router.get("/groups/{group_id}", response_model=GroupRead)
-async def get_group(group_id: str, principal: CurrentPrincipal, session: SessionDep) -> GroupRead:
+async def get_group(
+    group_id: IdPath, principal: CurrentPrincipal, session: SessionDep
+) -> GroupRead:
     return await _read(session, await _group(session, principal, group_id))
 
 
 @router.get("/groups/{group_id}/history", response_model=list[MemberRead])
 async def group_history(
-    group_id: str, principal: CurrentPrincipal, session: SessionDep
+    group_id: IdPath, principal: CurrentPrincipal, session: SessionDep
 ) -> list[MemberRead]:
     """Every joining and leaving, with the reason."""
     await _group(session, principal, group_id)
@@ -159,7 +166,7 @@ async def group_history(
 
 @router.put("/groups/{group_id}/members", response_model=GroupRead)
 async def change_members(
-    group_id: str,
+    group_id: IdPath,
     body: MembersPut,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -185,7 +192,7 @@ async def change_members(
 
 @router.post("/groups/{group_id}/dissolve", response_model=GroupRead)
 async def dissolve_group(
-    group_id: str,
+    group_id: IdPath,
     body: DissolveCreate,
     principal: CurrentPrincipal,
     session: SessionDep,

@@ -7,6 +7,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from brokerage_common.events import NoNulText
+from brokerage_common.params import BoundedDate, Name
+
 from .rules import StaffRole
 
 Id = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -15,7 +18,7 @@ Id = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+
 class StaffPut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Annotated[Name, Field(min_length=1, max_length=64)]
     role: StaffRole
     branch_id: Id | None = None  # HQ names the branch; a branch manager's own otherwise
 
@@ -31,25 +34,25 @@ class GroupCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     group_id: Id | None = None
-    name: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Annotated[Name, Field(min_length=1, max_length=64)]
     members: Annotated[list[Id], Field(max_length=10)]
     branch_id: Id | None = None
     # A group that already works together is recorded with the day it formed (its phase
     # counts from then); never a future day.
-    formed_on: date | None = None
+    formed_on: BoundedDate | None = None
 
 
 class MembersPut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     members: Annotated[list[Id], Field(max_length=10)]
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[NoNulText, Field(min_length=1, max_length=500)]
 
 
 class DissolveCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[NoNulText, Field(min_length=1, max_length=500)]
 
 
 class MemberRead(BaseModel):

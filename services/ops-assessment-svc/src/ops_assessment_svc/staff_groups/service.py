@@ -24,7 +24,7 @@ async def put_staff(
     """Add a staff member to the roster or change their role (a group's rule is re-checked)."""
     current = await session.get(Staff, staff_id)
     if current is not None and current.branch_id != branch_id:
-        raise Conflict(f"staff {staff_id} belongs to branch {current.branch_id}")
+        raise Conflict(f"staff {staff_id} is on another branch's roster")
     group_id = await _group_of(session, staff_id)
     if group_id is not None and current is not None and current.role != role:
         members = await current_members(session, group_id)
