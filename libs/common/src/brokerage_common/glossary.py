@@ -1,0 +1,52 @@
+"""Descriptions and examples for the properties of the services' OpenAPI documents (ADR 0021).
+
+A model's own ``Field(description=..., examples=[...])`` wins. A property without them takes
+them from ``TERMS`` (``"Model.field"`` first, then ``"field"``): the platform's fields mean
+the same in every service (a ``customer_id`` is a customer id everywhere), so they are
+written once. An enum's or constant's example is its first value, a date's a trading day.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .glossary_terms import TERMS
+
+_FORMAT_EXAMPLES: dict[str, Any] = {
+    "date": "2026-11-20",
+    "date-time": "2026-11-20T15:31:07+08:00",
+    "email": "zhang.wei@example.com",
+    "uuid": "5f0c2b1e-9a53-4c3e-9f1e-2b7d0f3c9a11",
+}
+
+
+def _derived_example(prop: dict[str, Any]) -> Any:
+    if "const" in prop:
+        return prop["const"]
+    if prop.get("enum"):
+        return prop["enum"][0]
+    if prop.get("format") in _FORMAT_EXAMPLES:
+        return _FORMAT_EXAMPLES[prop["format"]]
+    for option in prop.get("anyOf", []):
+        if option.get("type") != "null":
+            found = _derived_example(option)
+            if found is not None:
+                return found
+    return None
+
+
+def document_properties(schemas: dict[str, Any]) -> None:
+    """Fill in each property's missing ``description`` and ``examples`` (in place)."""
+    for name, schema in schemas.items():
+        for field, prop in (schema.get("properties") or {}).items():
+            term = TERMS.get(f"{name}.{field}") or TERMS.get(field)
+            if "description" not in prop and term is not None:
+                prop["description"] = term[0]
+            if "examples" in prop or "example" in prop:
+                continue
+            if term is not None and len(term) > 1:
+                prop["examples"] = [term[1]]
+                continue
+            derived = _derived_example(prop)
+            if derived is not None:
+                prop["examples"] = [derived]
