@@ -8,7 +8,7 @@ the error statuses a route really gives, and field documentation in the OpenAPI 
 - operation ids are ``<service>_<route function>`` (``operation_id_for``), unique across the
   five services so one client generator can merge their documents;
 - a route's documented error statuses are the ones its code can give (``route_error_statuses``):
-  401 when it needs a token, 422 when it takes input, and every status raised on the route's
+  401 when it needs a token, 422 when it takes input that can fail validation, and every status raised on the route's
   call path (its endpoint, its dependencies, and the functions they call in the service's
   package or in ``brokerage_common.auth``), found by reading their source; a status a route
   declares with its own description (not the shared ``ERROR_RESPONSES`` entry) is kept;
@@ -82,10 +82,23 @@ def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
         yield from _calls(sub)
 
 
-def _has_input(dependant: Dependant) -> bool:
-    if dependant.query_params or dependant.path_params or dependant.header_params:
+def _may_fail(field: Any, *, in_path: bool) -> bool:
+    """Whether a parameter can fail validation: a plain ``str`` without constraints cannot,
+    unless it is required and not in the path (then it can be missing)."""
+    info = field.field_info
+    if info.annotation not in (str, str | None) or info.metadata or info.json_schema_extra:
         return True
-    if dependant.cookie_params or dependant.body_params:
+    return bool(info.is_required()) and not in_path
+
+
+def _has_input(dependant: Dependant) -> bool:
+    """Whether the route can answer FastAPI's 422: a body, or a parameter that may fail."""
+    if dependant.body_params:
+        return True
+    if any(_may_fail(f, in_path=True) for f in dependant.path_params):
+        return True
+    params = dependant.query_params + dependant.header_params + dependant.cookie_params
+    if any(_may_fail(f, in_path=False) for f in params):
         return True
     return any(_has_input(sub) for sub in dependant.dependencies)
 
@@ -215,6 +228,9 @@ def _document_errors(app: FastAPI, doc: dict[str, Any]) -> None:
             for status in [s for s in responses if s.isdigit() and int(s) >= 400]:
                 if int(status) not in real and int(status) not in declared:
                     del responses[status]
+            for status in sorted(set(declared)):
+                if status < 500:  # every 4xx is the one error shape, whatever was declared
+                    responses[str(status)]["content"] = _error_content()
             for status in sorted(real - set(declared)):
                 answer = responses.setdefault(
                     str(status), {"description": ERROR_DESCRIPTIONS.get(status, "error")}

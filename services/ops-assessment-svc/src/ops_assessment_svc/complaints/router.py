@@ -136,6 +136,7 @@ async def move_complaint(
     outbox: OutboxDep,
     now: NowDep,
 ) -> ComplaintRead:
+    """Move a complaint on (its stage, answer or resolution), for staff of its branch."""
     complaint = await service.get_complaint(session, complaint_id)
     ensure_staff_of(principal, complaint.branch_id)
     complaint = await service.move_complaint(

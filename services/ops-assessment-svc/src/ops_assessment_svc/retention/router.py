@@ -83,6 +83,7 @@ async def get_case(
     settings: SettingsDep,
     now: NowDep,
 ) -> CaseRead:
+    """One retention case with its actions and its deadlines."""
     case = await service.get_case(session, case_id)
     ensure_staff_of(principal, case.branch_id)
     actions = [
