@@ -8,10 +8,10 @@ the error statuses a route really gives, and field documentation in the OpenAPI 
 - operation ids are ``<service>_<route function>`` (``operation_id_for``), unique across the
   five services so one client generator can merge their documents;
 - a route's documented error statuses are the ones its code can give (``route_error_statuses``):
-  401 when it needs a token, 422 when it takes input that can fail validation, and every status raised on the route's
-  call path (its endpoint, its dependencies, and the functions they call in the service's
-  package or in ``brokerage_common.auth``), found by reading their source; a status a route
-  declares with its own description (not the shared ``ERROR_RESPONSES`` entry) is kept;
+  401 when it needs a token, 422 when it takes input that can fail validation, and every
+  status raised on the route's call path (its endpoint, its dependencies, and the functions
+  they call in the service's package or in ``brokerage_common.auth``), found by reading their
+  source; a status a route declares with its own description is kept (4xx as ErrorResponse);
 - properties without a description or an example get them from the field glossary
   (``brokerage_common.glossary``).
 """
