@@ -20,16 +20,18 @@ _FORMAT_EXAMPLES: dict[str, Any] = {
 }
 
 
-def _derived_example(prop: dict[str, Any]) -> Any:
+def _derived_example(prop: dict[str, Any], schemas: dict[str, Any]) -> Any:
+    if "$ref" in prop:
+        return _derived_example(schemas.get(prop["$ref"].rsplit("/", 1)[-1], {}), schemas)
     if "const" in prop:
         return prop["const"]
     if prop.get("enum"):
         return prop["enum"][0]
     if prop.get("format") in _FORMAT_EXAMPLES:
         return _FORMAT_EXAMPLES[prop["format"]]
-    for option in prop.get("anyOf", []):
+    for option in prop.get("anyOf", []) + prop.get("allOf", []):
         if option.get("type") != "null":
-            found = _derived_example(option)
+            found = _derived_example(option, schemas)
             if found is not None:
                 return found
     return None
@@ -47,6 +49,6 @@ def document_properties(schemas: dict[str, Any]) -> None:
             if term is not None and len(term) > 1:
                 prop["examples"] = [term[1]]
                 continue
-            derived = _derived_example(prop)
+            derived = _derived_example(prop, schemas)
             if derived is not None:
                 prop["examples"] = [derived]
