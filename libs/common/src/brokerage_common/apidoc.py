@@ -127,7 +127,7 @@ def _raised_statuses(fn: Any, roots: tuple[str, ...], seen: set[int]) -> set[int
     """Statuses ``fn`` raises (or builds) itself or through functions of ``roots`` it calls."""
     fn = inspect.unwrap(fn)
     fn = getattr(fn, "__func__", fn)
-    if not (inspect.isfunction(fn) or inspect.ismethod(fn)) or id(fn) in seen:
+    if not inspect.isfunction(fn) or id(fn) in seen:
         return set()
     seen.add(id(fn))
     try:
@@ -225,15 +225,15 @@ def _document_errors(app: FastAPI, doc: dict[str, Any]) -> None:
                 if str(s).isdigit() and int(s) >= 400 and id(v) not in _SHARED
             }
             responses: dict[str, Any] = operation.setdefault("responses", {})
-            for status in [s for s in responses if s.isdigit() and int(s) >= 400]:
-                if int(status) not in real and int(status) not in declared:
-                    del responses[status]
-            for status in sorted(set(declared)):
-                if status < 500:  # every 4xx is the one error shape, whatever was declared
-                    responses[str(status)]["content"] = _error_content()
-            for status in sorted(real - set(declared)):
+            for key in [k for k in responses if k.isdigit() and int(k) >= 400]:
+                if int(key) not in real and int(key) not in declared:
+                    del responses[key]
+            for code in sorted(set(declared)):
+                if code < 500:  # every 4xx is the one error shape, whatever was declared
+                    responses[str(code)]["content"] = _error_content()
+            for code in sorted(real - set(declared)):
                 answer = responses.setdefault(
-                    str(status), {"description": ERROR_DESCRIPTIONS.get(status, "error")}
+                    str(code), {"description": ERROR_DESCRIPTIONS.get(code, "error")}
                 )
                 answer["content"] = _error_content()
     doc.setdefault("components", {}).setdefault("schemas", {})["ErrorResponse"] = (
