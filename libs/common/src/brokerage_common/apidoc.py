@@ -250,9 +250,15 @@ def _custom_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 openapi_version=app.openapi_version,
                 summary=app.summary,
                 description=app.description,
+                terms_of_service=app.terms_of_service,
+                contact=app.contact,
+                license_info=app.license_info,
                 routes=app.routes,
+                webhooks=app.webhooks.routes,
                 tags=app.openapi_tags,
                 servers=app.servers,
+                separate_input_output_schemas=app.separate_input_output_schemas,
+                external_docs=app.openapi_external_docs,
             )
             _document_errors(app, doc)
             _drop_unreferenced(doc)
