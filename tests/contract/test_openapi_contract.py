@@ -104,6 +104,32 @@ def test_every_property_has_a_description_and_an_example(docs: dict[str, dict[st
     assert not missing, "\n".join(missing)
 
 
+def test_string_examples_fit_their_patterns(docs: dict[str, dict[str, Any]]) -> None:
+    broken = []
+    for package, doc in docs.items():
+        for name, schema in doc["components"]["schemas"].items():
+            for field, prop in (schema.get("properties") or {}).items():
+                options = [prop, *prop.get("anyOf", [])]
+                patterns = [o["pattern"] for o in options if "pattern" in o]
+                for example in prop.get("examples", []):
+                    if isinstance(example, str) and not all(
+                        re.search(p, example) for p in patterns
+                    ):
+                        broken.append(f"{package}: {name}.{field} = {example!r}")
+    assert not broken, "\n".join(broken)
+
+
+def test_every_parameter_has_a_description(docs: dict[str, dict[str, Any]]) -> None:
+    missing = [
+        f"{package} {method.upper()} {path} {param['name']}"
+        for package, doc in docs.items()
+        for path, method, op in _operations(doc)
+        for param in op.get("parameters", [])
+        if not param.get("description")
+    ]
+    assert not missing, "\n".join(missing)
+
+
 def test_no_example_looks_like_a_real_id_number(docs: dict[str, dict[str, Any]]) -> None:
     # 18-character resident ID numbers must not appear as examples (masked forms only).
     id_number = re.compile(r"\b\d{17}[\dXx]\b")

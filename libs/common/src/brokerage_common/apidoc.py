@@ -12,8 +12,8 @@ the error statuses a route really gives, and field documentation in the OpenAPI 
   status raised on the route's call path (its endpoint, its dependencies, and the functions
   they call in the service's package or in ``brokerage_common.auth``), found by reading their
   source; a status a route declares with its own description is kept (4xx as ErrorResponse);
-- properties without a description or an example get them from the field glossary
-  (``brokerage_common.glossary``).
+- properties and parameters without a description or an example get them from the field
+  glossary (``brokerage_common.glossary``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import auth
 from .errors import DomainError, ErrorResponse, code_for_status, error_body
-from .glossary import document_properties
+from .glossary import document_parameters, document_properties
 from .logging import mask_pii
 
 ERROR_DESCRIPTIONS: dict[int, str] = {
@@ -263,6 +263,7 @@ def _custom_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
             _document_errors(app, doc)
             _drop_unreferenced(doc)
             document_properties(doc.get("components", {}).get("schemas", {}))
+            document_parameters(doc["paths"])
             app.openapi_schema = doc
         return app.openapi_schema
 

@@ -8,6 +8,7 @@ written once. An enum's or constant's example is its first value, a date's a tra
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .glossary_terms import TERMS
@@ -37,6 +38,15 @@ def _derived_example(prop: dict[str, Any], schemas: dict[str, Any]) -> Any:
     return None
 
 
+def _fits(example: Any, schema: dict[str, Any]) -> bool:
+    """False for a string example that breaks the field's pattern (the glossary's masked phone
+    for an input that takes the whole number)."""
+    patterns = [schema.get("pattern")] + [o.get("pattern") for o in schema.get("anyOf", [])]
+    return not isinstance(example, str) or all(
+        re.search(p, example) for p in patterns if isinstance(p, str)
+    )
+
+
 def document_properties(schemas: dict[str, Any]) -> None:
     """Fill in each property's missing ``description`` and ``examples`` (in place)."""
     for name, schema in schemas.items():
@@ -46,9 +56,27 @@ def document_properties(schemas: dict[str, Any]) -> None:
                 prop["description"] = term[0]
             if "examples" in prop or "example" in prop:
                 continue
-            if term is not None and len(term) > 1:
+            if term is not None and len(term) > 1 and _fits(term[1], prop):
                 prop["examples"] = [term[1]]
                 continue
             derived = _derived_example(prop, schemas)
             if derived is not None:
                 prop["examples"] = [derived]
+
+
+def document_parameters(paths: dict[str, Any]) -> None:
+    """Fill in each operation parameter's missing ``description`` and ``example`` (in place)."""
+    for item in paths.values():
+        for operation in item.values():
+            for param in operation.get("parameters", []):
+                term = TERMS.get(param["name"])
+                if "description" not in param and term is not None:
+                    param["description"] = term[0]
+                if "example" in param or "examples" in param:
+                    continue
+                if term is not None and len(term) > 1 and _fits(term[1], param.get("schema", {})):
+                    param["example"] = term[1]
+                    continue
+                derived = _derived_example(param.get("schema", {}), {})
+                if derived is not None:
+                    param["example"] = derived

@@ -396,4 +396,14 @@ TERMS: dict[str, tuple[str, Any] | tuple[str]] = {
     "GroupCustomerRead.tier": ("The customer's tier", "gold"),
     "RoutingRead.tier": ("The caller's tier", "gold"),
     "CaseRead.trading_minutes_open": ("Trading minutes the case has been open", 45),
+    # ---- parameters only
+    "before_id": ("Cursor: entries older than this id (the previous page's next_before_id)", 1041),
+    "idempotency-key": (
+        "A key of the client's choosing: a retry with it is answered once",
+        "9f1c2e7a-redeem-01",
+    ),
+    "message_id": ("The message's id", "M000001"),
+    "sort": ("What to sort by", "assets"),
+    "order": ("Sort order", "desc"),
+    "token": ("The report token agreed with the SMS provider (never logged)", "rpt-token"),
 }
