@@ -207,3 +207,83 @@ def test_internal_events_round_trip_through_the_document(
     }
     validator_for(doc, event_type).validate(envelope)
     assert parse_envelope(__import__("json").dumps(envelope)).data == data
+
+
+# ------------------------------------------------------------------ consumers and examples
+
+CONSUMER_PACKAGES = {
+    "profile-svc": "profile_svc",
+    "tiering-svc": "tiering_svc",
+    "advisory-svc": "advisory_svc",
+    "notify-svc": "notify_svc",
+    "ops-assessment-svc": "ops_assessment_svc",
+}
+
+
+def _handled(package: str) -> tuple[set[str], set[str], str]:
+    """The topics, the handled event types and the consumer group of a service's worker."""
+    import importlib
+
+    config = importlib.import_module(f"{package}.config")
+    handlers = importlib.import_module(f"{package}.handlers")
+    settings = config.Settings(
+        database_url="sqlite+aiosqlite:///unused.db",
+        kafka_bootstrap_servers="127.0.0.1:1",
+        environment="test",
+    )
+    registry: dict[str, Any] = {
+        "profile_svc": lambda: dict(handlers.HANDLERS),
+        "tiering_svc": lambda: handlers.build_handlers(settings),
+        "advisory_svc": lambda: handlers.registry(settings.service_name),
+        "notify_svc": lambda: dict(handlers.HANDLERS),
+        "ops_assessment_svc": lambda: handlers.handlers(settings),
+    }[package]()
+    return set(handlers.TOPICS), set(registry), settings.service_name
+
+
+@pytest.mark.parametrize("service", sorted(CONSUMER_PACKAGES))
+def test_receive_operations_are_what_each_worker_consumes(
+    doc: dict[str, Any], service: str
+) -> None:
+    topics, handled, group = _handled(CONSUMER_PACKAGES[service])
+    assert group == service  # IdempotentConsumer.from_settings: the group is the service name
+    receives = [
+        op
+        for op in doc["operations"].values()
+        if op["action"] == "receive" and op.get("x-consumer-group") == service
+    ]
+    channels = {op["channel"]["$ref"].removeprefix("#/channels/"): op for op in receives}
+    assert {doc["channels"][c]["address"] for c in channels} == topics
+    documented = {m["$ref"].rsplit("/", 1)[-1] for op in receives for m in op["messages"]}
+    assert documented == handled
+    for op in receives:
+        assert op["bindings"]["kafka"]["groupId"]["enum"] == [service]
+        channel = doc["channels"][op["channel"]["$ref"].removeprefix("#/channels/")]
+        for message in op["messages"]:
+            assert message["$ref"].rsplit("/", 1)[-1] in channel["messages"]
+
+
+def test_every_topic_someone_consumes_has_a_receive_operation(doc: dict[str, Any]) -> None:
+    received = {
+        op["channel"]["$ref"] for op in doc["operations"].values() if op["action"] == "receive"
+    }
+    sent = {op["channel"]["$ref"] for op in doc["operations"].values() if op["action"] == "send"}
+    assert len(received) >= 10
+    assert received <= sent
+
+
+@pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
+def test_every_message_has_an_example_valid_against_its_schema(
+    doc: dict[str, Any], event_type: str
+) -> None:
+    examples = doc["components"]["messages"][event_type]["examples"]
+    assert examples
+    envelope = examples[0]["payload"]
+    assert envelope["type"] == event_type
+    validator_for(doc, event_type).validate(envelope)
+    parsed = parse_envelope(__import__("json").dumps(envelope))
+    assert parsed.data.model_dump(mode="json") == envelope["data"]
+    assert envelope["subject"] == parsed.data.key
+    # Every field of the event is shown, not only the required ones.
+    data_schema = doc["components"]["schemas"][event_type]
+    assert set(envelope["data"]) == set(data_schema["properties"])

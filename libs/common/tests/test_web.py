@@ -192,7 +192,8 @@ async def test_422_does_not_echo_the_input() -> None:
         )
         assert r.status_code == 422
         body = r.json()
-        assert set(body) == {"detail"}
+        assert set(body) == {"detail", "code"}  # ADR 0021: the machine-readable code added
+        assert body["code"] == "validation_failed"
         locs = {tuple(e["loc"]) for e in body["detail"]}
         assert locs == {("body", "phone"), ("body", "id_number"), ("body", "age")}
         for e in body["detail"]:
@@ -225,7 +226,7 @@ async def test_404_is_json_detail() -> None:
     async for client in _client(make_app("websvc", [])):
         r = await client.get("/v1/customers/missing")
         assert r.status_code == 404
-        assert r.json() == {"detail": "no such customer"}
+        assert r.json() == {"detail": "no such customer", "code": "not_found"}
 
 
 async def test_dependencies_are_metrics_not_readiness(service: str) -> None:

@@ -18,7 +18,10 @@ async def test_published_messages_carry_the_cloudevents_content_type(bootstrap: 
     topic = f"test.sim.{uuid.uuid4().hex[:8]}"
     await ensure_topics(bootstrap, {topic: 1})
     value = orjson.dumps({"specversion": "1.0", "id": "e1", "type": "TradeSettled"})
-    assert await publish([(topic, "C1", value), (topic, "C2", value)], bootstrap) == 2
+    acked: list[int] = []
+    messages = [(topic, "C1", value), (topic, "C2", value)]
+    assert await publish(messages, bootstrap, progress=acked.append) == 2
+    assert acked == [2]  # the progress callback sees the acknowledged count
 
     consumer = make_consumer(bootstrap, group_id=f"sim-{uuid.uuid4().hex[:6]}")
     tp = TopicPartition(topic, 0)

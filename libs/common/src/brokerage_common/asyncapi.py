@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .event_examples import example_envelope
 from .events import EVENT_TYPES, BaseEvent, Envelope
 from .kafka import CLOUDEVENTS_CONTENT_TYPE
 from .topics import ALL_TOPICS, DLQ_PARTITIONS
@@ -19,6 +20,112 @@ PRODUCERS = {
     "CommissionRateSet": "branch-counter",
     "ClosingPricePublished": "market-data",
 }
+
+# Who consumes what: each service worker's IdempotentConsumer (consumer group = the service
+# name, ``IdempotentConsumer.from_settings``), the topics it subscribes to (its handlers'
+# ``TOPICS``) and the event types it applies there (its handler registry; other types on
+# the topic are skipped). tests/contract/test_asyncapi.py checks this against the services.
+CONSUMERS: dict[str, dict[str, list[str]]] = {
+    "profile-svc": {
+        "trade.settled": ["TradeSettled", "TradeCancelled"],
+        "account.asset-snapshots": ["AssetSnapshotTaken"],
+        "customer.transfer-requested": ["CustomerTransferRequested"],
+    },
+    "tiering-svc": {
+        "trade.settled": ["TradeSettled", "TradeCancelled"],
+        "account.asset-snapshots": ["AssetSnapshotTaken"],
+        "profile.customers": ["CustomerRegistered", "CustomerProfileUpdated"],
+        "ops.cases": ["SuggestionAdopted", "CustomerAssigned"],
+    },
+    "advisory-svc": {
+        "account.commission-rates": ["CommissionRateSet"],
+        "market.closing-prices": ["ClosingPricePublished"],
+        "profile.customers": [
+            "CustomerRegistered",
+            "CustomerProfileUpdated",
+            "RiskProfileAssessed",
+        ],
+        "tiering.points": ["PointsRedeemed"],
+        "tiering.tiers": ["TierChanged"],
+        "trade.settled": ["TradeSettled", "TradeCancelled"],
+    },
+    "notify-svc": {
+        "profile.customers": [
+            "CustomerRegistered",
+            "CustomerProfileUpdated",
+            "TransferAwayRecorded",
+        ],
+        "tiering.tiers": ["TierChanged"],
+        "customer.transfer-requested": ["CustomerTransferRequested"],
+        "notify.commands": ["NotificationRequested"],
+        "advisory.products": ["AdvisoryAgreementSigned", "AdvisoryAgreementRescinded"],
+        "advisory.content": ["ContentPublished", "ContentAudienceResolved"],
+        "ops.cases": ["ServiceGroupChanged", "CustomerAssigned"],
+    },
+    "ops-assessment-svc": {
+        "account.asset-snapshots": ["AssetSnapshotTaken"],
+        "customer.transfer-requested": ["CustomerTransferRequested"],
+        "profile.customers": [
+            "CustomerRegistered",
+            "CustomerProfileUpdated",
+            "InteractionLogged",
+            "TransferAwayRecorded",
+        ],
+        "tiering.tiers": ["TierChanged"],
+        "trade.settled": ["TradeSettled", "TradeCancelled"],
+    },
+}
+
+# tiering-svc's API process follows these for the call-center routing read model (ADR 0006):
+# no consumer group, every partition assigned and read from its end (routing/read_model.py).
+ROUTING_FEED: dict[str, list[str]] = {
+    "tiering.tiers": ["TierChanged"],
+    "profile.customers": ["CustomerRegistered", "CustomerProfileUpdated"],
+    "ops.cases": ["CustomerAssigned"],
+}
+
+
+def _channel_id(topic: str) -> str:
+    return topic.replace(".", "_").replace("-", "_")
+
+
+def _receive_operations() -> dict[str, Any]:
+    operations: dict[str, Any] = {}
+    for service, topics in CONSUMERS.items():
+        for topic, types in topics.items():
+            channel_id = _channel_id(topic)
+            operations[f"receive_{_channel_id(service)}_{channel_id}"] = {
+                "action": "receive",
+                "channel": {"$ref": f"#/channels/{channel_id}"},
+                "summary": f"{service}'s worker consumes {topic} as group {service}",
+                "description": (
+                    "At-least-once, idempotent by event id (ADR 0002); other event types on "
+                    "the topic are skipped; an invalid event, or one its handler refuses for "
+                    f"good, goes to `{topic}.dlq`."
+                ),
+                "messages": [{"$ref": f"#/channels/{channel_id}/messages/{t}"} for t in types],
+                "bindings": {
+                    "kafka": {
+                        "groupId": {"type": "string", "enum": [service]},
+                        "bindingVersion": "0.5.0",
+                    }
+                },
+                "x-consumer-group": service,
+            }
+    for topic, types in ROUTING_FEED.items():
+        channel_id = _channel_id(topic)
+        operations[f"receive_tiering_routing_{channel_id}"] = {
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/{channel_id}"},
+            "summary": f"tiering-svc's API follows {topic} for the routing read model",
+            "description": (
+                "No consumer group: every partition is assigned and read from its end, "
+                "after a snapshot of the tiering database (ADR 0006)."
+            ),
+            "messages": [{"$ref": f"#/channels/{channel_id}/messages/{t}"} for t in types],
+            "x-consumer-group": None,
+        }
+    return operations
 
 
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -49,6 +156,7 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
             "summary": f"{who} to {topic.name}",
             "messages": [{"$ref": f"#/channels/{channel_id}/messages/{t}"} for t in types],
         }
+    operations.update(_receive_operations())
     for event_type, model in EVENT_TYPES.items():
         payload = _schema(Envelope[model])  # type: ignore[valid-type]
         defs = payload.pop("$defs", {})
@@ -78,6 +186,14 @@ def build_document(version: str = "0.1.0") -> dict[str, Any]:
                     "bindingVersion": "0.5.0",
                 }
             },
+            "examples": [
+                {
+                    "name": f"{event_type}Example",
+                    "summary": f"A {event_type} event (fictitious customer C000123)",
+                    "headers": {"content-type": CLOUDEVENTS_CONTENT_TYPE},
+                    "payload": example_envelope(event_type),
+                }
+            ],
             "x-external": model.EXTERNAL,
             "x-producer": PRODUCERS.get(event_type, _producer(model)),
         }

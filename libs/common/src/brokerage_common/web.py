@@ -9,17 +9,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import metrics
+from .apidoc import ERROR_RESPONSES as ERROR_RESPONSES
+from .apidoc import install_api_contract
 from .auth import TokenVerifier
-from .errors import DomainError
-from .logging import mask_pii
+from .errors import ErrorResponse
 from .outbox import Outbox
 from .settings import CommonSettings
 
@@ -70,21 +69,9 @@ async def get_outbox(request: Request) -> Outbox:
 OutboxDep = Annotated[Outbox, Depends(get_outbox)]
 
 
-class ErrorBody(BaseModel):
-    """Every 4xx answer: ``{"detail": ...}`` (a message, or FastAPI's list of field errors)."""
-
-    detail: Any
-
-
-# The error answers every /v1 route may give; routers declare them so clients and the
-# OpenAPI document know them (api.md: 401 wrong or missing token, 403 no right).
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "missing or invalid token"},
-    403: {"model": ErrorBody, "description": "the token does not grant this"},
-    404: {"model": ErrorBody, "description": "not found"},
-    409: {"model": ErrorBody, "description": "conflicts with the current state"},
-    422: {"model": ErrorBody, "description": "invalid input"},
-}
+# The one error shape and the error answers a /v1 router declares (ADR 0021); kept importable
+# from here under their old names.
+ErrorBody = ErrorResponse
 log = logging.getLogger(__name__)
 
 
@@ -147,7 +134,7 @@ def install_platform(
     outbox: Outbox | None = None,
     dependencies: Mapping[str, ReadinessCheck] | None = None,
 ) -> None:
-    """Add /healthz, /readyz, /metrics, request metrics, JSON 4xx errors and the token verifier.
+    """Add /healthz, /readyz, /metrics, request metrics, the API contract and the token verifier.
 
     ``readiness``: what the service needs to serve its requests, and nothing more, because
     a failing /readyz takes the pod out of its Service: the database for an API that reads
@@ -168,6 +155,7 @@ def install_platform(
         issuer=settings.auth_jwt_issuer,
     )
     app.add_middleware(MetricsMiddleware, service=settings.service_name)
+    install_api_contract(app, service=settings.service_name)
     watched = dict(dependencies or {})
 
     @app.get("/healthz", tags=["health"], include_in_schema=True)
@@ -196,21 +184,3 @@ def install_platform(
             for name, up in zip(names, results, strict=True):
                 metrics.DEPENDENCY_UP.labels(settings.service_name, name).set(1 if up else 0)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail()}, status_code=exc.status_code)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        # The same 422 FastAPI gives, but never echoing the input back (it may hold an ID number).
-        # A custom validator's message may quote the value, and a dict key in "loc" is input too.
-        errors: list[dict[str, Any]] = [
-            {
-                "loc": [mask_pii(p) if isinstance(p, str) else p for p in e.get("loc", ())],
-                "msg": mask_pii(str(e.get("msg", ""))),
-                "type": e.get("type", ""),
-            }
-            for e in exc.errors()
-        ]
-        return JSONResponse({"detail": errors}, status_code=422)

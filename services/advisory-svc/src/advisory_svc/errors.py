@@ -38,3 +38,4 @@ class CalendarUnavailable(AdvisoryError):
     """The calendars do not know the day yet (see calendars.py): nothing is recorded."""
 
     status_code = 409
+    code = "calendar_unavailable"

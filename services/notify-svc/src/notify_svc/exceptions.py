@@ -23,3 +23,4 @@ class CalendarUnavailable(NotifyError):
     """The request is fine; the trading calendar does not reach its days yet."""
 
     status_code = 503
+    code = "calendar_unavailable"

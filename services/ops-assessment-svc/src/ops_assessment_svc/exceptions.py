@@ -23,6 +23,7 @@ class RuleBroken(DomainError):
     """A change that would break a rule of domain.md (a group of 4, weights adding to 90)."""
 
     status_code = 422
+    code = "rule_violated"
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, PlainSerializer
+from pydantic import Field, PlainSerializer
+
+from brokerage_common.errors import ErrorResponse
 
 DecimalStr = Annotated[Decimal, PlainSerializer(lambda d: str(d), return_type=str)]
 Identifier = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -18,13 +20,5 @@ StockTimeName = Literal["little", "moderate", "much"]
 TradingRecordName = Literal["successful", "mixed", "unsuccessful"]
 
 
-class ErrorItem(BaseModel):
-    loc: list[str | int]
-    msg: str
-    type: str
-
-
-class ErrorRead(BaseModel):
-    """Every 4xx: ``detail`` is a message, or for 422 a list naming the offending fields."""
-
-    detail: str | list[ErrorItem]
+# Every 4xx: the platform's one error shape, ``{"detail": ..., "code": ...}`` (ADR 0021).
+ErrorRead = ErrorResponse

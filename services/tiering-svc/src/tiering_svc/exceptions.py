@@ -13,13 +13,16 @@ class NotFound(TieringError):
 
 class InsufficientPoints(TieringError):
     status_code = 409
+    code = "rule_violated:insufficient_points"
 
 
 class InvalidRedemption(TieringError):
     status_code = 422
+    code = "rule_violated:invalid_redemption"
 
 
 class IdempotencyKeyReused(TieringError):
     """An ``Idempotency-Key`` replayed with a request other than the one it first carried."""
 
     status_code = 422
+    code = "idempotency_key_reused"

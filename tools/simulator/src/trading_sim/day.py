@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -252,8 +252,16 @@ def _market(
         )
 
 
-async def publish(messages: Iterable[tuple[str, str, bytes]], bootstrap: Connection) -> int:
-    """Publish (topic, key, value) with an idempotent producer; returns the acknowledged count."""
+async def publish(
+    messages: Iterable[tuple[str, str, bytes]],
+    bootstrap: Connection,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Publish (topic, key, value) with an idempotent producer; returns the acknowledged count.
+
+    ``progress``, if given, is called with the acknowledged count after every batch of acks.
+    """
     producer = make_producer(
         bootstrap, client_id="trading-sim", linger_ms=20, max_batch_size=1024 * 1024
     )
@@ -271,9 +279,13 @@ async def publish(messages: Iterable[tuple[str, str, bytes]], bootstrap: Connect
                     await fut
                 sent += len(pending)
                 pending = []
+                if progress is not None:
+                    progress(sent)
         for fut in pending:
             await fut
         sent += len(pending)
+        if progress is not None:
+            progress(sent)
     finally:
         await producer.stop()
     return sent

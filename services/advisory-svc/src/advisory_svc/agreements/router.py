@@ -56,6 +56,7 @@ async def sign_agreement(
 async def list_agreements(
     customer_id: CustomerIdPath, principal: CurrentPrincipal, session: SessionDep
 ) -> list[AgreementRead]:
+    """The customer's advisory agreements (投资顾问协议), signed and rescinded."""
     await accessible_facts(session, principal, customer_id)
     return [
         AgreementRead.model_validate(a)

@@ -90,6 +90,7 @@ async def list_content(
 async def get_content(
     content_id: IdPath, principal: CurrentPrincipal, session: SessionDep
 ) -> ContentRead:
+    """One piece of advisory content, for staff of a branch it reaches."""
     ensure_staff(principal)
     content = await service.get_content(session, content_id=content_id)
     branches = visible_branches(principal)

@@ -60,6 +60,7 @@ async def create_subscription(
 async def list_subscriptions(
     customer_id: CustomerIdPath, principal: CurrentPrincipal, session: SessionDep
 ) -> list[SubscriptionRead]:
+    """The customer's subscriptions, running and ended (the customer, or staff of the branch)."""
     await accessible_facts(session, principal, customer_id)
     subs = await service.list_subscriptions(session, customer_id=customer_id)
     return [SubscriptionRead.model_validate(s) for s in subs]
@@ -79,6 +80,7 @@ async def renew_subscription(
     outbox: OutboxDep,
     today: TodayDep,
 ) -> SubscriptionRead:
+    """Renew a subscription for another term."""
     facts = await accessible_facts(session, principal, customer_id)
     sub = await service.renew(
         session,

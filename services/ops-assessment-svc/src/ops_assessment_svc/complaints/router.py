@@ -137,6 +137,7 @@ async def move_complaint(
     outbox: OutboxDep,
     now: NowDep,
 ) -> ComplaintRead:
+    """Move a complaint on (its stage, answer or resolution), for staff of its branch."""
     found = await session.get(Complaint, complaint_id)
     branch = found.branch_id if found else None
     missing = f"no complaint {complaint_id}"

@@ -94,6 +94,7 @@ async def get_case(
     settings: SettingsDep,
     now: NowDep,
 ) -> CaseRead:
+    """One retention case with its actions and its deadlines."""
     case = await _case(session, principal, case_id)
     actions = [
         ActionRead.model_validate(a, from_attributes=True)

@@ -92,6 +92,7 @@ async def put_staff(
 async def list_staff(
     principal: CurrentPrincipal, session: SessionDep, branch_id: BranchIdQuery = None
 ) -> list[StaffRead]:
+    """The staff of a branch, by staff id."""
     branch = branch_scope(principal, branch_id)
     rows = await session.execute(
         select(Staff).where(col(Staff.branch_id) == branch).order_by(col(Staff.staff_id))
@@ -143,6 +144,7 @@ async def form_group(
 async def get_group(
     group_id: IdPath, principal: CurrentPrincipal, session: SessionDep
 ) -> GroupRead:
+    """A service group with its current members."""
     return await _read(session, await _group(session, principal, group_id))
 
 
@@ -173,6 +175,7 @@ async def change_members(
     outbox: OutboxDep,
     now: NowDep,
 ) -> GroupRead:
+    """Replace a group's members (the group rules of domain.md must still hold)."""
     group = await _group(session, principal, group_id)
     ensure_manager_of(principal, group.branch_id)
     group = await service.change_members(

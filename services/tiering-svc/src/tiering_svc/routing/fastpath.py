@@ -17,6 +17,7 @@ from prometheus_client import Counter
 from starlette.types import Receive, Scope, Send
 
 from brokerage_common import TokenCache
+from brokerage_common.errors import code_for_status, error_body
 
 from .read_model import RoutingModel
 from .rules import NOT_A_ROUTING_CALLER, BadRoutingQuery, caller_query, may_route
@@ -86,17 +87,21 @@ class RoutingFastPath:
         try:
             principal = self.tokens.principal(auth)
         except HTTPException as exc:
-            return exc.status_code, orjson.dumps({"detail": exc.detail})
+            return exc.status_code, orjson.dumps(
+                error_body(exc.detail, code_for_status(exc.status_code))
+            )
         if principal is None:
-            return 401, b'{"detail":"missing bearer token"}'
+            return 401, _MISSING_TOKEN
         if not may_route(principal):
             return 403, _NOT_A_ROUTING_CALLER
         query = parse_query(scope.get("query_string", b"").decode("latin-1"))
         try:
             phone, customer_id = caller_query(query.get("phone"), query.get("customer_id"))
         except BadRoutingQuery as exc:
-            return 422, orjson.dumps({"detail": str(exc)})
+            return 422, orjson.dumps(error_body(str(exc), code_for_status(422)))
         return 200, self.model.answer_json(phone=phone, customer_id=customer_id)
 
 
-_NOT_A_ROUTING_CALLER = orjson.dumps({"detail": NOT_A_ROUTING_CALLER})
+# The platform's error shape (ADR 0021), as FastAPI's handlers would answer.
+_NOT_A_ROUTING_CALLER = orjson.dumps(error_body(NOT_A_ROUTING_CALLER, code_for_status(403)))
+_MISSING_TOKEN = orjson.dumps(error_body("missing bearer token", code_for_status(401)))
