@@ -507,8 +507,23 @@ def dockerfile_problems(text: str, svc: str) -> list[str]:
     users = [line.split()[1] for line in instructions if line.startswith("USER ")]
     if not users or users[-1].split(":")[0] in ("root", "0"):
         problems.append("runs as root")
-    if f"pip install --no-cache-dir ./libs/common ./services/{svc}" not in text:
-        problems.append("does not install libs/common and the service")
+    froms = [line for line in instructions if line.startswith("FROM ")]
+    if not froms or froms[-1] != "FROM python:3.11-slim":
+        problems.append("the runtime stage is not a bare python:3.11-slim")
+    # ADR 0020: exactly the image's lock, hashes checked; then the workspace, no dependencies.
+    lock = f"COPY services/{svc}/requirements.lock /tmp/requirements.lock"
+    if lock not in instructions or (
+        "RUN /opt/venv/bin/pip install --require-hashes -r /tmp/requirements.lock"
+        not in instructions
+    ):
+        problems.append("does not install the service's requirements.lock with --require-hashes")
+    if (
+        f"RUN /opt/venv/bin/pip install --no-deps /src/libs/common /src/services/{svc}"
+        not in instructions
+    ):
+        problems.append("does not install libs/common and the service without dependencies")
+    if "COPY --from=build /opt/venv /opt/venv" not in instructions:
+        problems.append("the runtime stage does not take the built environment")
     for path in (f"services/{svc}/alembic.ini", f"services/{svc}/migrations"):
         if not re.search(
             rf"^COPY {re.escape(path)} \./{re.escape(path)}$", text, flags=re.MULTILINE
