@@ -89,7 +89,7 @@ def compile_lock(requirements: list[str], output: Path, *, constraint: Path | No
         Path(source.name).unlink()
     # uv names the temporary input in the header; say what it was instead.
     text = output.read_text().replace(
-        f"#    make lock\n", f"#    make lock  ({', '.join(requirements)})\n"
+        "#    make lock\n", f"#    make lock  ({', '.join(requirements)})\n"
     )
     output.write_text(text)
 

