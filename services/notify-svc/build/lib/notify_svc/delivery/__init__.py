@@ -1,0 +1,1 @@
+"""Sending: claiming due messages, the channels, send outcomes, delivery reports, the circuit."""

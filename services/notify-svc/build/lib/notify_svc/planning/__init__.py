@@ -1,0 +1,1 @@
+"""Planning one message: who gets what, on which channel, when, or why not."""

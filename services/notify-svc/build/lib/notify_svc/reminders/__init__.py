@@ -1,0 +1,1 @@
+"""Trading-day reminders: IPO subscription, allotment and listing; warrant exercise."""

@@ -1,0 +1,1 @@
+"""Message templates: versions per (code, channel), the catalog every deployment starts with."""
