@@ -172,7 +172,7 @@ def run() -> None:
     secret = base_env.setdefault("AUTH_JWT_SECRET", DEV_JWT_SECRET)
     base_env.setdefault("ENVIRONMENT", "local")
     base_env.setdefault("LOG_JSON", "true")
-    # A local SMTP sink (aiosmtpd, mailpit) offers no STARTTLS, which notify-svc asks for by default.
+    # A local SMTP sink (aiosmtpd, mailpit) offers no STARTTLS, notify-svc's default.
     base_env.setdefault("SMTP_START_TLS", "false")
 
     if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
