@@ -365,7 +365,8 @@ def compose_service_problems(compose: dict[str, Any], svc: str) -> list[str]:
         problems.append("worker does not wait for the topics (kafka-init)")
 
     port = PORTS[svc]
-    if f"{port}:{port}" not in [str(p) for p in api.get("ports", [])]:
+    # Published on the host's loopback only (issue #17): nothing on 0.0.0.0.
+    if f"127.0.0.1:{port}:{port}" not in [str(p) for p in api.get("ports", [])]:
         problems.append(f"api does not publish port {port}: {api.get('ports')}")
     return problems
 
@@ -455,7 +456,7 @@ def test_compose_runs_sms_gateway_standin_for_notify_svc() -> None:
         "context": ".",
         "dockerfile": "tools/sms-gateway-standin/Dockerfile",
     }
-    assert "9300:9300" in standin["ports"]
+    assert "127.0.0.1:9300:9300" in standin["ports"]
     dockerfile = (ROOT / "tools" / "sms-gateway-standin" / "Dockerfile").read_text()
     assert re.search(
         r'^CMD \["python", "-m", "sms_gateway_standin"\]', dockerfile, flags=re.MULTILINE
