@@ -29,8 +29,9 @@ INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
 PROMETHEUS_FILE = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 K8S_DIR = ROOT / "deploy" / "k8s"
 
-# Newest Kubernetes schema set shipped by kubernetes-validate 1.37.
-K8S_VERSION = "1.37"
+# Every manifest validates (strictly) at both: the newest schema set kubernetes-validate
+# 1.37 ships, and an older release clusters still run (issue #17).
+K8S_VERSIONS = ("1.33", "1.37")
 NAMESPACE = "brokerage-cs"
 STRIMZI_CLUSTER = "brokerage-kafka"
 # Strimzi 1.0 serves only v1 (v1beta2 is gone); its fields are checked below by our own
@@ -58,6 +59,8 @@ EXTRA_ENV = {
         "SMTP_HOST",
         "SMTP_PORT",
         "IM_WEBHOOK_URL",
+        "IM_GROUP_WEBHOOKS",
+        "COMPLIANCE_WEBHOOK",
     },
 }
 # Keys each <svc>-secrets Secret must hold in production.
@@ -65,7 +68,14 @@ SECRET_KEYS = {
     "profile-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY", "ID_NUMBER_HASH_KEY"},
     "tiering-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY"},
     "advisory-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY"},
-    "notify-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY", "SMS_GATEWAY_KEY", "IM_WEBHOOK_URL"},
+    "notify-svc": {
+        "DATABASE_URL",
+        "AUTH_JWT_PUBLIC_KEY",
+        "SMS_GATEWAY_KEY",
+        "IM_WEBHOOK_URL",
+        "IM_GROUP_WEBHOOKS",
+        "COMPLIANCE_WEBHOOK",
+    },
     "ops-assessment-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY"},
 }
 
@@ -580,7 +590,8 @@ def validate_manifest(doc: dict[str, Any]) -> None:
     if doc.get("kind") in STRIMZI_SCHEMAS:
         jsonschema.validate(doc, STRIMZI_SCHEMAS[doc["kind"]])
     else:
-        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+        for version in K8S_VERSIONS:
+            kubernetes_validate.validate(doc, version, strict=True)
 
 
 def test_kustomization_lists_every_manifest() -> None:
@@ -651,6 +662,11 @@ def env_problems(
     return problems
 
 
+# Containers without a CPU limit: routing's API (tiering-svc), whose p99 a CFS quota's
+# throttling would eat (deploy/README.md, "CPU"); the request still reserves its share.
+NO_CPU_LIMIT = {("tiering-svc-api", "api")}
+
+
 def pod_problems(deployment: dict[str, Any], metrics_port: int) -> list[str]:
     problems = []
     template = deployment["spec"]["template"]
@@ -673,9 +689,14 @@ def pod_problems(deployment: dict[str, Any], metrics_port: int) -> list[str]:
         if non_root is not True:
             problems.append(f"{container['name']} may run as root")
         resources = container.get("resources", {})
-        for bound in ("requests", "limits"):
-            if not {"cpu", "memory"} <= set(resources.get(bound, {})):
-                problems.append(f"{container['name']} has no cpu/memory {bound}")
+        if not {"cpu", "memory"} <= set(resources.get("requests", {})):
+            problems.append(f"{container['name']} has no cpu/memory requests")
+        unlimited_cpu = (deployment["metadata"]["name"], container["name"]) in NO_CPU_LIMIT
+        limits = {"memory"} if unlimited_cpu else {"cpu", "memory"}
+        if not limits <= set(resources.get("limits", {})):
+            problems.append(f"{container['name']} has no {'/'.join(sorted(limits))} limits")
+        if unlimited_cpu and "cpu" in resources.get("limits", {}):
+            problems.append(f"{container['name']} has a CPU limit (throttling, deploy/README.md)")
     return problems
 
 
