@@ -1,2 +1,0 @@
-"""Advisory content (``ContentPublished`` and its audience chunks) delivered through the
-campaign fast path (ADR 0010, 0015)."""

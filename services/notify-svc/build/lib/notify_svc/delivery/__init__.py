@@ -1,1 +1,0 @@
-"""Sending: claiming due messages, the channels, send outcomes, delivery reports, the circuit."""

@@ -1,1 +1,0 @@
-"""Planning one message: who gets what, on which channel, when, or why not."""

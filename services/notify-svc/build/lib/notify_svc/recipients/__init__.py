@@ -1,1 +1,0 @@
-"""Recipients: the read model of customers' contact facts, consent and SMS opt-outs."""

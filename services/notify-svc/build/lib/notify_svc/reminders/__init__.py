@@ -1,1 +1,0 @@
-"""Trading-day reminders: IPO subscription, allotment and listing; warrant exercise."""

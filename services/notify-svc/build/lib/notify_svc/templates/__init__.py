@@ -1,1 +1,0 @@
-"""Message templates: versions per (code, channel), the catalog every deployment starts with."""
