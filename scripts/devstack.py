@@ -172,6 +172,8 @@ def run() -> None:
     secret = base_env.setdefault("AUTH_JWT_SECRET", DEV_JWT_SECRET)
     base_env.setdefault("ENVIRONMENT", "local")
     base_env.setdefault("LOG_JSON", "true")
+    # A local SMTP sink (aiosmtpd, mailpit) offers no STARTTLS, notify-svc's default.
+    base_env.setdefault("SMTP_START_TLS", "false")
 
     if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
         from brokerage_common.broker import broker_binary, wait_for_port

@@ -29,8 +29,9 @@ INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
 PROMETHEUS_FILE = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 K8S_DIR = ROOT / "deploy" / "k8s"
 
-# Newest Kubernetes schema set shipped by kubernetes-validate 1.37.
-K8S_VERSION = "1.37"
+# Every manifest validates (strictly) at both: the newest schema set kubernetes-validate
+# 1.37 ships, and an older release clusters still run (issue #17).
+K8S_VERSIONS = ("1.33", "1.37")
 NAMESPACE = "brokerage-cs"
 STRIMZI_CLUSTER = "brokerage-kafka"
 # Strimzi 1.0 serves only v1 (v1beta2 is gone); its fields are checked below by our own
@@ -58,6 +59,8 @@ EXTRA_ENV = {
         "SMTP_HOST",
         "SMTP_PORT",
         "IM_WEBHOOK_URL",
+        "IM_GROUP_WEBHOOKS",
+        "COMPLIANCE_WEBHOOK",
     },
 }
 # Keys each <svc>-secrets Secret must hold in production.
@@ -65,7 +68,14 @@ SECRET_KEYS = {
     "profile-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY", "ID_NUMBER_HASH_KEY"},
     "tiering-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY"},
     "advisory-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY"},
-    "notify-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY", "SMS_GATEWAY_KEY", "IM_WEBHOOK_URL"},
+    "notify-svc": {
+        "DATABASE_URL",
+        "AUTH_JWT_PUBLIC_KEY",
+        "SMS_GATEWAY_KEY",
+        "IM_WEBHOOK_URL",
+        "IM_GROUP_WEBHOOKS",
+        "COMPLIANCE_WEBHOOK",
+    },
     "ops-assessment-svc": {"DATABASE_URL", "AUTH_JWT_PUBLIC_KEY"},
 }
 
@@ -365,7 +375,8 @@ def compose_service_problems(compose: dict[str, Any], svc: str) -> list[str]:
         problems.append("worker does not wait for the topics (kafka-init)")
 
     port = PORTS[svc]
-    if f"{port}:{port}" not in [str(p) for p in api.get("ports", [])]:
+    # Published on the host's loopback only (issue #17): nothing on 0.0.0.0.
+    if f"127.0.0.1:{port}:{port}" not in [str(p) for p in api.get("ports", [])]:
         problems.append(f"api does not publish port {port}: {api.get('ports')}")
     return problems
 
@@ -455,7 +466,7 @@ def test_compose_runs_sms_gateway_standin_for_notify_svc() -> None:
         "context": ".",
         "dockerfile": "tools/sms-gateway-standin/Dockerfile",
     }
-    assert "9300:9300" in standin["ports"]
+    assert "127.0.0.1:9300:9300" in standin["ports"]
     dockerfile = (ROOT / "tools" / "sms-gateway-standin" / "Dockerfile").read_text()
     assert re.search(
         r'^CMD \["python", "-m", "sms_gateway_standin"\]', dockerfile, flags=re.MULTILINE
@@ -507,8 +518,23 @@ def dockerfile_problems(text: str, svc: str) -> list[str]:
     users = [line.split()[1] for line in instructions if line.startswith("USER ")]
     if not users or users[-1].split(":")[0] in ("root", "0"):
         problems.append("runs as root")
-    if f"pip install --no-cache-dir ./libs/common ./services/{svc}" not in text:
-        problems.append("does not install libs/common and the service")
+    froms = [line for line in instructions if line.startswith("FROM ")]
+    if not froms or froms[-1] != "FROM python:3.11-slim":
+        problems.append("the runtime stage is not a bare python:3.11-slim")
+    # ADR 0020: exactly the image's lock, hashes checked; then the workspace, no dependencies.
+    lock = f"COPY services/{svc}/requirements.lock /tmp/requirements.lock"
+    if lock not in instructions or (
+        "RUN /opt/venv/bin/pip install --require-hashes -r /tmp/requirements.lock"
+        not in instructions
+    ):
+        problems.append("does not install the service's requirements.lock with --require-hashes")
+    if (
+        f"RUN /opt/venv/bin/pip install --no-deps /src/libs/common /src/services/{svc}"
+        not in instructions
+    ):
+        problems.append("does not install libs/common and the service without dependencies")
+    if "COPY --from=build /opt/venv /opt/venv" not in instructions:
+        problems.append("the runtime stage does not take the built environment")
     for path in (f"services/{svc}/alembic.ini", f"services/{svc}/migrations"):
         if not re.search(
             rf"^COPY {re.escape(path)} \./{re.escape(path)}$", text, flags=re.MULTILINE
@@ -564,7 +590,8 @@ def validate_manifest(doc: dict[str, Any]) -> None:
     if doc.get("kind") in STRIMZI_SCHEMAS:
         jsonschema.validate(doc, STRIMZI_SCHEMAS[doc["kind"]])
     else:
-        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+        for version in K8S_VERSIONS:
+            kubernetes_validate.validate(doc, version, strict=True)
 
 
 def test_kustomization_lists_every_manifest() -> None:
@@ -635,6 +662,11 @@ def env_problems(
     return problems
 
 
+# Containers without a CPU limit: routing's API (tiering-svc), whose p99 a CFS quota's
+# throttling would eat (deploy/README.md, "CPU"); the request still reserves its share.
+NO_CPU_LIMIT = {("tiering-svc-api", "api")}
+
+
 def pod_problems(deployment: dict[str, Any], metrics_port: int) -> list[str]:
     problems = []
     template = deployment["spec"]["template"]
@@ -657,9 +689,14 @@ def pod_problems(deployment: dict[str, Any], metrics_port: int) -> list[str]:
         if non_root is not True:
             problems.append(f"{container['name']} may run as root")
         resources = container.get("resources", {})
-        for bound in ("requests", "limits"):
-            if not {"cpu", "memory"} <= set(resources.get(bound, {})):
-                problems.append(f"{container['name']} has no cpu/memory {bound}")
+        if not {"cpu", "memory"} <= set(resources.get("requests", {})):
+            problems.append(f"{container['name']} has no cpu/memory requests")
+        unlimited_cpu = (deployment["metadata"]["name"], container["name"]) in NO_CPU_LIMIT
+        limits = {"memory"} if unlimited_cpu else {"cpu", "memory"}
+        if not limits <= set(resources.get("limits", {})):
+            problems.append(f"{container['name']} has no {'/'.join(sorted(limits))} limits")
+        if unlimited_cpu and "cpu" in resources.get("limits", {}):
+            problems.append(f"{container['name']} has a CPU limit (throttling, deploy/README.md)")
     return problems
 
 

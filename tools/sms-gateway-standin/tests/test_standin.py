@@ -3,6 +3,7 @@
 import asyncio
 import re
 import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,11 +12,13 @@ import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
+from fastapi import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from brokerage_common.auth import TokenVerifier
 from sms_gateway_standin import Settings, create_app
 from sms_gateway_standin.app import contract_problem
 
@@ -542,3 +545,23 @@ def test_settings_from_env_defaults_and_docker_compose_fallbacks():
     )
     assert (explicit.port, explicit.key, explicit.callback_url) == (9400, "k", None)
     assert explicit.callback_token == "tok"
+
+
+def test_compose_mints_a_callback_token_notify_accepts():
+    """Under docker compose the stand-in signs its own sms:report token with the stack's
+    AUTH_JWT_SECRET: notify-svc's verifier accepts it (before: no token, every report 401)."""
+    secret = "compose-secret-0123456789abcdef-0123456789"
+    settings = Settings.from_env({"STANDIN_CALLBACK_JWT_SECRET": secret})
+    assert settings.callback_token is not None
+    principal = TokenVerifier(secret=secret).verify(settings.callback_token)
+    assert (principal.role, principal.sub) == ("service", "sms-gateway")
+    assert principal.scopes == frozenset({"sms:report"})
+    assert principal.expires_at > time.time() + 300 * 86400
+    # Another stack's secret does not verify it; an explicit token still wins.
+    with pytest.raises(HTTPException):
+        TokenVerifier(secret="x" * 40).verify(settings.callback_token)
+    explicit = Settings.from_env(
+        {"STANDIN_CALLBACK_JWT_SECRET": secret, "STANDIN_CALLBACK_TOKEN": "tok"}
+    )
+    assert explicit.callback_token == "tok"
+    assert Settings.from_env({"STANDIN_CALLBACK_JWT_SECRET": ""}).callback_token is None

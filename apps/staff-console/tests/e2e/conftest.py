@@ -39,7 +39,7 @@ def _missing() -> str | None:
     try:
         import selenium  # noqa: F401
     except ImportError:
-        return "selenium is not installed (requirements-dev.txt)"
+        return "selenium is not installed (requirements-dev.in)"
     return None
 
 

@@ -1,4 +1,5 @@
-"""Running a service worker: its consumers and outbox relay until SIGTERM, with a metrics port."""
+"""Running a service worker: its consumers and outbox relay until SIGTERM, with a metrics port
+that also answers the liveness probe (/livez: the event loop still turns)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,8 @@ import signal
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
-from prometheus_client import start_http_server
-
 from . import metrics
+from .liveness import DEFAULT_MAX_AGE_S, HealthServer, Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -84,16 +84,26 @@ def run_main(main: Coroutine[Any, Any, None]) -> None:
     uvloop.run(main)
 
 
-async def run_until_stopped(runners: Sequence[Runner], *, metrics_port: int | None = None) -> None:
-    """Run every loop until SIGTERM/SIGINT; if one loop crashes, stop the others and re-raise."""
+async def run_until_stopped(
+    runners: Sequence[Runner],
+    *,
+    metrics_port: int | None = None,
+    liveness_max_age_s: float = DEFAULT_MAX_AGE_S,
+) -> None:
+    """Run every loop until SIGTERM/SIGINT; if one loop crashes, stop the others and re-raise.
+
+    With ``metrics_port``, a thread serves /metrics and /livez there; /livez answers 503
+    when the event loop has not turned for ``liveness_max_age_s`` (brokerage_common.liveness).
+    """
     tune_gc()
-    if metrics_port:
-        start_http_server(metrics_port, addr="0.0.0.0")
+    heartbeat = Heartbeat(max_age_s=liveness_max_age_s)
+    health = HealthServer(metrics_port, heartbeat).start() if metrics_port else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
+    beating = asyncio.create_task(heartbeat.run(stop))
     tasks: list[asyncio.Task[None]] = [asyncio.create_task(r(stop)) for r in runners]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -102,10 +112,12 @@ async def run_until_stopped(runners: Sequence[Runner], *, metrics_port: int | No
     finally:
         # Cancelled from outside: do not leave the loops running without an owner.
         stop.set()
-        for task in tasks:
+        for task in [*tasks, beating]:
             task.cancel()
         for sig in signals:
             loop.remove_signal_handler(sig)
+        if health is not None:
+            health.close()
     for result in results:
         if isinstance(result, BaseException):
             log.error("worker loop crashed", exc_info=result)

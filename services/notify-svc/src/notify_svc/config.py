@@ -69,7 +69,9 @@ class Settings(CommonSettings):
     smtp_port: int = 1025
     smtp_username: str | None = None
     smtp_password: str | None = None
-    smtp_start_tls: bool = False
+    # STARTTLS unless turned off (SMTP_START_TLS=false: a local sink such as mailpit or
+    # aiosmtpd); a relay that does not offer it gets no mail in clear (retried instead).
+    smtp_start_tls: bool = True
     smtp_use_tls: bool = False
     smtp_sender: str = "notify@brokerage.example"
     smtp_timeout_s: float = Field(default=10.0, gt=0)

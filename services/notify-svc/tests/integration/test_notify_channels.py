@@ -227,6 +227,7 @@ async def test_email_goes_through_smtp_to_customers_who_prefer_it(
 ) -> None:
     sink, port = smtp_sink
     settings.smtp_host, settings.smtp_port = "127.0.0.1", port
+    settings.smtp_start_tls = False  # the aiosmtpd sink speaks no TLS, as mailpit locally
     n = Notifier(settings, db, clock=clock)
     await add_customer(db, "C0001", channels=["email", "sms"], email="li@example.com", name="李四")
     change = ev.TierChanged(
@@ -250,3 +251,34 @@ async def test_email_goes_through_smtp_to_customers_who_prefer_it(
     assert mail["To"] == "li@example.com"
     assert "白金卡" in mail["Subject"]
     assert "尊敬的李四" in mail.get_content()
+
+
+async def test_email_needs_starttls_by_default(
+    db: Database, settings: Settings, clock: FakeClock, smtp_sink: tuple[Sink, int]
+) -> None:
+    """STARTTLS is on unless SMTP_START_TLS=false: a server without it gets no mail in clear;
+    the send is retried later, not delivered."""
+    assert Settings.model_fields["smtp_start_tls"].default is True
+    sink, port = smtp_sink
+    settings.smtp_host, settings.smtp_port = "127.0.0.1", port
+    assert settings.smtp_start_tls is True
+    n = Notifier(settings, db, clock=clock)
+    await add_customer(db, "C0002", channels=["email"], email="wang@example.com", name="王五")
+    change = ev.TierChanged(
+        customer_id="C0002",
+        old_tier="gold",
+        new_tier="platinum",
+        reason="assets",
+        effective_on=datetime(2026, 11, 20).date(),
+    )
+    async with db.sessionmaker() as session:
+        await Handlers(settings, clock=clock).handle(
+            session, new_envelope(change, source="tiering-svc")
+        )
+        await session.commit()
+    await n.send_due(n.email)
+    await n.aclose()
+    (m,) = await messages(db)
+    assert m.channel == "email"
+    assert m.state not in ("delivered", "accepted")
+    assert sink.mails == []

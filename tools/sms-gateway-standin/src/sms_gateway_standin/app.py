@@ -39,6 +39,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sms_gateway_standin.tokens import report_token
+
 log = logging.getLogger("sms_gateway_standin")
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST in China
@@ -52,6 +54,10 @@ CONTRACT_FIELDS = frozenset(
     {"phone_numbers", "sign_name", "template_code", "template_param", "out_id"}
 )
 REPORT_ORDERS = ("in_order", "reverse", "shuffle")
+
+
+def _minted(secret: str | None) -> str | None:
+    return report_token(secret) if secret else None
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,9 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """STANDIN_* variables; SMS_GATEWAY_KEY and NOTIFY_SVC_URL (docker-compose) as fallbacks.
 
+        The callbacks' token: STANDIN_CALLBACK_TOKEN, else one minted from
+        STANDIN_CALLBACK_JWT_SECRET (docker compose passes its AUTH_JWT_SECRET), else none.
+
         An empty STANDIN_CALLBACK_URL or STANDIN_REPLY_URL turns that callback off.
         """
         env = os.environ if env is None else env
@@ -79,7 +88,8 @@ class Settings:
             callback_url=env.get("STANDIN_CALLBACK_URL", f"{notify_url}/v1/sms/delivery-reports")
             or None,
             reply_url=env.get("STANDIN_REPLY_URL", f"{notify_url}/v1/sms/replies") or None,
-            callback_token=env.get("STANDIN_CALLBACK_TOKEN") or None,
+            callback_token=env.get("STANDIN_CALLBACK_TOKEN")
+            or _minted(env.get("STANDIN_CALLBACK_JWT_SECRET")),
             report_delay_ms=int(env.get("STANDIN_REPORT_DELAY_MS", cls.report_delay_ms)),
         )
 
