@@ -169,7 +169,10 @@ STAFF = issue_token(
     staff_roles=["manager", "adviser"],
 )
 SERVICE = issue_token(
-    secret=DEV_JWT_SECRET, sub="svc", role="service", scopes=["routing:read", "profile:read", "notify:campaigns"]
+    secret=DEV_JWT_SECRET,
+    sub="svc",
+    role="service",
+    scopes=["routing:read", "profile:read", "notify:campaigns"],
 )
 
 # A sample route per service, and per error status it advertises, a request that gets it.
