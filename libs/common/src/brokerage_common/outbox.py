@@ -200,9 +200,16 @@ class OutboxRelay:
                     .limit(self.batch_size)
                 )
             ).all()
+        oldest_age = metrics.OUTBOX_OLDEST_AGE.labels(self.service)
         if not rows:
             metrics.OUTBOX_BACKLOG.labels(self.service).set(0)
+            oldest_age.set(0)
             return 0
+        # Rows come in id order: the first is the oldest waiting. Set before publishing, so
+        # a relay that keeps failing to publish shows its age growing on every attempt.
+        first = rows[0].created_at
+        first = first if first.tzinfo else first.replace(tzinfo=UTC)
+        oldest_age.set(max(0.0, (datetime.now(UTC) - first).total_seconds()))
         producer = await self._ensure_producer()
         results = await self._publish(producer, rows)
         now = datetime.now(UTC)

@@ -25,7 +25,7 @@ from .settings import CommonSettings
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 """Answers whether the service can serve its requests (readiness) or whether a dependency
-answers (``dependency_up``); raising or hanging past the timeout counts as False."""
+answers (``brokerage_dependency_up``); raising or hanging past the timeout counts as False."""
 
 
 def ready_when(flag: Callable[[], bool]) -> ReadinessCheck:
@@ -153,7 +153,7 @@ def install_platform(
     a failing /readyz takes the pod out of its Service: the database for an API that reads
     it per request, a loaded read model for one that answers from memory (tiering's
     routing, ADR 0006). ``dependencies`` (name -> check, e.g. the database and the broker)
-    are reported on every /metrics scrape as ``dependency_up{dependency=...}`` for alerts:
+    are reported on every /metrics scrape as ``brokerage_dependency_up{dependency=...}`` for alerts:
     a broker outage must not empty every API of its pods (issue 16).
 
     Also keeps ``settings`` (``get_settings``) and, when given, the service's ``outbox``

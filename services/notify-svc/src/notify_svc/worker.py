@@ -345,7 +345,7 @@ class Notifier:
         (the exchange announces a year's closures in December)."""
         ends = trading_calendar_ends(self.settings.xshg_announced_closures)
         left = (ends - today).days
-        metrics.TRADING_CALENDAR_DAYS_LEFT.set(left)
+        metrics.TRADING_CALENDAR_REMAINING.set(left * 86400)
         if left <= self.settings.calendar_warn_days:
             log.warning(
                 "trading calendar ends soon: reminders past its end are refused; "
