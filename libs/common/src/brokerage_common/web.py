@@ -22,6 +22,7 @@ from .errors import DomainError
 from .logging import mask_pii
 from .outbox import Outbox
 from .settings import CommonSettings
+from .tracing import install_request_context
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 """Answers whether the service can serve its requests (readiness) or whether a dependency
@@ -147,7 +148,8 @@ def install_platform(
     outbox: Outbox | None = None,
     dependencies: Mapping[str, ReadinessCheck] | None = None,
 ) -> None:
-    """Add /healthz, /readyz, /metrics, request metrics, JSON 4xx errors and the token verifier.
+    """Add /healthz, /readyz, /metrics, request metrics, request ids and trace context for
+    the log lines (``X-Request-ID`` / ``traceparent``), JSON 4xx errors and the token verifier.
 
     ``readiness``: what the service needs to serve its requests, and nothing more, because
     a failing /readyz takes the pod out of its Service: the database for an API that reads
@@ -168,6 +170,8 @@ def install_platform(
         issuer=settings.auth_jwt_issuer,
     )
     app.add_middleware(MetricsMiddleware, service=settings.service_name)
+    # Outermost: the request id and trace context are set before anything logs (ADR 0019).
+    install_request_context(app)
     watched = dict(dependencies or {})
 
     @app.get("/healthz", tags=["health"], include_in_schema=True)

@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-log = logging.getLogger("sms_gateway_standin")
+log = logging.getLogger(__name__)
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST in China
 MAX_NUMBERS_PER_SEND = 1000
