@@ -232,6 +232,27 @@ def test_the_outbox_writes_the_requests_trace_context_into_the_envelope() -> Non
     assert parse_envelope(fast).traceparent == TRACEPARENT
 
 
+async def test_an_event_staged_by_a_request_carries_the_callers_trace() -> None:
+    """HTTP -> outbox: the envelope a route stages continues the caller's trace (the
+    consumer's side is test_a_worker_line_carries_the_event_id_and_trace_id)."""
+    app = traced_app()
+    outbox = Outbox(toy.tables, source="toy-svc")
+
+    @app.get("/v1/stage")
+    async def stage() -> dict[str, str | None]:
+        return {"payload": outbox.envelope(trade("C1", 1)).model_dump_json()}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://toy") as client:
+        r = await client.get("/v1/stage", headers={"traceparent": TRACEPARENT})
+    staged = parse_envelope(r.json()["payload"])
+    assert staged.traceparent is not None
+    trace = parse_traceparent(staged.traceparent)
+    assert trace is not None
+    assert trace.trace_id == TRACE_ID
+    assert trace.span_id != "00f067aa0ba902b7"  # the request's own span, the caller's child
+
+
 def test_a_malformed_traceparent_is_ignored_not_refused() -> None:
     env = new_envelope(trade("C1", 1), source="settlement-system")
     obj = json.loads(env.model_dump_json())
