@@ -35,6 +35,7 @@ from brokerage_common.tracing import (
     RequestContext,
     TraceContext,
     current_request,
+    outgoing_headers,
     parse_traceparent,
 )
 from brokerage_common.web import install_platform
@@ -251,6 +252,15 @@ async def test_an_event_staged_by_a_request_carries_the_callers_trace() -> None:
     assert trace is not None
     assert trace.trace_id == TRACE_ID
     assert trace.span_id != "00f067aa0ba902b7"  # the request's own span, the caller's child
+
+
+def test_a_call_made_while_handling_a_request_carries_its_id_and_trace() -> None:
+    assert outgoing_headers() == {}
+    token = current_request.set(RequestContext("cc-7", TraceContext(TRACE_ID, "00f067aa0ba902b7")))
+    try:
+        assert outgoing_headers() == {"traceparent": TRACEPARENT, "X-Request-ID": "cc-7"}
+    finally:
+        current_request.reset(token)
 
 
 def test_a_malformed_traceparent_is_ignored_not_refused() -> None:

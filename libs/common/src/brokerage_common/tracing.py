@@ -96,6 +96,15 @@ def current_traceparent() -> str | None:
     return getattr(env, "traceparent", None) if env is not None else None
 
 
+def outgoing_headers() -> dict[str, str]:
+    """Headers that carry the current request's id and trace context to a service it calls
+    (the staff console's calls): the callee's lines share the id, its trace continues."""
+    request = current_request.get()
+    if request is None:
+        return {}
+    return {"traceparent": request.trace.traceparent, "X-Request-ID": request.request_id}
+
+
 def _envelope_of(item: Any) -> Any:
     return getattr(item, "envelope", item)
 
