@@ -5,6 +5,11 @@
 Loads customers into PostgreSQL, starts the API (one uvicorn worker) with a local
 broker, waits until the routing model is loaded, then drives it with wrk from a
 second process (phone and customer-id lookups, known and unknown callers).
+
+In the same run it measures the yardstick of issue 17: a bare framework-free ASGI app
+answering the same requests (``routing_reference.asgi_app``), before and after the API,
+and prints the API's requests/s as a share of their mean (target >= 80%) and its p99
+against 5 ms. ``--no-yardstick`` skips it.
 """
 
 from __future__ import annotations
@@ -161,14 +166,48 @@ def ensure_wrk() -> None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False)
 
 
+RATIO_TARGET = 0.80  # issue 17: routing keeps 80% of the bare ASGI app's requests/s
+P99_TARGET_MS = 5.0
+
+
+def measure_bare(args: argparse.Namespace) -> dict[str, float | str]:
+    from routing_reference import measure  # here: routing_reference imports this module
+
+    result = measure("asgi_app", seconds=args.seconds, connections=args.connections)
+    print(f"bare ASGI, no framework: {result}", flush=True)
+    return result
+
+
+def report_against_yardstick(
+    result: dict[str, float | str],
+    bare_before: dict[str, float | str],
+    args: argparse.Namespace,
+) -> None:
+    """The yardstick again after the API (the machine is shared: load drifts), then the
+    API's requests/s as a share of the two yardstick runs' mean, and its p99."""
+    bare_after = measure_bare(args)
+    bare = (float(bare_before["requests_per_s"]) + float(bare_after["requests_per_s"])) / 2
+    ratio = float(result["requests_per_s"]) / bare
+    p99 = float(result["p99_ms"])
+    print(
+        f"routing / bare ASGI: {result['requests_per_s']} / {bare:.0f} req/s = {ratio:.0%}"
+        f" (target >= {RATIO_TARGET:.0%}: {'met' if ratio >= RATIO_TARGET else 'MISSED'});"
+        f" p99 {p99:.2f} ms at {args.connections} connections"
+        f" (target <= {P99_TARGET_MS:g} ms: {'met' if p99 <= P99_TARGET_MS else 'MISSED'})",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--no-yardstick", dest="yardstick", action="store_false")
     args = parser.parse_args()
     ensure_wrk()
+    bare_before = measure_bare(args) if args.yardstick else {}
     log_dir = ROOT / "data" / "bench"
     log_dir.mkdir(parents=True, exist_ok=True)
     broker = LocalBroker(log_path=log_dir / "broker-routing.log").start()
@@ -224,7 +263,9 @@ def main() -> None:
             server_pid=api.pid,
         )
         result.update(customers=args.customers, connections=args.connections, seconds=args.seconds)
-        print(result)
+        print(f"routing: {result}", flush=True)
+        if args.yardstick:
+            report_against_yardstick(result, bare_before, args)
     finally:
         api.terminate()
         api.wait(timeout=20)

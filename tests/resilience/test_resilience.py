@@ -244,7 +244,7 @@ async def test_broker_restarted_empty_skips_nothing_and_keeps_partition_counts(
         assert not task.done()
 
     assert consumer.log_end_resets >= 1
-    assert metric("consumer_log_end_behind_total", consumer=group) >= 1
+    assert metric("brokerage_consumer_log_end_behind_total", consumer=group) >= 1
     everything = before + after
     assert await totals(db, set(customers)) == expected_totals(everything)  # none twice
     assert await log_count(db, set(customers)) == len(everything)
@@ -258,7 +258,8 @@ async def test_offsets_written_past_the_new_log_end_are_noticed_and_nothing_skip
     partition here) were committed to the new broker, whose partitions then held ~10 new
     events each. Before the fix the consumer waited at 80: every new event skipped, no
     error, lag clamped at 0. Now it notices the log ends below its offset, says so
-    (error log, consumer_log_end_behind_total) and re-reads the partition from its start."""
+    (error log, brokerage_consumer_log_end_behind_total) and re-reads the partition from
+    its start."""
     broker = own_broker["broker"]
     run = uid()
     topic = f"res.offsets.{run}"
@@ -298,7 +299,7 @@ async def test_offsets_written_past_the_new_log_end_are_noticed_and_nothing_skip
         await send_all(producer, topic, after)
 
     resumed = toy.make_consumer(db=db, bootstrap=broker.bootstrap, group=group, topics=[topic])
-    resets_before = metric("consumer_log_end_behind_total", consumer=group)
+    resets_before = metric("brokerage_consumer_log_end_behind_total", consumer=group)
     async with running(resumed):
         await wait_until(
             lambda: _is(applied(db, group), len(before) + len(after)),
@@ -306,7 +307,7 @@ async def test_offsets_written_past_the_new_log_end_are_noticed_and_nothing_skip
             what="every event sent after the restart",
         )
     assert resumed.log_end_resets >= 1
-    assert metric("consumer_log_end_behind_total", consumer=group) > resets_before
+    assert metric("brokerage_consumer_log_end_behind_total", consumer=group) > resets_before
     everything = before + after
     assert await totals(db, set(customers)) == expected_totals(everything)
     assert await log_count(db, set(customers)) == len(everything)

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -295,11 +295,11 @@ async def test_duplicates_are_applied_once(
     # database commit and the offset commit); a new instance of the consumer reads it all again.
     def duplicates_seen() -> float:
         labels = {"consumer": group, "topic": topic}
-        return REGISTRY.get_sample_value("events_duplicate_total", labels) or 0.0
+        return REGISTRY.get_sample_value("brokerage_consumer_events_duplicate_total", labels) or 0.0
 
     def applied_seen() -> float:
         labels = {"consumer": group, "topic": topic}
-        return REGISTRY.get_sample_value("events_consumed_total", labels) or 0.0
+        return REGISTRY.get_sample_value("brokerage_consumer_events_total", labels) or 0.0
 
     # Metrics: each event applied once; the in-batch copies and the second round are duplicates.
     assert applied_seen() == len(envs) + len(sentinels)
@@ -947,7 +947,10 @@ async def test_a_handler_deduping_by_key_gets_no_event_id_claims_and_applies_eac
             what="every trade once",
         )
         await wait_until(
-            lambda: _eq(_const(metric("events_duplicate_total", group, topic)), 2 * len(envs)),
+            lambda: _eq(
+                _const(metric("brokerage_consumer_events_duplicate_total", group, topic)),
+                2 * len(envs),
+            ),
             within_s=10,
             what="the metrics",
         )
@@ -963,8 +966,8 @@ async def test_a_handler_deduping_by_key_gets_no_event_id_claims_and_applies_eac
     assert await processed_count(db, group) == 0
     # Each trade counts once as applied; the in-batch copies and the re-sent ones are
     # duplicates (the handler said so by its return value).
-    assert metric("events_consumed_total", group, topic) == len(envs) + len(sentinels)
-    assert metric("events_duplicate_total", group, topic) == 2 * len(envs)
+    assert metric("brokerage_consumer_events_total", group, topic) == len(envs) + len(sentinels)
+    assert metric("brokerage_consumer_events_duplicate_total", group, topic) == 2 * len(envs)
     assert consumer.applied_total == len(envs) + len(sentinels)
 
 
@@ -1078,6 +1081,39 @@ async def test_what_the_fast_decoder_refuses_goes_the_contracts_way(
     )
     (dead,) = await dead_letters(db, group)
     assert "commission" in dead.reason
+
+
+async def test_the_relay_reports_the_age_of_the_oldest_row_waiting(
+    db: Database, producer: AIOKafkaProducer, bootstrap: str
+) -> None:
+    run = uid()
+    service = f"toy-{run}"
+    outbox = Outbox(toy.tables, source="toy-svc")
+    async with db.sessionmaker() as session:
+        for n in range(3):
+            await outbox.add(session, trade(f"A{run}", n, commission_for(n)))
+        # The first row waited two minutes (a relay that was down).
+        first = (await session.execute(select(func.min(toy.tables.outbox.c.id)))).scalar_one()
+        await session.execute(
+            toy.tables.outbox.update()
+            .where(toy.tables.outbox.c.id == first)
+            .values(created_at=datetime.now(UTC) - timedelta(seconds=120))
+        )
+        await session.commit()
+    relay = OutboxRelay(
+        db=db, tables=toy.tables, bootstrap=bootstrap, service=service, producer=producer
+    )
+
+    def age() -> float | None:
+        return REGISTRY.get_sample_value(
+            "brokerage_outbox_oldest_age_seconds", {"service": service}
+        )
+
+    assert await relay.relay_once() == 3
+    # Measured when the batch was read: the first row had waited two minutes.
+    assert 120 <= (age() or 0) < 180
+    assert await relay.relay_once() == 0
+    assert age() == 0  # nothing waits any more
 
 
 # ------------------------------------------------------------- h) the settings' plaintext path

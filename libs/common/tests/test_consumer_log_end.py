@@ -55,7 +55,10 @@ def test_the_lag_is_not_clamped_at_zero() -> None:
     c = consumer("lag-neg", FakeKafka(highwater=125))
     c._committed[TP] = 1075
     c._update_lag()
-    assert sample("consumer_lag", consumer="lag-neg", topic=TP.topic, partition="3") == -950
+    assert (
+        sample("brokerage_consumer_lag_messages", consumer="lag-neg", topic=TP.topic, partition="3")
+        == -950
+    )
 
 
 async def test_a_log_ending_below_the_commit_is_re_read_from_its_start_and_counted() -> None:
@@ -66,7 +69,12 @@ async def test_a_log_ending_below_the_commit_is_re_read_from_its_start_and_count
     assert kafka.sought == [TP]
     assert c.log_end_resets == 1
     assert (
-        sample("consumer_log_end_behind_total", consumer="log-end", topic=TP.topic, partition="3")
+        sample(
+            "brokerage_consumer_log_end_behind_total",
+            consumer="log-end",
+            topic=TP.topic,
+            partition="3",
+        )
         == 1
     )
     assert TP not in c._committed  # nothing stale left to compare against

@@ -139,7 +139,11 @@ def _samples(text: str, name: str, service: str) -> list[Sample]:
 
 def _counter(text: str, service: str, method: str, route: str, status: str) -> float:
     wanted = {"service": service, "method": method, "route": route, "status": status}
-    values = [s.value for s in _samples(text, "http_requests_total", service) if s.labels == wanted]
+    values = [
+        s.value
+        for s in _samples(text, "brokerage_http_requests_total", service)
+        if s.labels == wanted
+    ]
     assert len(values) <= 1
     return values[0] if values else 0.0
 
@@ -157,14 +161,16 @@ async def test_metrics_count_requests_by_route_template(service: str) -> None:
         assert _counter(text, service, "GET", "/v1/customers/{customer_id}", "200") == 3.0
         assert _counter(text, service, "GET", "/v1/customers/{customer_id}", "404") == 1.0
         assert _counter(text, service, "GET", "unmatched", "404") == 1.0
-        routes = {s.labels["route"] for s in _samples(text, "http_requests_total", service)}
+        routes = {
+            s.labels["route"] for s in _samples(text, "brokerage_http_requests_total", service)
+        }
         assert routes == {"/v1/customers/{customer_id}", "unmatched"}
         own_lines = [line for line in text.splitlines() if f'service="{service}"' in line]
         for raw in ("C000123", "C000124", "/nowhere", "missing"):
             assert not any(raw in line for line in own_lines), raw
         latency = [
             s
-            for s in _samples(text, "http_request_duration_seconds_count", service)
+            for s in _samples(text, "brokerage_http_request_duration_seconds_count", service)
             if s.labels["route"] == "/v1/customers/{customer_id}"
         ]
         assert [s.value for s in latency] == [4.0]
@@ -230,7 +236,7 @@ async def test_404_is_json_detail() -> None:
 
 
 async def test_dependencies_are_metrics_not_readiness(service: str) -> None:
-    """A broker outage shows as dependency_up 0 while /readyz, which only asks what the
+    """A broker outage shows as brokerage_dependency_up 0 while /readyz, which only asks what the
     service needs to answer, stays 200 (issue 16 item 2)."""
     from brokerage_common.web import ready_when
 
@@ -249,8 +255,8 @@ async def test_dependencies_are_metrics_not_readiness(service: str) -> None:
         loaded["value"] = True
         assert (await client.get("/readyz")).status_code == 200
         text = (await client.get("/metrics")).text
-        assert f'dependency_up{{dependency="broker",service="{service}"}} 0.0' in text
-        assert f'dependency_up{{dependency="database",service="{service}"}} 1.0' in text
+        assert f'brokerage_dependency_up{{dependency="broker",service="{service}"}} 0.0' in text
+        assert f'brokerage_dependency_up{{dependency="database",service="{service}"}} 1.0' in text
         broker.value = True
         text = (await client.get("/metrics")).text
-        assert f'dependency_up{{dependency="broker",service="{service}"}} 1.0' in text
+        assert f'brokerage_dependency_up{{dependency="broker",service="{service}"}} 1.0' in text

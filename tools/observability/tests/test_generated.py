@@ -47,7 +47,7 @@ def test_routing_latency_panel_shows_the_5_ms_target() -> None:
     (panel,) = [p for p in board["panels"] if "5 ms" in p.get("title", "")]
     steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
     assert steps[-1] == {"value": 0.005, "color": "red"}  # api.md: p99 within 5 ms
-    assert 'route="/v1/routing"' in panel["targets"][0]["expr"]
+    assert "tiering_routing_request_duration_seconds_bucket" in panel["targets"][0]["expr"]
 
 
 def test_every_alert_has_for_severity_summary_and_runbook() -> None:

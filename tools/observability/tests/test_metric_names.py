@@ -87,10 +87,10 @@ def test_the_code_registers_each_metric_with_its_kind_and_labels(metric: m.Metri
 
 def test_a_renamed_relabelled_retyped_or_moved_metric_is_caught() -> None:
     collectors = registered()
-    renamed = m.Metric("profile_customers_registered_total", "counter", ("branch_id",), m.PROFILE)
-    relabelled = m.Metric("notify_circuit_state", "gauge", ("provider",), m.NOTIFY)
-    retyped = m.Metric("outbox_backlog", "counter", ("service",), m.COMMON)
-    moved = m.Metric("outbox_backlog", "gauge", ("service",), m.NOTIFY)
+    renamed = m.Metric("customers_registered_total", "counter", ("branch_id",), m.PROFILE)
+    relabelled = m.Metric("notify_circuit_state", "gauge", ("gateway",), m.NOTIFY)
+    retyped = m.Metric("brokerage_outbox_backlog_messages", "counter", ("service",), m.COMMON)
+    moved = m.Metric("brokerage_outbox_backlog_messages", "gauge", ("service",), m.NOTIFY)
     for metric in (renamed, relabelled, retyped, moved):
         assert problems(metric, collectors) != [], metric
 
@@ -99,7 +99,8 @@ def test_the_label_values_the_queries_rely_on_are_the_codes() -> None:
     from notify_svc import metrics as notify_metrics
     from notify_svc.rules import State
 
-    assert notify_metrics.CIRCUIT_LEVELS == m.CIRCUIT_LEVELS
+    assert notify_metrics.CIRCUIT_STATES == m.CIRCUIT_STATES
+    assert set(m.CIRCUIT_LEVELS) == set(m.CIRCUIT_STATES)
     assert State.DELIVERED.value == m.SMS_DELIVERED
     states = {s.value for s in State}
     # permanent_failure is a send outcome (SendOutcome), the others message states.
@@ -109,7 +110,7 @@ def test_the_label_values_the_queries_rely_on_are_the_codes() -> None:
 def test_histogram_bounds_the_rules_use_are_real_buckets() -> None:
     collectors = registered()
     for metric, bound in (
-        (m.HTTP_LATENCY, alerts.ROUTING_TARGET_S),
+        (m.ROUTING_LATENCY, alerts.ROUTING_TARGET_S),
         (m.OUTBOX_PUBLISH_LATENCY, alerts.OUTBOX_SLOW_S),
     ):
         assert bound in collectors[metric.bucket]._upper_bounds, (metric.name, bound)

@@ -60,18 +60,18 @@ def test_each_alert_fires_and_holds_as_its_unit_tests_say() -> None:
 MUTATIONS = {
     "routing target 10 ms": ('le="0.005"', 'le="0.01"'),
     "first dead letter missed": (
-        " or sum by (consumer, topic) (events_dead_lettered_total"
-        " unless events_dead_lettered_total offset 10m)",
+        " or sum by (consumer, topic) (brokerage_consumer_events_dead_lettered_total"
+        " unless brokerage_consumer_events_dead_lettered_total offset 10m)",
         "",
     ),
     "delivery floor 70%": ("< 0.9 and", "< 0.7 and"),
     "calendar waits a day": ("for: 1h", "for: 1d"),
     "lag alert ignores growth": (
-        " and sum by (consumer, topic) (delta(consumer_lag[10m])) > 0",
+        " and sum by (consumer, topic) (delta(brokerage_consumer_lag_messages[10m])) > 0",
         "",
     ),
     "outbox alert ignores publishing": (
-        " unless on (service) sum by (service) (rate(outbox_published_total[10m])) > 0",
+        " unless on (service) sum by (service) (rate(brokerage_outbox_published_total[10m])) > 0",
         "",
     ),
 }

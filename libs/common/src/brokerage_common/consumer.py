@@ -48,6 +48,7 @@ from .events import EVENT_TYPES, Envelope, envelope_model
 from .kafka import Connection, KafkaConnection, make_consumer, make_producer
 from .settings import CommonSettings
 from .tables import PlatformTables
+from .tracing import current_events
 from .wire import FAST_DECODE_ERRORS, fast_decoder
 
 log = logging.getLogger(__name__)
@@ -369,6 +370,16 @@ class IdempotentConsumer:
 
     async def _process_parsed(self, parsed: list[_Parsed], dead: list[_Dead]) -> None:
         started = time.perf_counter()
+        # The batch's log lines carry its event ids (looked up only when a line is written).
+        handling = current_events.set(parsed)
+        try:
+            await self._process_handled(parsed, dead, started)
+        finally:
+            current_events.reset(handling)
+
+    async def _process_handled(
+        self, parsed: list[_Parsed], dead: list[_Dead], started: float
+    ) -> None:
         try:
             applied = await self._apply(parsed, dead)
         except Exception as exc:
@@ -381,6 +392,7 @@ class IdempotentConsumer:
             )
             applied = []
             for item in parsed:
+                one = current_events.set([item])
                 try:
                     applied += await self._apply([item], [])
                 except Exception as one_exc:
@@ -395,6 +407,8 @@ class IdempotentConsumer:
                             )
                         ],
                     )
+                finally:
+                    current_events.reset(one)
             if dead:
                 await self._apply([], dead)
         metrics.BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
@@ -454,7 +468,11 @@ class IdempotentConsumer:
                         skipped[run[0].type] = skipped.get(run[0].type, 0) + len(run) - applied
                 else:
                     for env in run:
-                        await handler(session, env)  # type: ignore[arg-type]
+                        one = current_events.set(env)
+                        try:
+                            await handler(session, env)  # type: ignore[arg-type]
+                        finally:
+                            current_events.reset(one)
             if dead:
                 await self._dead_letter(session, dead)
             await session.commit()

@@ -30,6 +30,7 @@ from pydantic import (
 
 from . import topics
 from .timeutil import now_cst
+from .tracing import valid_traceparent
 
 
 def _no_float(value: Any) -> Any:
@@ -187,6 +188,23 @@ class Envelope(BaseModel, Generic[D]):
     subject: str | None = None
     datacontenttype: Literal["application/json"] = "application/json"
     data: D
+    # CloudEvents distributed-tracing extension (ADR 0019): the W3C trace context of the
+    # request that caused the event. Optional, written only when there is one; a
+    # malformed value is dropped, never a reason to refuse the event (events.md:
+    # extension attributes are optional, unknown ones ignored).
+    traceparent: Annotated[
+        str | None,
+        BeforeValidator(valid_traceparent),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "pattern": "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+                "description": "CloudEvents distributed-tracing extension: the W3C trace"
+                " context of the request that caused the event (optional; a consumer"
+                " ignores a malformed one)",
+            }
+        ),
+    ] = Field(default=None, exclude_if=lambda v: v is None)
 
     @model_validator(mode="after")
     def _subject_is_the_customer(self) -> Envelope[D]:
@@ -229,10 +247,15 @@ def envelope_model(data_model: type[BaseEvent]) -> Any:
 
 
 def new_envelope(
-    data: BaseEvent, *, source: str, event_id: str | None = None, time: datetime | None = None
+    data: BaseEvent,
+    *,
+    source: str,
+    event_id: str | None = None,
+    time: datetime | None = None,
+    traceparent: str | None = None,
 ) -> Envelope[Any]:
     """Wrap a payload in an envelope with a fresh id; the subject is the event's
-    (the customer id for every ``Event``)."""
+    (the customer id for every ``Event``); ``traceparent`` the W3C trace context to carry."""
     model: Any = envelope_model(type(data))
     return model(  # type: ignore[no-any-return]
         id=event_id or str(uuid.uuid4()),
@@ -241,6 +264,7 @@ def new_envelope(
         time=time or now_cst(),
         subject=data.subject,
         data=data,
+        traceparent=traceparent,
     )
 
 

@@ -1,13 +1,21 @@
-"""JSON logs in which a phone number or a resident ID number can never appear."""
+"""JSON logs in which a phone number or a resident ID number can never appear.
+
+Every line has an ISO 8601 time with its UTC offset, the logger named for its module,
+and what it was written for (ADR 0019): the request id and trace id of the HTTP request
+being handled, the event id (and trace id) of the event a consumer is handling.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 import sys
+from datetime import datetime
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
+
+from .tracing import current_events, current_request, event_fields
 
 # Mainland mobile numbers (optionally +86) and 18-character resident ID numbers, wherever they
 # stand in a line: message, extra fields, exception text, access-log query strings. People
@@ -56,6 +64,44 @@ def _mask_value(value: Any) -> Any:
     return value
 
 
+def iso_time(record: logging.LogRecord) -> str:
+    """The record's time as ISO 8601 with milliseconds and the local UTC offset
+    (``2026-12-04T15:00:00.123+08:00``): ``datetime.fromisoformat`` reads it back aware."""
+    return datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds")
+
+
+class ContextFilter(logging.Filter):
+    """Adds the request's and the handled event's ids to every record (never drops one).
+
+    On the handler, so records of every logger (uvicorn's, SQLAlchemy's, ours) get them.
+    The ids are looked up from contextvars only here, when a line is written: a consumer
+    sets what it handles once per batch and builds no string per event.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = current_request.get()
+        if request is not None:
+            record.request_id = request.request_id
+            record.trace_id = request.trace.trace_id
+            record.span_id = request.trace.span_id
+        handling = current_events.get()
+        if handling is not None:
+            for key, value in event_fields(handling).items():
+                setattr(record, key, value)
+        if record.name == "__main__":
+            # ``python -m package.module``: the module's own name, not __main__.
+            record.name = _main_module_name()
+        return True
+
+
+def _main_module_name() -> str:
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return str(getattr(spec, "name", None) or "__main__")
+
+
+_CONTEXT_FIELDS = ("request_id", "trace_id", "event_id", "event_ids", "event_count")
+
+
 class MaskingJsonFormatter(JsonFormatter):
     """Formats a record as one JSON line with personal numbers masked.
 
@@ -69,6 +115,9 @@ class MaskingJsonFormatter(JsonFormatter):
         kwargs.setdefault("json_ensure_ascii", False)
         super().__init__(*args, **kwargs)
 
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return iso_time(record)
+
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
         processed = super().process_log_record(log_data)
         return {str(_mask_value(k)): _mask_value(v) for k, v in processed.items()}
@@ -78,8 +127,17 @@ class MaskingJsonFormatter(JsonFormatter):
 
 
 class MaskingFormatter(logging.Formatter):
+    """Text lines (``LOG_JSON=false``): the same masking, ISO times and context ids."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return iso_time(record)
+
     def format(self, record: logging.LogRecord) -> str:
-        return mask_pii(super().format(record))
+        line = super().format(record)
+        context = " ".join(
+            f"{key}={getattr(record, key)}" for key in _CONTEXT_FIELDS if hasattr(record, key)
+        )
+        return mask_pii(f"{line} [{context}]" if context else line)
 
 
 def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -> None:
@@ -95,6 +153,7 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -
         )
     else:
         handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(ContextFilter())
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())

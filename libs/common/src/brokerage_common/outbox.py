@@ -35,6 +35,7 @@ from .kafka import CLOUDEVENTS_HEADERS, Connection, KafkaConnection, make_produc
 from .settings import CommonSettings
 from .tables import PlatformTables
 from .timeutil import now_cst
+from .tracing import current_traceparent
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,11 @@ class Outbox:
         self._plain_source = _PLAIN_TEXT.fullmatch(source) is not None
 
     def envelope(self, event: BaseEvent, *, event_id: str | None = None) -> Envelope[Any]:
-        return new_envelope(event, source=self.source, event_id=event_id)
+        """The event's envelope, carrying the trace context of the request (or event) being
+        handled as the CloudEvents ``traceparent`` extension (ADR 0019)."""
+        return new_envelope(
+            event, source=self.source, event_id=event_id, traceparent=current_traceparent()
+        )
 
     async def add(
         self, session: AsyncSession, event: BaseEvent, *, event_id: str | None = None
@@ -67,8 +72,11 @@ class Outbox:
         if self._plain_source:
             rows = self._rows(list(events), now)
         else:
-            at = now_cst()
-            rows = [self._row(new_envelope(e, source=self.source, time=at), now) for e in events]
+            at, trace = now_cst(), current_traceparent()
+            rows = [
+                self._row(new_envelope(e, source=self.source, time=at, traceparent=trace), now)
+                for e in events
+            ]
         await insert_rows(session, self.table, rows)
         return len(rows)
 
@@ -80,13 +88,16 @@ class Outbox:
         JSON-encoded)."""
         at = _TIME.dump_json(now_cst()).decode()
         head = f'{{"specversion":"1.0","id":"%s","type":"%s","source":"{self.source}","time":{at}'
+        # One trace context for the whole call (a valid traceparent is JSON as it is).
+        trace = current_traceparent()
+        tail = f',"traceparent":"{trace}"}}' if trace else "}"
         return [
             _outbox_row(
                 event,
                 event_id,
                 head % (event_id, event.TYPE)
                 + f',"subject":{_json_text(event.subject)},"datacontenttype":"application/json"'
-                + f',"data":{event.model_dump_json()}}}',
+                + f',"data":{event.model_dump_json()}{tail}',
                 now,
             )
             for event, event_id in zip(events, _uuid4s(len(events)), strict=True)
@@ -200,9 +211,16 @@ class OutboxRelay:
                     .limit(self.batch_size)
                 )
             ).all()
+        oldest_age = metrics.OUTBOX_OLDEST_AGE.labels(self.service)
         if not rows:
             metrics.OUTBOX_BACKLOG.labels(self.service).set(0)
+            oldest_age.set(0)
             return 0
+        # Rows come in id order: the first is the oldest waiting. Set before publishing, so
+        # a relay that keeps failing to publish shows its age growing on every attempt.
+        first = rows[0].created_at
+        first = first if first.tzinfo else first.replace(tzinfo=UTC)
+        oldest_age.set(max(0.0, (datetime.now(UTC) - first).total_seconds()))
         producer = await self._ensure_producer()
         results = await self._publish(producer, rows)
         now = datetime.now(UTC)

@@ -21,10 +21,11 @@ from .auth import TokenVerifier
 from .errors import ErrorResponse
 from .outbox import Outbox
 from .settings import CommonSettings
+from .tracing import install_request_context
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 """Answers whether the service can serve its requests (readiness) or whether a dependency
-answers (``dependency_up``); raising or hanging past the timeout counts as False."""
+answers (``brokerage_dependency_up``); raising or hanging past the timeout counts as False."""
 
 
 def ready_when(flag: Callable[[], bool]) -> ReadinessCheck:
@@ -134,13 +135,15 @@ def install_platform(
     outbox: Outbox | None = None,
     dependencies: Mapping[str, ReadinessCheck] | None = None,
 ) -> None:
-    """Add /healthz, /readyz, /metrics, request metrics, the API contract and the token verifier.
+    """Add /healthz, /readyz, /metrics, request metrics, request ids and trace context for
+    the log lines (``X-Request-ID`` / ``traceparent``), the API contract (JSON 4xx errors
+    ``{detail, code}``, operation ids) and the token verifier.
 
     ``readiness``: what the service needs to serve its requests, and nothing more, because
     a failing /readyz takes the pod out of its Service: the database for an API that reads
     it per request, a loaded read model for one that answers from memory (tiering's
     routing, ADR 0006). ``dependencies`` (name -> check, e.g. the database and the broker)
-    are reported on every /metrics scrape as ``dependency_up{dependency=...}`` for alerts:
+    are reported on every /metrics scrape as ``brokerage_dependency_up{dependency=...}`` for alerts:
     a broker outage must not empty every API of its pods (issue 16).
 
     Also keeps ``settings`` (``get_settings``) and, when given, the service's ``outbox``
@@ -156,6 +159,8 @@ def install_platform(
     )
     app.add_middleware(MetricsMiddleware, service=settings.service_name)
     install_api_contract(app, service=settings.service_name)
+    # Outermost: the request id and trace context are set before anything logs (ADR 0019).
+    install_request_context(app)
     watched = dict(dependencies or {})
 
     @app.get("/healthz", tags=["health"], include_in_schema=True)

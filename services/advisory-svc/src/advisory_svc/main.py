@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app,
         settings=settings,
         # Ready = the offers read model is loaded (ADR 0010, "Offers"), as tiering's routing
-        # (ADR 0006); the database and the broker are metrics (dependency_up).
+        # (ADR 0006); the database and the broker are metrics (brokerage_dependency_up).
         readiness=[ready_when(lambda: model.loaded)],
         dependencies={
             "database": db.ping,

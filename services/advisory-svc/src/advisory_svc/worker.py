@@ -79,4 +79,8 @@ async def main(settings: Settings | None = None) -> None:
 
 
 if __name__ == "__main__":
-    run_main(main())
+    # ``python -m advisory_svc.worker`` runs this file as ``__main__``: run the module under its own
+    # name, so that its logger is "advisory_svc.worker", not "__main__" (ADR 0019).
+    from advisory_svc.worker import main as module_main
+
+    run_main(module_main())

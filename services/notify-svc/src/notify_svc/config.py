@@ -97,7 +97,7 @@ class Settings(CommonSettings):
     # The Shanghai exchange's announced closures (休市安排) for years exchange_calendars
     # does not cover yet, e.g. '["2027-01-01", ...]'; weekend days may be listed (ignored).
     xshg_announced_closures: tuple[date, ...] = ()
-    # Warn (log and notify_trading_calendar_days_left) this many days before it ends.
+    # Warn (log and notify_trading_calendar_remaining_seconds) this many days before it ends.
     calendar_warn_days: int = Field(default=30, ge=0)
 
     # Pacing of the worker loops

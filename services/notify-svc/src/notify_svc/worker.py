@@ -345,7 +345,7 @@ class Notifier:
         (the exchange announces a year's closures in December)."""
         ends = trading_calendar_ends(self.settings.xshg_announced_closures)
         left = (ends - today).days
-        metrics.TRADING_CALENDAR_DAYS_LEFT.set(left)
+        metrics.TRADING_CALENDAR_REMAINING.set(left * 86400)
         if left <= self.settings.calendar_warn_days:
             log.warning(
                 "trading calendar ends soon: reminders past its end are refused; "
@@ -434,4 +434,8 @@ async def main(settings: Settings | None = None) -> None:
 
 
 if __name__ == "__main__":
-    run_main(main())
+    # ``python -m notify_svc.worker`` runs this file as ``__main__``: run the module under its own
+    # name, so that its logger is "notify_svc.worker", not "__main__" (ADR 0019).
+    from notify_svc.worker import main as module_main
+
+    run_main(module_main())

@@ -69,6 +69,14 @@ async def im_notifier(
     await n.aclose()
 
 
+def circuit_states(gateway: str) -> dict[str, float | None]:
+    """The breaker's state set: exactly one state at 1."""
+    return {
+        state: gauge("notify_circuit_state", gateway=gateway, state=state)
+        for state in ("closed", "half_open", "open")
+    }
+
+
 def gauge(name: str, **labels: str) -> float | None:
     return REGISTRY.get_sample_value(name, labels)
 
@@ -165,7 +173,7 @@ async def test_the_circuit_opens_on_amount_not_enough_alerts_ops_and_half_opens_
         circuit = await session.get(Circuit, SMS_GATEWAY)
         assert circuit is not None
         assert (circuit.state, circuit.reason) == ("open", "isv.AMOUNT_NOT_ENOUGH")
-    assert gauge("notify_circuit_state", gateway="sms") == 2
+    assert circuit_states("sms") == {"closed": 0, "half_open": 0, "open": 1}
     sms = await messages(db, channel="sms")
     assert {(m.state, m.attempts, m.reason) for m in sms} == {
         ("scheduled", 0, "isv.AMOUNT_NOT_ENOUGH")
@@ -184,21 +192,23 @@ async def test_the_circuit_opens_on_amount_not_enough_alerts_ops_and_half_opens_
     # Cool-down over, still failing: one probe, open again, no second alert.
     clock.advance(timedelta(seconds=2))
     assert await n.send_due(n.sms) == 1
-    assert gauge("notify_circuit_state", gateway="sms") == 2
+    assert circuit_states("sms") == {"closed": 0, "half_open": 0, "open": 1}
     assert await n.send_due(n.im) == 0
 
     # Fixed: the next probe closes the circuit and the rest follows.
     await gateway.control(error_code=None)
     clock.advance(timedelta(seconds=301))
     assert await n.send_due(n.sms) == 1
-    assert gauge("notify_circuit_state", gateway="sms") == 0
+    assert circuit_states("sms") == {"closed": 1, "half_open": 0, "open": 0}
     assert await n.send_due(n.sms) == 1
     assert {m.state for m in await messages(db, channel="sms")} == {"accepted"}
     assert (await gateway.stats(per_number=True))["sms_per_number"] == {
         phone_of(1): 1,
         phone_of(2): 1,
     }
-    assert (gauge("notifications_sent_total", channel="sms", status="open_circuit") or 0) >= 3
+    assert (
+        gauge("notify_notifications_sent_total", channel="sms", status="open_circuit") or 0
+    ) >= 3
 
 
 class Sink:

@@ -97,13 +97,17 @@ async def test_the_daily_job_warns_while_the_trading_calendar_runs_out(
     clock.set(datetime.combine(ends - timedelta(days_left), time(8), tzinfo=BEIJING))
     with caplog.at_level(logging.WARNING, logger="notify_svc.worker"):
         await notifier.daily_once()
-    assert REGISTRY.get_sample_value("notify_trading_calendar_days_left") == days_left
+    assert (
+        REGISTRY.get_sample_value("notify_trading_calendar_remaining_seconds") == days_left * 86400
+    )
     assert "trading calendar ends soon" in caplog.text
     caplog.clear()
     clock.set(datetime.combine(ends - timedelta(days_left + 1), time(8), tzinfo=BEIJING))
     with caplog.at_level(logging.WARNING, logger="notify_svc.worker"):
         await notifier.daily_once()
-    assert REGISTRY.get_sample_value("notify_trading_calendar_days_left") == days_left + 1
+    assert REGISTRY.get_sample_value("notify_trading_calendar_remaining_seconds") == (
+        (days_left + 1) * 86400
+    )
     assert "trading calendar" not in caplog.text
 
 

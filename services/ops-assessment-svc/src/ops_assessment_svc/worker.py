@@ -88,4 +88,8 @@ async def main(settings: Settings | None = None) -> None:
 
 
 if __name__ == "__main__":
-    run_main(main())
+    # ``python -m ops_assessment_svc.worker`` runs this file as ``__main__``: run the module
+    # under its own name, so its logger is "ops_assessment_svc.worker", not "__main__".
+    from ops_assessment_svc.worker import main as module_main
+
+    run_main(module_main())

@@ -59,10 +59,10 @@ async def test_health_and_business_metrics(
         headers=auth("staff"),
     )
     text = (await client.get("/metrics")).text
-    assert 'customers_registered_total{branch_id="B001"}' in text
-    assert 'pii_reveals_total{field="phone"}' in text
+    assert 'profile_customers_registered_total{branch_id="B001"}' in text
+    assert 'profile_pii_reveals_total{field="phone"}' in text
     assert (
-        'http_requests_total{method="POST",route="/v1/customers",service="profile-svc",status="201"}'
+        'brokerage_http_requests_total{method="POST",route="/v1/customers",service="profile-svc",status="201"}'
         in text
     )
     assert body["phone"] not in text
@@ -72,5 +72,5 @@ async def test_a_missing_broker_is_a_metric_not_unreadiness(client: httpx.AsyncC
     # The test settings point the broker at a closed port; the API still serves (issue 16).
     assert (await client.get("/readyz")).status_code == 200
     text = (await client.get("/metrics")).text
-    assert 'dependency_up{dependency="broker",service="profile-svc"} 0.0' in text
-    assert 'dependency_up{dependency="database",service="profile-svc"} 1.0' in text
+    assert 'brokerage_dependency_up{dependency="broker",service="profile-svc"} 0.0' in text
+    assert 'brokerage_dependency_up{dependency="database",service="profile-svc"} 1.0' in text

@@ -25,7 +25,7 @@ async def _audit_count(db: Database) -> int:
 
 
 def _reveals(field: str) -> float:
-    return REGISTRY.get_sample_value("pii_reveals_total", {"field": field}) or 0.0
+    return REGISTRY.get_sample_value("profile_pii_reveals_total", {"field": field}) or 0.0
 
 
 async def test_staff_of_the_branch_reveal_with_a_reason_and_it_is_audited(

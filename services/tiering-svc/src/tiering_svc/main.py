@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, *, follow_events: bool = True) 
         app,
         settings=settings,
         # Ready = the routing read model is loaded: routing answers from memory (ADR 0006),
-        # through a database or broker outage; those two are metrics (dependency_up).
+        # through a database or broker outage; those two are metrics (brokerage_dependency_up).
         readiness=[ready_when(lambda: model.loaded)],
         outbox=Outbox(PLATFORM, source=settings.service_name),
         dependencies={

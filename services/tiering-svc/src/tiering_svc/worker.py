@@ -86,4 +86,8 @@ async def main(settings: Settings | None = None) -> None:
 
 
 if __name__ == "__main__":
-    run_main(main())
+    # ``python -m tiering_svc.worker`` runs this file as ``__main__``: run the module under its own
+    # name, so that its logger is "tiering_svc.worker", not "__main__" (ADR 0019).
+    from tiering_svc.worker import main as module_main
+
+    run_main(module_main())

@@ -211,3 +211,37 @@ async def test_tiering_routing_names_the_group_of_gold_and_platinum_callers(
     document = app.openapi()["components"]["schemas"]["RoutingRead"]
     assert "group_id" in document["required"]
     assert "group_id" in document["properties"]
+
+
+async def test_tiering_routing_counts_and_times_each_answer_on_metrics(
+    app, client, callers, call_center
+):
+    """The fast path answers before the request middleware: it counts its outcomes and
+    observes its latency itself (issue 17 item 2), and /metrics shows both."""
+
+    def samples(text: str) -> dict[str, float]:
+        return {
+            line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("tiering_routing_")
+        }
+
+    async with running(app):
+        before = samples((await client.get("/metrics")).text)
+        assert (
+            await client.get("/v1/routing", params={"phone": "13900000003"}, headers=call_center)
+        ).status_code == 200
+        assert (
+            await client.get("/v1/routing", params={"phone": "13900009999"}, headers=call_center)
+        ).status_code == 200
+        assert (await client.get("/v1/routing", params={"phone": "13900000003"})).status_code == 401
+        after = samples((await client.get("/metrics")).text)
+    grew = {name: after[name] - before.get(name, 0.0) for name in after}
+    assert grew['tiering_routing_lookups_total{outcome="known"}'] == 1
+    assert grew['tiering_routing_lookups_total{outcome="unknown"}'] == 1
+    assert grew['tiering_routing_lookups_total{outcome="refused"}'] == 1
+    assert grew["tiering_routing_request_duration_seconds_count"] == 3
+    assert grew['tiering_routing_request_duration_seconds_bucket{le="+Inf"}'] == 3
+    # In-process answers take well under the 5 ms target, and the sum is in seconds.
+    assert grew['tiering_routing_request_duration_seconds_bucket{le="0.005"}'] == 3
+    assert 0 < grew["tiering_routing_request_duration_seconds_sum"] < 0.015

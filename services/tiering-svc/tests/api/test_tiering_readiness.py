@@ -27,5 +27,5 @@ async def test_routing_is_ready_and_answers_while_the_broker_is_down(app, client
         assert r.status_code == 200
         assert r.json()["tier"] == "gold"
         text = (await client.get("/metrics")).text
-        assert 'dependency_up{dependency="broker",service="tiering-svc"} 0.0' in text
-        assert 'dependency_up{dependency="database",service="tiering-svc"} 1.0' in text
+        assert 'brokerage_dependency_up{dependency="broker",service="tiering-svc"} 0.0' in text
+        assert 'brokerage_dependency_up{dependency="database",service="tiering-svc"} 1.0' in text

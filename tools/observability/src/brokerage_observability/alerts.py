@@ -27,6 +27,7 @@ SMS_DELIVERY_FLOOR = 0.90
 SMS_MIN_OUTCOMES = 100  # per 30 minutes: fewer is too few to judge a ratio
 CALENDAR_WARN_DAYS = 30  # notify-svc's CALENDAR_WARN_DAYS default: it logs from here on
 CALENDAR_CRITICAL_DAYS = 7
+DAY_S = 86_400  # the calendar gauge is in seconds (base units), whole days of them
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,6 @@ def _share_slower(metric: m.Metric, selector: str, bound: float, by: str, window
     return f"({count} - {fast}) / {count}"
 
 
-_ROUTING = f'service="tiering-svc",route="{m.ROUTING_ROUTE}"'
 _SMS_SENT = m.NOTIFICATIONS_SENT.name
 _SMS_DELIVERED = f'channel="sms",status="{m.SMS_DELIVERED}"'
 _SMS_ENDED = 'channel="sms",status=~"{}"'.format("|".join((m.SMS_DELIVERED, *m.SMS_NOT_DELIVERED)))
@@ -77,7 +77,7 @@ def platform_alerts() -> list[Alert]:
     return [
         Alert(
             "RoutingLatencyAboveTarget",
-            f"{_share_slower(m.HTTP_LATENCY, _ROUTING, ROUTING_TARGET_S, 'service', '5m')}"
+            f"{_share_slower(m.ROUTING_LATENCY, '', ROUTING_TARGET_S, '', '5m')}"
             f" > {ROUTING_SLOW_SHARE}",
             "5m",
             "critical",
@@ -122,7 +122,7 @@ def platform_alerts() -> list[Alert]:
             "critical",
             "{{ $labels.consumer }} falls behind on {{ $labels.topic }}",
             "{{ $value }} messages behind and still growing for 15 minutes.",
-            "Check the worker's logs and events_failed_total (a failing batch is retried, not"
+            f"Check the worker's logs and {m.EVENTS_FAILED.name} (a failing batch is retried, not"
             " skipped); if it is only slow, scale the worker up to the topic's partition"
             " count (deploy/k8s/kafka-topics.yaml).",
         ),
@@ -168,13 +168,13 @@ def platform_alerts() -> list[Alert]:
         ),
         Alert(
             "SmsCircuitOpen",
-            f"max by (gateway) ({m.CIRCUIT_STATE.name}) == {m.CIRCUIT_LEVELS['open']}",
+            f'max by (gateway) ({m.CIRCUIT_STATE.name}{{state="open"}}) == 1',
             "1m",
             "critical",
             "SMS gateway {{ $labels.gateway }} circuit is open: no SMS goes out",
             "notify-svc stopped sending through {{ $labels.gateway }} after an account or"
             " configuration error; messages wait and are retried after the cooldown.",
-            "See notify_circuit_opened_total's code label (or the circuit table's reason);"
+            f"See {m.CIRCUIT_OPENED.name}'s code label (or the circuit table's reason);"
             " fix the account (balance, signature, key) with the provider; the breaker"
             " half-opens by itself after CIRCUIT_COOLDOWN_S.",
         ),
@@ -193,10 +193,10 @@ def platform_alerts() -> list[Alert]:
         ),
         Alert(
             "TradingCalendarEndingSoon",
-            f"min({m.TRADING_CALENDAR_DAYS_LEFT.name}) <= {CALENDAR_WARN_DAYS}",
+            f"min({m.TRADING_CALENDAR_REMAINING.name}) <= {CALENDAR_WARN_DAYS * DAY_S}",
             "1h",
             "warning",
-            "The trading calendar ends in {{ $value }} days",
+            "The trading calendar ends in {{ $value | humanizeDuration }}",
             "Reminders dated past the calendar's end are refused with 503.",
             "Set XSHG_ANNOUNCED_CLOSURES in notify-svc's config to the Shanghai exchange's"
             " announced closures (休市安排) for next year, or upgrade exchange-calendars"
@@ -204,10 +204,10 @@ def platform_alerts() -> list[Alert]:
         ),
         Alert(
             "TradingCalendarRunningOut",
-            f"min({m.TRADING_CALENDAR_DAYS_LEFT.name}) <= {CALENDAR_CRITICAL_DAYS}",
+            f"min({m.TRADING_CALENDAR_REMAINING.name}) <= {CALENDAR_CRITICAL_DAYS * DAY_S}",
             "1h",
             "critical",
-            "The trading calendar ends in {{ $value }} days",
+            "The trading calendar ends in {{ $value | humanizeDuration }}",
             "Within a week reminders for dates past the calendar's end are refused with 503.",
             "Set XSHG_ANNOUNCED_CLOSURES in notify-svc's config to the Shanghai exchange's"
             " announced closures (休市安排) now (deploy/README.md).",

@@ -149,8 +149,8 @@ def rate(
 
 def p99(metric: m.Metric, selector: str, by: str) -> str:
     return (
-        f"histogram_quantile(0.99, sum by (le, {by})"
-        f" (rate({metric.bucket}{{{selector}}}[$__rate_interval])))"
+        f"histogram_quantile(0.99, sum by ({', '.join(('le', by) if by else ('le',))})"
+        f" (rate({metric.bucket}{f'{{{selector}}}' if selector else ''}[$__rate_interval])))"
     )
 
 
@@ -238,9 +238,16 @@ def outbox_panels(service: str) -> list[Panel]:
             unit="s",
             threshold=alerts.OUTBOX_SLOW_S,
             width=8,
-            description="How old rows were when the broker took them. The age of the oldest"
-            " row still waiting is not measured yet: a stuck relay shows as a backlog that"
-            " does not fall (OutboxNotDraining).",
+            description="How old rows were when the broker took them.",
+        ),
+        graph(
+            "Oldest outbox row still waiting (age)",
+            query(f"max({m.OUTBOX_OLDEST_AGE.name}{{{sel}}})", "oldest"),
+            unit="s",
+            threshold=alerts.OUTBOX_SLOW_S,
+            width=8,
+            description="Set by the relay on every attempt, also one that fails to publish:"
+            " a stuck relay shows as an age that keeps growing.",
         ),
     ]
 
@@ -302,7 +309,6 @@ def profile_rows() -> list[tuple[str, list[Panel]]]:
 
 
 def tiering_rows() -> list[tuple[str, list[Panel]]]:
-    routing = f'service="tiering-svc",route="{m.ROUTING_ROUTE}"'
     return [
         (
             "Call-center routing",
@@ -315,12 +321,12 @@ def tiering_rows() -> list[tuple[str, list[Panel]]]:
                 ),
                 graph(
                     "Routing latency p99 against the 5 ms target",
-                    query(p99(m.HTTP_LATENCY, routing, "route"), "p99"),
+                    query(p99(m.ROUTING_LATENCY, "", ""), "p99"),
                     unit="s",
                     threshold=alerts.ROUTING_TARGET_S,
-                    description="Empty until the routing fast path observes"
-                    " http_request_duration_seconds (issue 17, item 2): it answers before the"
-                    " request middleware.",
+                    description="Observed by the routing fast path itself (it answers before"
+                    " the request middleware): from the request's arrival at the app to its"
+                    " last byte handed to the server.",
                 ),
             ],
         ),
@@ -358,6 +364,17 @@ _CIRCUIT = [
 ]
 
 
+def circuit_level() -> str:
+    """The breaker's state set as one number per gateway for a stat panel (closed 0,
+    half-open 1, open 2: ``metric_names.CIRCUIT_LEVELS``)."""
+    c = m.CIRCUIT_STATE.name
+    return " + ".join(
+        f'{level} * max by (gateway) ({c}{{state="{state}"}})'
+        for state, level in m.CIRCUIT_LEVELS.items()
+        if level
+    )
+
+
 def _sms_delivered_share() -> str:
     delivered = f'channel="sms",status="{m.SMS_DELIVERED}"'
     final = 'channel="sms",status=~"{}"'.format("|".join((m.SMS_DELIVERED, *m.SMS_NOT_DELIVERED)))
@@ -374,7 +391,7 @@ def notify_rows() -> list[tuple[str, list[Panel]]]:
             [
                 single(
                     "SMS breaker",
-                    f"max by (gateway) ({m.CIRCUIT_STATE.name})",
+                    circuit_level(),
                     legend="{{gateway}}",
                     mappings=_CIRCUIT,
                     red_from=m.CIRCUIT_LEVELS["open"],
@@ -386,9 +403,10 @@ def notify_rows() -> list[tuple[str, list[Panel]]]:
                     red_below=alerts.SMS_DELIVERY_FLOOR,
                 ),
                 single(
-                    "Trading calendar: days left",
-                    f"min({m.TRADING_CALENDAR_DAYS_LEFT.name})",
-                    red_below=alerts.CALENDAR_WARN_DAYS + 1,
+                    "Trading calendar: time left",
+                    f"min({m.TRADING_CALENDAR_REMAINING.name})",
+                    unit="s",
+                    red_below=(alerts.CALENDAR_WARN_DAYS + 1) * alerts.DAY_S,
                     description="Reminders past the calendar's end get 503: set"
                     " XSHG_ANNOUNCED_CLOSURES before it reaches 0.",
                 ),
@@ -461,7 +479,7 @@ def overview_dashboard() -> dash.Dashboard:
                 ),
                 single(
                     "SMS breaker",
-                    f"max by (gateway) ({m.CIRCUIT_STATE.name})",
+                    circuit_level(),
                     legend="{{gateway}}",
                     mappings=_CIRCUIT,
                     red_from=m.CIRCUIT_LEVELS["open"],
@@ -473,9 +491,10 @@ def overview_dashboard() -> dash.Dashboard:
                     red_below=alerts.SMS_DELIVERY_FLOOR,
                 ),
                 single(
-                    "Trading calendar: days left",
-                    f"min({m.TRADING_CALENDAR_DAYS_LEFT.name})",
-                    red_below=alerts.CALENDAR_WARN_DAYS + 1,
+                    "Trading calendar: time left",
+                    f"min({m.TRADING_CALENDAR_REMAINING.name})",
+                    unit="s",
+                    red_below=(alerts.CALENDAR_WARN_DAYS + 1) * alerts.DAY_S,
                 ),
             ],
         ),

@@ -49,39 +49,64 @@ NOTIFY = "notify_svc.metrics"
 
 # --- every service (brokerage_common.metrics) --------------------------------------------
 HTTP_REQUESTS = Metric(
-    "http_requests_total", "counter", ("service", "method", "route", "status"), COMMON
+    "brokerage_http_requests_total", "counter", ("service", "method", "route", "status"), COMMON
 )
 HTTP_LATENCY = Metric(
-    "http_request_duration_seconds", "histogram", ("service", "method", "route"), COMMON
+    "brokerage_http_request_duration_seconds", "histogram", ("service", "method", "route"), COMMON
 )
-EVENTS_CONSUMED = Metric("events_consumed_total", "counter", ("consumer", "topic"), COMMON)
-EVENTS_DUPLICATE = Metric("events_duplicate_total", "counter", ("consumer", "topic"), COMMON)
-EVENTS_FAILED = Metric("events_failed_total", "counter", ("consumer", "topic"), COMMON)
+EVENTS_CONSUMED = Metric(
+    "brokerage_consumer_events_total", "counter", ("consumer", "topic"), COMMON
+)
+EVENTS_DUPLICATE = Metric(
+    "brokerage_consumer_events_duplicate_total", "counter", ("consumer", "topic"), COMMON
+)
+EVENTS_FAILED = Metric(
+    "brokerage_consumer_batch_failures_total", "counter", ("consumer", "topic"), COMMON
+)
 EVENTS_DEAD_LETTERED = Metric(
-    "events_dead_lettered_total", "counter", ("consumer", "topic"), COMMON
+    "brokerage_consumer_events_dead_lettered_total", "counter", ("consumer", "topic"), COMMON
 )
-CONSUMER_LAG = Metric("consumer_lag", "gauge", ("consumer", "topic", "partition"), COMMON)
-CONSUMER_BATCH = Metric("consumer_batch_duration_seconds", "histogram", ("consumer",), COMMON)
-OUTBOX_BACKLOG = Metric("outbox_backlog", "gauge", ("service",), COMMON)
-OUTBOX_PUBLISHED = Metric("outbox_published_total", "counter", ("service",), COMMON)
-OUTBOX_PUBLISH_LATENCY = Metric("outbox_publish_latency_seconds", "histogram", ("service",), COMMON)
+CONSUMER_LAG = Metric(
+    "brokerage_consumer_lag_messages", "gauge", ("consumer", "topic", "partition"), COMMON
+)
+CONSUMER_BATCH = Metric(
+    "brokerage_consumer_batch_duration_seconds", "histogram", ("consumer",), COMMON
+)
+OUTBOX_BACKLOG = Metric("brokerage_outbox_backlog_messages", "gauge", ("service",), COMMON)
+OUTBOX_OLDEST_AGE = Metric("brokerage_outbox_oldest_age_seconds", "gauge", ("service",), COMMON)
+OUTBOX_PUBLISHED = Metric("brokerage_outbox_published_total", "counter", ("service",), COMMON)
+OUTBOX_PUBLISH_LATENCY = Metric(
+    "brokerage_outbox_publish_latency_seconds", "histogram", ("service",), COMMON
+)
 
 # --- profile-svc --------------------------------------------------------------------------
-CUSTOMERS_REGISTERED = Metric("customers_registered_total", "counter", ("branch_id",), PROFILE)
-PII_REVEALS = Metric("pii_reveals_total", "counter", ("field",), PROFILE)
-RISK_ASSESSMENTS = Metric("risk_assessments_total", "counter", ("risk_level",), PROFILE)
-INTERACTIONS_LOGGED = Metric("interactions_logged_total", "counter", ("channel",), PROFILE)
-TRANSFER_REQUESTS = Metric("transfer_requests_recorded_total", "counter", ("channel",), PROFILE)
+CUSTOMERS_REGISTERED = Metric(
+    "profile_customers_registered_total", "counter", ("branch_id",), PROFILE
+)
+PII_REVEALS = Metric("profile_pii_reveals_total", "counter", ("field",), PROFILE)
+RISK_ASSESSMENTS = Metric("profile_risk_assessments_total", "counter", ("risk_level",), PROFILE)
+INTERACTIONS_LOGGED = Metric("profile_interactions_logged_total", "counter", ("channel",), PROFILE)
+TRANSFER_REQUESTS = Metric(
+    "profile_transfer_requests_recorded_total", "counter", ("channel",), PROFILE
+)
 
 # --- tiering-svc --------------------------------------------------------------------------
-ROUTING_LOOKUPS = Metric("routing_lookups_total", "counter", ("outcome",), TIERING_FASTPATH)
+ROUTING_LOOKUPS = Metric("tiering_routing_lookups_total", "counter", ("outcome",), TIERING_FASTPATH)
+# GET /v1/routing is answered before the request middleware (ADR 0006): its own histogram.
+ROUTING_LATENCY = Metric(
+    "tiering_routing_request_duration_seconds", "histogram", (), TIERING_FASTPATH
+)
 
 # --- notify-svc ---------------------------------------------------------------------------
-NOTIFICATIONS_SENT = Metric("notifications_sent_total", "counter", ("channel", "status"), NOTIFY)
-CIRCUIT_STATE = Metric("notify_circuit_state", "gauge", ("gateway",), NOTIFY)
+NOTIFICATIONS_SENT = Metric(
+    "notify_notifications_sent_total", "counter", ("channel", "status"), NOTIFY
+)
+CIRCUIT_STATE = Metric("notify_circuit_state", "gauge", ("gateway", "state"), NOTIFY)
 CIRCUIT_OPENED = Metric("notify_circuit_opened_total", "counter", ("gateway", "code"), NOTIFY)
 DELIVERY_REPORTS = Metric("notify_delivery_reports_total", "counter", ("result",), NOTIFY)
-TRADING_CALENDAR_DAYS_LEFT = Metric("notify_trading_calendar_days_left", "gauge", (), NOTIFY)
+TRADING_CALENDAR_REMAINING = Metric(
+    "notify_trading_calendar_remaining_seconds", "gauge", (), NOTIFY
+)
 OPT_OUTS = Metric("notify_opt_outs_total", "counter", (), NOTIFY)
 
 ALL: tuple[Metric, ...] = (
@@ -94,6 +119,7 @@ ALL: tuple[Metric, ...] = (
     CONSUMER_LAG,
     CONSUMER_BATCH,
     OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
     OUTBOX_PUBLISHED,
     OUTBOX_PUBLISH_LATENCY,
     CUSTOMERS_REGISTERED,
@@ -102,20 +128,21 @@ ALL: tuple[Metric, ...] = (
     INTERACTIONS_LOGGED,
     TRANSFER_REQUESTS,
     ROUTING_LOOKUPS,
+    ROUTING_LATENCY,
     NOTIFICATIONS_SENT,
     CIRCUIT_STATE,
     CIRCUIT_OPENED,
     DELIVERY_REPORTS,
-    TRADING_CALENDAR_DAYS_LEFT,
+    TRADING_CALENDAR_REMAINING,
     OPT_OUTS,
 )
 
 # --- label values the queries rely on (the code's, not ours) ------------------------------
-# notify_svc.metrics.CIRCUIT_LEVELS: the breaker state as a number.
+# notify_svc.metrics.CIRCUIT_STATES: the breaker's state set, one series per state.
+CIRCUIT_STATES = ("closed", "half_open", "open")
+# The dashboards' stat panels show the state as one number per gateway (closed 0,
+# half-open 1, open 2), computed from the state set: see dashboards.circuit_level().
 CIRCUIT_LEVELS = {"closed": 0, "half_open": 1, "open": 2}
-# tiering-svc's fast path answers GET /v1/routing; the route label it will carry when it
-# observes http_request_duration_seconds (today it does not: see ROUTING_ROUTE's users).
-ROUTING_ROUTE = "/v1/routing"
 # notify-svc's SMS outcomes that end a message: delivered, or not (notify_svc.delivery).
 SMS_DELIVERED = "delivered"
 SMS_NOT_DELIVERED = ("undelivered", "permanent_failure", "expired")

@@ -14,10 +14,27 @@ import argparse
 import logging
 import os
 from dataclasses import replace
+from datetime import datetime
 
 import uvicorn
 
 from sms_gateway_standin.app import Settings, create_app
+
+
+class IsoTimeFormatter(logging.Formatter):
+    """ISO 8601 times with the UTC offset (``2026-12-04T15:00:00.123+08:00``), as the
+    platform's processes write them (ADR 0019)."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return (
+            datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds")
+        )
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(IsoTimeFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -91,9 +108,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(args.log_level)
     # httpx logs every callback at INFO: thousands of lines under load.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     env = Settings.from_env()
@@ -113,6 +128,8 @@ def main(argv: list[str] | None = None) -> None:
         port=settings.port,
         # The access log would print query strings; the stand-in logs counts only.
         access_log=False,
+        # uvicorn's own lines go through the root handler above, with the same times.
+        log_config=None,
         # Sends held back by timeout_rate must not delay a shutdown for long.
         timeout_graceful_shutdown=2,
     )

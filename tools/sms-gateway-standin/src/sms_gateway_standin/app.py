@@ -41,7 +41,7 @@ from starlette.routing import Route
 
 from sms_gateway_standin.tokens import report_token
 
-log = logging.getLogger("sms_gateway_standin")
+log = logging.getLogger(__name__)
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST in China
 MAX_NUMBERS_PER_SEND = 1000

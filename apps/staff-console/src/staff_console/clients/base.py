@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from brokerage_common.tracing import outgoing_headers
+
 log = logging.getLogger(__name__)
 
 
@@ -78,7 +80,8 @@ class ServiceClient:
                 self.base_url + path,
                 params={k: v for k, v in (params or {}).items() if v is not None},
                 json=json,
-                headers={"Authorization": f"Bearer {token}"},
+                # The page's request id and trace go along: one id across console and services.
+                headers={"Authorization": f"Bearer {token}", **outgoing_headers()},
             )
         except httpx.TimeoutException as exc:
             raise ServiceUnavailable(self.service, "没有及时应答") from exc

@@ -40,7 +40,7 @@ async def _row(session: AsyncSession, *, name: str, now: datetime) -> Circuit:
 
 async def load_breaker(session: AsyncSession, *, name: str, now: datetime) -> Breaker:
     circuit = await _row(session, name=name, now=now)
-    metrics.CIRCUIT_STATE.labels(name).set(metrics.CIRCUIT_LEVELS[circuit.state])
+    metrics.set_circuit_state(name, circuit.state)
     return Breaker(CircuitState(circuit.state), circuit.reason, circuit.opened_at, circuit.retry_at)
 
 
@@ -57,7 +57,7 @@ async def save_breaker(
     circuit.opened_at = breaker.opened_at
     circuit.retry_at = breaker.retry_at
     circuit.updated_at = now
-    metrics.CIRCUIT_STATE.labels(name).set(metrics.CIRCUIT_LEVELS[breaker.state.value])
+    metrics.set_circuit_state(name, breaker.state.value)
 
 
 async def open_circuit(
@@ -77,7 +77,7 @@ async def open_circuit(
     circuit = await _row(session, name=name, now=now)
     circuit.state, circuit.reason = opened.state.value, opened.reason
     circuit.opened_at, circuit.retry_at, circuit.updated_at = opened.opened_at, opened.retry_at, now
-    metrics.CIRCUIT_STATE.labels(name).set(metrics.CIRCUIT_LEVELS[opened.state.value])
+    metrics.set_circuit_state(name, opened.state.value)
     if not new_outage:
         # Still broken (a failed probe, or another lane's send): one alert per outage.
         log.warning("gateway circuit stays open", extra={"gateway": name, "code": code})

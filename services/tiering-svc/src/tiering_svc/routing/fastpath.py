@@ -9,16 +9,17 @@ query split and the precomputed answer bytes.
 
 from __future__ import annotations
 
+from time import perf_counter_ns
 from urllib.parse import parse_qs
 
 import orjson
 from fastapi import FastAPI, HTTPException
-from prometheus_client import Counter
 from starlette.types import Receive, Scope, Send
 
 from brokerage_common import TokenCache
 from brokerage_common.errors import code_for_status, error_body
 
+from .fastmetrics import LoopCounter, LoopHistogram
 from .read_model import RoutingModel
 from .rules import NOT_A_ROUTING_CALLER, BadRoutingQuery, caller_query, may_route
 
@@ -38,10 +39,24 @@ def parse_query(query: str) -> dict[str, list[str]]:
     return values
 
 
-ROUTING_LOOKUPS = Counter("routing_lookups_total", "Call-center routing answers", ["outcome"])
-_KNOWN = ROUTING_LOOKUPS.labels("known")
-_UNKNOWN = ROUTING_LOOKUPS.labels("unknown")
-_REFUSED = ROUTING_LOOKUPS.labels("refused")
+# Counted on the event loop's thread in plain integers (fastmetrics: a prometheus_client
+# value costs a lock per update). The route answers before the request middleware, so it
+# times itself: from the request reaching the app to the last byte handed to the server,
+# in buckets fine below the 5 ms target (api.md).
+ROUTING_LOOKUPS = LoopCounter(
+    "tiering_routing_lookups_total",
+    "Call-center routing answers",
+    "outcome",
+    ("known", "unknown", "refused"),
+)
+_LOOKUPS = ROUTING_LOOKUPS.counts
+_KNOWN, _UNKNOWN, _REFUSED = 0, 1, 2
+ROUTING_LATENCY = LoopHistogram(
+    "tiering_routing_request_duration_seconds",
+    "GET /v1/routing answer time in the app, from the request to the last byte handed over",
+    (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1),
+)
+_OBSERVE_NS = ROUTING_LATENCY.observe_ns
 
 
 class RoutingFastPath:
@@ -66,17 +81,19 @@ class RoutingFastPath:
         if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
+        started = perf_counter_ns()
         status, body = self.handle(scope)
         if status != 200:
-            _REFUSED.inc()
+            _LOOKUPS[_REFUSED] += 1
         elif body.startswith(b'{"customer_id":null'):
-            _UNKNOWN.inc()
+            _LOOKUPS[_UNKNOWN] += 1
         else:
-            _KNOWN.inc()
+            _LOOKUPS[_KNOWN] += 1
         # With its length given, uvicorn writes the body as it is, not in chunked framing.
         headers = [*_JSON, (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+        _OBSERVE_NS(perf_counter_ns() - started)
 
     def handle(self, scope: Scope) -> tuple[int, bytes]:
         auth = b""
