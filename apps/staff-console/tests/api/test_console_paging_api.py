@@ -1,6 +1,7 @@
 """Lists that grow with the branch are paged on the server (issue #15): the retention queue
 asks ops-assessment-svc for one page (one case more, to know a next page exists), overdue
-cases first, and links to the previous and next pages."""
+cases first, and links to the previous and next pages; the complaints page asks for the
+user's own complaints, not the branch's whole list."""
 
 from __future__ import annotations
 
@@ -90,3 +91,14 @@ async def test_an_out_of_range_offset_is_422_and_asks_no_service(
     assert resp.status_code == 422
     assert "offset" in resp.text
     assert fake.called("ops") == []
+
+
+@pytest.mark.usefixtures("manager")
+async def test_my_complaints_are_asked_for_by_owner_not_the_whole_branch(
+    client: httpx.AsyncClient, fake: FakeServices
+) -> None:
+    fake.on("ops", "GET", "/v1/complaints", [])
+    fake.on("ops", "GET", "/v1/complaints/analysis", [])
+    assert (await client.get("/complaints")).status_code == 200
+    lists = [dict(r.url.params) for r in fake.called("ops") if r.url.path == "/v1/complaints"]
+    assert sorted(lists, key=str) == [{"overdue": "true"}, {"owner_id": "S001"}]

@@ -1,6 +1,7 @@
 """Server-side paging of lists that grow with the branch (issue #15): the retention queue
 pages with ``limit``/``offset`` (bounded: 422 outside), overdue cases first on request, and
-the group list answers in a fixed number of queries however many groups there are."""
+the group list answers in a fixed number of queries however many groups there are; the
+complaints list one owner's on request."""
 
 from __future__ import annotations
 
@@ -149,3 +150,24 @@ async def test_the_group_list_is_three_queries_for_any_number_of_groups(
     for g in ("G1", "G4"):
         one = (await client.get(f"/v1/groups/{g}", headers=manager)).json()
         assert one == by_id[g]
+
+
+async def test_complaints_list_one_owners_on_request(
+    client: httpx.AsyncClient, auth: Any, harness: Any, build: Any
+) -> None:
+    staff = await _queue(client, auth, harness, build)
+    manager = auth("staff", sub="M1", staff_roles=["manager"])
+    for customer_id, owner in [("K1", "S1"), ("K2", "S2"), ("K3", "S1")]:
+        body = {"customer_id": customer_id, "category": "business_error", "description": "late",
+                "owner_id": owner}  # fmt: skip
+        r = await client.post("/v1/complaints", json=body, headers=manager)
+        assert r.status_code == 201, r.text
+    every = (await client.get("/v1/complaints", headers=staff)).json()
+    assert len(every) == 3
+    mine = (await client.get("/v1/complaints?owner_id=S1", headers=staff)).json()
+    assert sorted(c["customer_id"] for c in mine) == ["K1", "K3"]
+    assert {c["owner_id"] for c in mine} == {"S1"}
+    assert (await client.get("/v1/complaints?owner_id=S9", headers=staff)).json() == []
+    r = await client.get(f"/v1/complaints?owner_id={'x' * 65}", headers=staff)
+    assert r.status_code == 422
+    assert r.json()["detail"]

@@ -48,9 +48,13 @@ class OpsClient(ServiceClient):
         """``{"kind": call|offer|outcome, "reason"?, "offer"?, "outcome"?, "note"}``."""
         return await self.post(f"/v1/retention-cases/{case_id}/actions", token=token, json=body)
 
-    async def complaints(self, *, token: str, overdue: bool = False) -> Any:
+    async def complaints(
+        self, *, token: str, overdue: bool = False, owner_id: str | None = None
+    ) -> Any:
         return await self.get(
-            "/v1/complaints", token=token, params={"overdue": "true" if overdue else None}
+            "/v1/complaints",
+            token=token,
+            params={"overdue": "true" if overdue else None, "owner_id": owner_id},
         )
 
     async def file_complaint(self, *, token: str, body: dict[str, Any]) -> Any:

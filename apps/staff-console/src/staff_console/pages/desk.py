@@ -152,7 +152,8 @@ async def _complaints(
 ) -> HTMLResponse:
     ops = clients(request).ops
     mine, overdue, analysis = await asyncio.gather(
-        section(ops.complaints(token=user.token)),
+        # Only the user's own are asked for: the branch's whole list grows with the branch.
+        section(ops.complaints(token=user.token, owner_id=user.staff_id)),
         section(ops.complaints(token=user.token, overdue=True)),
         section(ops.complaint_analysis(token=user.token)),
     )

@@ -102,14 +102,22 @@ async def list_complaints(
     now: NowDep,
     overdue: bool = False,
     branch_id: str | None = Query(default=None, description="HQ: the branch to list"),
+    owner_id: str | None = Query(
+        default=None, min_length=1, max_length=64, description="only those this owner handles"
+    ),
 ) -> list[ComplaintRead]:
-    """The branch's complaints (a customer: their own); ``overdue=true`` lists the late ones."""
+    """The branch's complaints (a customer: their own); ``overdue=true`` lists the late ones,
+    ``owner_id`` one staff member's."""
     if principal.is_customer:
         branch, customer = None, principal.sub
     else:
         branch, customer = branch_scope(principal, branch_id), None
     rows = await service.list_complaints(
-        session, branch_id=branch, customer_id=customer, overdue_on=now.date() if overdue else None
+        session,
+        branch_id=branch,
+        customer_id=customer,
+        overdue_on=now.date() if overdue else None,
+        owner_id=owner_id,
     )
     return [_read(c, now.date()) for c in rows]
 
