@@ -264,6 +264,12 @@ async def load_ops(n: int, tier_of: dict[str, str], now: datetime) -> None:
     await conn.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """A process's user + system CPU so far (Linux /proc), to see which one a page waits on."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_up(base: str, path: str = "/healthz", timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -469,11 +475,21 @@ def main() -> None:
             asyncio.run(drive(ops, ops_calls, users=args.users, seconds=args.seconds / 4, token=token)),
             args.seconds / 4,
         )  # fmt: skip
+        names = [*SERVICES, "staff-console"]  # procs' order
+        cpu_before = [cpu_seconds(p.pid) for p in procs]
+        timings = asyncio.run(
+            drive(console, pages, users=args.users, seconds=args.seconds, token=token)
+        )
+        cpu_used = [cpu_seconds(p.pid) - b for p, b in zip(procs, cpu_before, strict=True)]
         report(
             f"staff console pages, {args.users} users, {args.customers} customers (target p95 < 300 ms)",
-            asyncio.run(drive(console, pages, users=args.users, seconds=args.seconds, token=token)),
+            timings,
             args.seconds,
         )  # fmt: skip
+        served = sum(len(ts) for ts in timings.values()) or 1
+        print("  CPU per page served, by process: " + ", ".join(
+            f"{n} {1000 * c / served:.1f} ms" for n, c in zip(names, cpu_used, strict=True)
+        ) + f" (PostgreSQL not counted; load average {os.getloadavg()[0]:.1f})")  # fmt: skip
     finally:
         for p in procs:
             p.terminate()
