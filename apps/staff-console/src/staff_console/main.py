@@ -57,10 +57,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await http.aclose()
 
-    # One client for every service call: pooled connections, one timeout for all.
+    # One client for every service call: pooled connections, one timeout for all. Every
+    # pooled connection is kept alive (httpx keeps only 20 by default): a 360° page asks nine
+    # services at once, so a few users already need more, and each connection dropped after
+    # its call was a new TCP connection on the next page (issue #15).
     http = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.service_timeout_s),
-        limits=httpx.Limits(max_connections=settings.service_max_connections),
+        limits=httpx.Limits(
+            max_connections=settings.service_max_connections,
+            max_keepalive_connections=settings.service_max_connections,
+        ),
     )
     app = FastAPI(
         title="staff-console",

@@ -219,6 +219,28 @@ class Paging:
         return self.offset + self.limit if self.offset + self.limit < self.total else None
 
 
+@dataclass(frozen=True)
+class Window:
+    """A page of a list whose total the service does not count: a next page exists when the
+    service gave more than a page."""
+
+    offset: int
+    limit: int
+    has_next: bool
+
+    @property
+    def page(self) -> int:
+        return self.offset // self.limit + 1
+
+    @property
+    def previous_offset(self) -> int | None:
+        return max(0, self.offset - self.limit) if self.offset > 0 else None
+
+    @property
+    def next_offset(self) -> int | None:
+        return self.offset + self.limit if self.has_next else None
+
+
 _MASKED_PHONE = re.compile(r"^(1[0-9]{2})[*＊]{1,4}([0-9]{4})$")
 _FULL_PHONE = re.compile(r"^(1[0-9]{2})[0-9]{4}([0-9]{4})$")
 # What profile-svc refuses in a name search (a name holds no digits of any script).

@@ -29,16 +29,32 @@ class OpsClient(ServiceClient):
         """CustomerGroupRead: ``group_id`` (None: the branch queue), name, members, since."""
         return await self.get(f"/v1/customers/{customer_id}/group", token=token)
 
-    async def retention_cases(self, *, token: str, state: str = "open") -> Any:
-        return await self.get("/v1/retention-cases", token=token, params={"state": state})
+    async def retention_cases(
+        self,
+        *,
+        token: str,
+        state: str = "open",
+        limit: int | None = None,
+        offset: int = 0,
+        overdue_first: bool = False,
+    ) -> Any:
+        """The queue, paged on the server when ``limit`` is given."""
+        params: dict[str, Any] = {"state": state, "limit": limit, "offset": offset or None}
+        if overdue_first:
+            params["order"] = "overdue_first"
+        return await self.get("/v1/retention-cases", token=token, params=params)
 
     async def act_on_case(self, case_id: str, *, token: str, body: dict[str, Any]) -> Any:
         """``{"kind": call|offer|outcome, "reason"?, "offer"?, "outcome"?, "note"}``."""
         return await self.post(f"/v1/retention-cases/{case_id}/actions", token=token, json=body)
 
-    async def complaints(self, *, token: str, overdue: bool = False) -> Any:
+    async def complaints(
+        self, *, token: str, overdue: bool = False, owner_id: str | None = None
+    ) -> Any:
         return await self.get(
-            "/v1/complaints", token=token, params={"overdue": "true" if overdue else None}
+            "/v1/complaints",
+            token=token,
+            params={"overdue": "true" if overdue else None, "owner_id": owner_id},
         )
 
     async def file_complaint(self, *, token: str, body: dict[str, Any]) -> Any:

@@ -10,13 +10,13 @@ import asyncio
 from collections import defaultdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Path, Request, status
+from fastapi import APIRouter, Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import charts
 from ..clients import ServiceRefused, ServiceUnavailable
 from ..labels import VALUE_NAMES
-from ..rules import FIRST_CALL_MINUTES, Page, first_call_minutes_left
+from ..rules import FIRST_CALL_MINUTES, Page, Window, first_call_minutes_left
 from ..session import StaffUser, page_user
 from .common import Section, clients, items_of, render, section
 
@@ -55,15 +55,29 @@ def queue_rows(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def _retention(
-    request: Request, user: StaffUser, *, error: str | None = None, status_code: int = 200
+    request: Request,
+    user: StaffUser,
+    *,
+    offset: int = 0,
+    error: str | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
-    cases = await section(clients(request).ops.retention_cases(token=user.token))
+    """One page of the queue, overdue cases first; one case more is asked for than a page
+    shows, to know whether a next page follows."""
+    limit = request.app.state.settings.page_size
+    cases = await section(
+        clients(request).ops.retention_cases(
+            token=user.token, limit=limit + 1, offset=offset, overdue_first=True
+        )
+    )
+    found = items_of(cases.data)
     return render(
         request,
         "retention.html",
         user=user,
         cases=cases,
-        rows=queue_rows(items_of(cases.data)),
+        rows=queue_rows(found[:limit]),
+        window=Window(offset=offset, limit=limit, has_next=len(found) > limit),
         reasons=REASONS,
         offers=OFFERS,
         outcomes=OUTCOMES,
@@ -75,8 +89,10 @@ async def _retention(
 
 
 @router.get("/retention", response_class=HTMLResponse, include_in_schema=False)
-async def retention(request: Request, user: RetentionUser) -> HTMLResponse:
-    return await _retention(request, user)
+async def retention(
+    request: Request, user: RetentionUser, offset: Annotated[int, Query(ge=0, le=100000)] = 0
+) -> HTMLResponse:
+    return await _retention(request, user, offset=offset)
 
 
 @router.post("/retention/{case_id}/actions", include_in_schema=False)
@@ -136,7 +152,8 @@ async def _complaints(
 ) -> HTMLResponse:
     ops = clients(request).ops
     mine, overdue, analysis = await asyncio.gather(
-        section(ops.complaints(token=user.token)),
+        # Only the user's own are asked for: the branch's whole list grows with the branch.
+        section(ops.complaints(token=user.token, owner_id=user.staff_id)),
         section(ops.complaints(token=user.token, overdue=True)),
         section(ops.complaint_analysis(token=user.token)),
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from brokerage_common import ERROR_RESPONSES, CurrentPrincipal, OutboxDep, Principal, SessionDep
-from brokerage_common.params import BranchIdQuery, IdPath
+from brokerage_common.params import ID_PATTERN, BranchIdQuery, IdPath
 
 from ..access import branch_scope, ensure_manager_of, ensure_staff_sees
 from ..assignment.models import CustomerFile
@@ -103,14 +103,26 @@ async def list_complaints(
     now: NowDep,
     overdue: bool = False,
     branch_id: BranchIdQuery = None,
+    owner_id: str | None = Query(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=ID_PATTERN,
+        description="only those this owner handles",
+    ),
 ) -> list[ComplaintRead]:
-    """The branch's complaints (a customer: their own); ``overdue=true`` lists the late ones."""
+    """The branch's complaints (a customer: their own); ``overdue=true`` lists the late ones,
+    ``owner_id`` one staff member's."""
     if principal.is_customer:
         branch, customer = None, principal.sub
     else:
         branch, customer = branch_scope(principal, branch_id), None
     rows = await service.list_complaints(
-        session, branch_id=branch, customer_id=customer, overdue_on=now.date() if overdue else None
+        session,
+        branch_id=branch,
+        customer_id=customer,
+        overdue_on=now.date() if overdue else None,
+        owner_id=owner_id,
     )
     return [_read(c, now.date()) for c in rows]
 

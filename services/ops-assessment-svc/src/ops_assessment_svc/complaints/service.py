@@ -146,8 +146,11 @@ async def list_complaints(
     branch_id: str | None,
     customer_id: str | None,
     overdue_on: date | None,
+    owner_id: str | None = None,
 ) -> list[Complaint]:
     stmt = select(Complaint).order_by(col(Complaint.received_on), col(Complaint.complaint_id))
+    if owner_id is not None:
+        stmt = stmt.where(col(Complaint.owner_id) == owner_id)
     if branch_id is not None:
         stmt = stmt.where(col(Complaint.branch_id) == branch_id)
     if customer_id is not None:

@@ -67,11 +67,30 @@ async def list_cases(
     state: Literal["open", "closed"] | None = None,
     group_id: Annotated[str | None, Query(max_length=32, pattern=ID_PATTERN)] = None,
     branch_id: BranchIdQuery = None,
+    order: Literal["opened", "overdue_first"] = Query(
+        default="opened",
+        description="opened: oldest first; overdue_first: cases whose first call is overdue first",
+    ),
+    limit: int | None = Query(
+        default=None, ge=1, le=500, description="a page of at most this many (absent: all)"
+    ),
+    offset: int = Query(default=0, ge=0, le=100_000, description="cases skipped before the page"),
 ) -> list[CaseRead]:
-    """The branch's retention queue (oldest first): each case's trading-minute clock and actions."""
+    """The branch's retention queue (oldest first): each case's trading-minute clock and actions.
+
+    ``limit`` and ``offset`` page it on the server (ask for one more than a page to know
+    whether another follows)."""
     branch = branch_scope(principal, branch_id)
     trading_day = rules.exchange_calendar(settings.xshg_announced_closures)
-    cases = await service.list_cases(session, branch_id=branch, state=state, group_id=group_id)
+    cases = await service.list_cases(
+        session,
+        branch_id=branch,
+        state=state,
+        group_id=group_id,
+        overdue_first_at=now if order == "overdue_first" else None,
+        limit=limit,
+        offset=offset,
+    )
     actions = await service.actions_of(session, [c.case_id for c in cases])
     return [
         _read(

@@ -10,8 +10,9 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -162,9 +163,28 @@ async def act(
 
 
 async def list_cases(
-    session: AsyncSession, *, branch_id: str | None, state: str | None, group_id: str | None
+    session: AsyncSession,
+    *,
+    branch_id: str | None,
+    state: str | None,
+    group_id: str | None,
+    overdue_first_at: datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[RetentionCase]:
-    stmt = select(RetentionCase).order_by(col(RetentionCase.opened_at))
+    """Oldest first; with ``overdue_first_at``, the cases whose first call is overdue at that
+    instant come first (oldest first among them). ``limit``/``offset`` page the queue."""
+    c: Any = RetentionCase
+    order: list[Any] = [c.opened_at, c.case_id]
+    if overdue_first_at is not None:
+        overdue = and_(
+            c.first_call_at.is_(None),
+            c.state == "open",
+            c.first_call_due_at.is_not(None),
+            c.first_call_due_at <= overdue_first_at,
+        )
+        order.insert(0, case((overdue, 0), else_=1))
+    stmt = select(RetentionCase).order_by(*order).offset(offset).limit(limit)
     if branch_id is not None:
         stmt = stmt.where(col(RetentionCase.branch_id) == branch_id)
     if state is not None:

@@ -18,7 +18,7 @@ from ..assignment import service as assignment
 from ..deps import NowDep, SettingsDep, StaffIdPath
 from ..exceptions import RuleBroken
 from . import rules, service
-from .models import ServiceGroup, Staff
+from .models import GroupMembership, ServiceGroup, Staff
 from .schemas import (
     DissolveCreate,
     GroupCreate,
@@ -46,6 +46,11 @@ async def _read(session: AsyncSession, group: ServiceGroup) -> GroupRead:
         if group.state == "active"
         else await service.membership_history(session, group.group_id)
     )
+    customers = await assignment.assigned_count(session, group_id=group.group_id)
+    return _group_read(group, members, customers)
+
+
+def _group_read(group: ServiceGroup, members: list[GroupMembership], customers: int) -> GroupRead:
     return GroupRead(
         group_id=group.group_id,
         branch_id=group.branch_id,
@@ -58,7 +63,7 @@ async def _read(session: AsyncSession, group: ServiceGroup) -> GroupRead:
             MemberRead(staff_id=m.staff_id, role=m.role, joined_on=m.joined_on, left_on=m.left_on)
             for m in members
         ],
-        customers=await assignment.assigned_count(session, group_id=group.group_id),
+        customers=customers,
     )
 
 
@@ -108,7 +113,11 @@ async def list_groups(
 ) -> list[GroupRead]:
     """The branch's service groups with their members and customer counts."""
     branch = branch_scope(principal, branch_id)
-    return [await _read(session, g) for g in await service.list_groups(session, branch_id=branch)]
+    # Three queries for the whole list: the groups, their members, their customer counts.
+    found = await service.list_groups(session, branch_id=branch)
+    members = await service.members_of(session, found)
+    counts = await assignment.assigned_counts(session, group_ids=[g.group_id for g in found])
+    return [_group_read(g, members[g.group_id], counts[g.group_id]) for g in found]
 
 
 @router.post("/groups", response_model=GroupRead, status_code=status.HTTP_201_CREATED)

@@ -236,6 +236,30 @@ async def list_groups(session: AsyncSession, *, branch_id: str | None) -> list[S
     return list((await session.execute(stmt)).scalars())
 
 
+async def members_of(
+    session: AsyncSession, groups: list[ServiceGroup]
+) -> dict[str, list[GroupMembership]]:
+    """Each group's members in one query (the list shows them; no query per group): an
+    active group's current members, a dissolved group's whole history, ordered as
+    ``current_members`` and ``membership_history`` order them."""
+    found: dict[str, list[GroupMembership]] = {g.group_id: [] for g in groups}
+    if not groups:
+        return found
+    active = {g.group_id for g in groups if g.state == "active"}
+    rows = await session.execute(
+        select(GroupMembership)
+        .where(col(GroupMembership.group_id).in_(list(found)))
+        .order_by(col(GroupMembership.joined_on), col(GroupMembership.id))
+    )
+    for m in rows.scalars():
+        if m.group_id in active and m.left_on is not None:
+            continue
+        found[m.group_id].append(m)
+    for group_id in active:
+        found[group_id].sort(key=lambda m: m.staff_id)
+    return found
+
+
 async def membership_history(session: AsyncSession, group_id: str) -> list[GroupMembership]:
     rows = await session.execute(
         select(GroupMembership)

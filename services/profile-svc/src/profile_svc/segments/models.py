@@ -41,6 +41,23 @@ class CustomerSegment(Base, table=True):
     """
 
     __tablename__ = "customer_segment"
+    # A value segment's list (GET /v1/segments/{segment}/customers) by assets or commission:
+    # a page is read in index order (backwards for largest first) and stops at offset + limit
+    # instead of sorting the whole segment.
+    __table_args__ = (
+        Index(
+            "ix_customer_segment_by_assets",
+            "value_segment",
+            "total_assets",
+            "customer_id",
+        ),
+        Index(
+            "ix_customer_segment_by_commission",
+            "value_segment",
+            "commission",
+            "customer_id",
+        ),
+    )
 
     customer_id: str = Field(primary_key=True, max_length=32)
     as_of: date

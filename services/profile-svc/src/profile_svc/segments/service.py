@@ -289,9 +289,15 @@ async def list_segment(
         else:
             stmt = stmt.where(c.family_life_cycle == segment)
     total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-    key = assets if sort == "assets" else contribution
+    key: Any = assets if sort == "assets" else contribution
+    tie: Any = c.customer_id
+    if kind == "value":
+        # Every row has figures (inner join, NOT NULL columns): the same order on the bare
+        # columns, which ix_customer_segment_by_assets / _by_commission hold, so a page is
+        # read in index order instead of sorting the whole segment.
+        key, tie = (s.total_assets if sort == "assets" else s.commission), s.customer_id
     stmt = (
-        stmt.order_by(key.desc() if descending else key.asc(), c.customer_id.asc())
+        stmt.order_by(key.desc() if descending else key.asc(), tie.asc())
         .limit(limit)
         .offset(offset)
     )
