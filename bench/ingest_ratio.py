@@ -1,6 +1,7 @@
 """Issue #18's procedure: the ingest as a share of the bare yardstick measured in the same run.
 
-For each worker count N (1 and 2): yardstick, ingest, yardstick, ingest, yardstick, where the
+For each worker count N (1 and 2): yardstick, ingest, yardstick, ingest, yardstick (and one
+more ingest and yardstick for each further pair; three pairs by default), where the
 yardstick is ``reference_asyncpg.py`` on N connections (bare asyncpg dedupe-and-upsert, no
 Kafka) and the ingest is ``ingest.py --workers N`` (the real tiering worker, Kafka, replay
 check). Each ingest is divided by the mean of the two yardsticks either side of it, so the
@@ -11,7 +12,7 @@ CPU per event (mean of the ingests) and whether every replay left the ledger unc
 Targets (issue #18): one worker >= 70 % of the one-connection yardstick, two workers
 >= 60 % of the two-connection one.
 
-BENCH_DB_TAG=ingest .venv/bin/python bench/ingest_ratio.py --events 300000 [--workers 1 2]
+BENCH_DB_TAG=ingest .venv/bin/python bench/ingest_ratio.py --events 300000 [--workers 1 2] [--pairs 3]
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ TARGET = {1: 0.70, 2: 0.60}
 CPU_KEYS = ("worker_cpu_us_per_event", "postgres_cpu_us_per_event", "broker_cpu_us_per_event")
 
 
-def alternate(events: int, workers: int, pairs: int = 2) -> dict[str, object]:
+def alternate(events: int, workers: int, pairs: int = 3) -> dict[str, object]:
     """yardstick, (ingest, yardstick) x pairs; each ingest over the mean of its neighbours."""
     yardsticks: list[float] = []
     ingests: list[dict[str, object]] = []
@@ -82,7 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--pairs", type=int, default=2)
+    parser.add_argument("--pairs", type=int, default=3)
     args = parser.parse_args()
     summaries = []
     for workers in args.workers:
