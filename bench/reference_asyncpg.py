@@ -29,7 +29,7 @@ from typing import Any
 
 import asyncpg
 import orjson
-from ingest import bench_day
+from ingest import DB_TAG, bench_day
 
 from trading_sim import generate_day
 
@@ -98,7 +98,7 @@ async def _create_tables(name: str) -> None:
 
 
 def run(events: int, connections: int) -> dict[str, object]:
-    name = f"bench_reference_{uuid.uuid4().hex[:8]}"
+    name = f"bench_reference_{DB_TAG}_{uuid.uuid4().hex[:8]}".replace("__", "_")
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     try:
         asyncio.run(_create_tables(name))

@@ -27,24 +27,13 @@ def main() -> None:
     events = 100_000 if args.quick else args.events
     seconds = "10" if args.quick else "30"
     run(
-        "the issue's yardstick: bare asyncpg dedupe-and-upsert, one connection (~50,000 events/s)",
-        [str(HERE / "reference_asyncpg.py"), "--events", str(events)],
-    )
-    run(
-        "the same yardstick, two connections (what two cores give two bare writers)",
-        [str(HERE / "reference_asyncpg.py"), "--events", str(events), "--connections", "2"],
+        "tiering ingest as a share of the bare asyncpg yardstick in the same run, alternately"
+        " (issue #18: one worker >= 70 % of one connection, two workers >= 60 % of two)",
+        [str(HERE / "ingest_ratio.py"), "--events", str(events), "--workers", "1", "2"],
     )
     run(
         "the ingest's CPU floors: consume + decode, the ledger COPY alone",
         [str(HERE / "floors.py"), "--events", str(events)],
-    )
-    run(
-        "tiering ingest, one worker (target >= 40,000 events/s)",
-        [str(HERE / "ingest.py"), "--events", str(events), "--workers", "1"],
-    )
-    run(
-        "tiering ingest, two workers (target >= 70,000 events/s)",
-        [str(HERE / "ingest.py"), "--events", str(events), "--workers", "2"],
     )
     run(
         "the routing target's yardsticks: bare FastAPI and bare Starlette routes (~10,000 and ~25,000)",

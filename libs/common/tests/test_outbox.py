@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
 import orjson
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import MetaData, select
 
 from brokerage_common import events as ev
 from brokerage_common.db import Database
 from brokerage_common.events import new_envelope
-from brokerage_common.outbox import Outbox, _uuid4s
+from brokerage_common.outbox import Outbox, _partition, _uuid4s
 from brokerage_common.tables import platform_tables
 
 EVENTS: list[ev.Event] = [
@@ -139,3 +141,19 @@ def test_events_keyed_by_other_than_a_customer_get_their_own_key_and_subject() -
         env = new_envelope(event, source="advisory-svc", event_id=str(row["event_id"]), time=at)
         assert row == outbox._row(env, now)
     assert [orjson.loads(str(r["payload"]))["subject"] for r in rows] == ["000300", 'K "1"']
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 6, 12])
+def test_relay_partition_is_the_one_send_would_choose(count: int) -> None:
+    """The relay's own murmur2 picks what aiokafka's default partitioner picks, for keys of
+    every length up to 40 bytes (every tail length, several words) and of any byte."""
+    rng = random.Random(count)
+    partitions = tuple(range(count))
+    aiokafka = DefaultPartitioner()
+    keys = [b"", b"C000123", "客户-1".encode()] + [
+        rng.randbytes(length) for length in range(41) for _ in range(25)
+    ]
+    for key in keys:
+        assert _partition(key, partitions) == aiokafka(key, list(partitions), list(partitions))
+    # Not constant: the keys spread over the partitions.
+    assert len({_partition(key, partitions) for key in keys}) == count
