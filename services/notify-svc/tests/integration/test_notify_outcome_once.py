@@ -29,6 +29,7 @@ from notify_svc.delivery.channels import SendResult
 from notify_svc.delivery.reports import apply_reports, store_reports
 from notify_svc.delivery.rules import SendOutcome
 from notify_svc.models import PLATFORM, Message, metadata, table
+from notify_svc.planning.service import replan_pending
 from notify_svc.rules import Channel, State
 
 MESSAGES = 40  # under one out_id per ten numbers
@@ -194,3 +195,51 @@ async def test_a_send_answer_after_its_report_settled_the_message_publishes_noth
         await session.commit()
     assert summary.finals == []
     assert await outcomes(db) == Counter({f"M{i:04d}": 1 for i in range(MESSAGES)})
+
+
+async def test_two_concurrent_replans_give_up_on_a_pending_message_once(
+    make_database: Callable[[MetaData], Awaitable[Database]], clock: FakeClock
+) -> None:
+    """A message pending for a recipient never registered is failed after pending_timeout_h,
+    by whichever replan reads it first; the other finds nothing left to do."""
+    db = await make_database(metadata)
+    other = Database(db.url, pool_size=2)
+    long_ago = clock() - timedelta(days=30)
+    async with db.sessionmaker() as session:
+        await session.execute(
+            insert(table(Message)),
+            [
+                {
+                    "id": f"P{i:04d}",
+                    "dedupe_key": f"pending:{i}",
+                    "trigger_ref": "pending",
+                    "customer_id": f"C{i:04d}",
+                    "channel": "any",
+                    "category": "service",
+                    "template_code": "TIER_UP",
+                    "state": State.PENDING.value,
+                    "created_at": long_ago,
+                    "updated_at": long_ago,
+                }
+                for i in range(MESSAGES)
+            ],
+        )
+        await session.commit()
+    outbox = Outbox(PLATFORM, source="notify-svc")
+    settings = Settings(database_url=db.url, environment="test")
+
+    async def replan(database: Database) -> int:
+        async with database.sessionmaker() as session:
+            n = await replan_pending(session, settings=settings, outbox=outbox, now=clock())
+            await session.commit()
+            return n
+
+    for database in (db, other):  # both connected first: their reads overlap
+        async with database.sessionmaker() as session:
+            await session.execute(select(1))
+    try:
+        done = await asyncio.gather(replan(db), replan(other))
+    finally:
+        await other.dispose()
+    assert sorted(done) == [0, MESSAGES]
+    assert await outcomes(db) == Counter({f"P{i:04d}": 1 for i in range(MESSAGES)})
