@@ -53,6 +53,14 @@ def present_services() -> dict[str, tuple[int, int, str]]:
     }
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Readers (the supervisor, ``stop``) see the old content or the new, never an empty or
+    half-written file: ``write_text`` truncates first, then writes."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def spawn(
     name: str, args: list[str], env: dict[str, str], cwd: Path = ROOT, *, supervised: bool = True
 ) -> subprocess.Popen[bytes]:
@@ -61,12 +69,12 @@ def spawn(
     if supervised:
         PROCS.mkdir(parents=True, exist_ok=True)
         spec = {"args": args, "env": env, "cwd": str(cwd)}
-        (PROCS / f"{name}.json").write_text(json.dumps(spec))
+        write_atomically(PROCS / f"{name}.json", json.dumps(spec))
     with open(LOGS / f"{name}.log", "ab") as log:  # the child has its own descriptor
         proc = subprocess.Popen(
             args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-    (PIDS / f"{name}.pid").write_text(str(proc.pid))
+    write_atomically(PIDS / f"{name}.pid", str(proc.pid))
     return proc
 
 
@@ -199,7 +207,7 @@ def run() -> None:
         spec_file = PROCS / "broker.json"
         spec = json.loads(spec_file.read_text())
         spec["env"]["KAFKA_BOOTSTRAP_SERVERS"] = base_env["KAFKA_BOOTSTRAP_SERVERS"]
-        spec_file.write_text(json.dumps(spec))
+        write_atomically(spec_file, json.dumps(spec))
     bootstrap = base_env["KAFKA_BOOTSTRAP_SERVERS"]
     from brokerage_common.kafka import ensure_topics
     from brokerage_common.topics import all_topic_specs

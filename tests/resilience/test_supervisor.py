@@ -95,3 +95,31 @@ def test_a_killed_process_is_restarted_and_stop_stops_everything(tmp_path: Path)
                 os.kill(pid, signal.SIGKILL)
     log = (tmp_path / "supervisor.log").read_text()
     assert log.count("supervisor: restarted worker") == 2, log
+
+
+def test_a_pid_file_is_never_seen_empty_while_it_is_rewritten(tmp_path: Path) -> None:
+    """The supervisor and this test read pid files while devstack rewrites them (a restart):
+    ``write_text`` truncates first, so a reader could find '' (``int('')`` failed under load)."""
+    import threading
+
+    devstack = load_devstack(tmp_path)
+    pid_file = tmp_path / "worker.pid"
+    devstack.write_atomically(pid_file, "1000")
+    seen: list[str] = []
+    done = threading.Event()
+
+    def reader() -> None:
+        while not done.is_set():
+            seen.append(pid_file.read_text())
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for pid in range(1001, 3001):
+            devstack.write_atomically(pid_file, str(pid))
+    finally:
+        done.set()
+        thread.join()
+    assert seen
+    assert all(text.isdigit() and 1000 <= int(text) <= 3000 for text in seen)
+    assert [p.name for p in tmp_path.iterdir()] == ["worker.pid"]  # no temp file left

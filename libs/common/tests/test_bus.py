@@ -526,6 +526,32 @@ async def _len(value: Awaitable[list[Any]]) -> int:
 # ------------------------------------------------------------------------- d) outbox, paused broker
 
 
+AGE = "brokerage_outbox_oldest_age_seconds"
+
+
+def test_a_broker_whose_port_was_taken_meanwhile_moves_to_its_own(tmp_path: Path) -> None:
+    """free_port's port is free only until someone binds it: under a loaded machine another
+    suite's broker may take it before Tansu does. Tansu then exits, and "something listens"
+    was true of the other broker: the paused-broker test saw the relay publish through it.
+    The broker started must be the one listening, and pause must leave it stopped."""
+    other = LocalBroker(log_path=tmp_path / "other.log").start()
+    mine = LocalBroker(log_path=tmp_path / "mine.log")
+    taken = mine.port = other.port  # as if another suite had bound it meanwhile
+    try:
+        mine.start()
+        assert mine.port != taken
+        assert mine.process is not None
+        assert mine.process.poll() is None
+        mine.pause()
+        assert (
+            Path(f"/proc/{mine.process.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+        )
+        mine.resume()
+    finally:
+        mine.stop()
+        other.stop()
+
+
 @pytest.fixture
 async def own_broker(tmp_path: Path) -> AsyncIterator[LocalBroker]:
     """A broker of this test alone: it gets paused, which must not stall the other tests."""
@@ -576,7 +602,12 @@ async def test_outbox_relay_survives_a_paused_broker(db: Database, own_broker: L
     )
     task = asyncio.create_task(relay.run(stop))
     try:
-        await asyncio.sleep(0.5)
+        # The relay has read the 30 rows and is trying to publish them to the hung broker
+        # (it sets the oldest row's age just before): a wait on that, not on a fixed 0.5 s.
+        async def relay_trying() -> bool:
+            return (REGISTRY.get_sample_value(AGE, {"service": f"toy-{run}"}) or 0.0) > 0.0
+
+        await wait_until(relay_trying, within_s=20, what="the relay trying to publish")
         transport = httpx.ASGITransport(app=outbox_api(db))
         async with httpx.AsyncClient(transport=transport, base_url="http://toy") as client:
             # While the broker hangs, a service transaction still commits at once...

@@ -95,13 +95,31 @@ def test_mask_pii_masks_every_occurrence() -> None:
     assert out == "138****1234 x 139****1111 110***********1234 110***********123X"
 
 
+# The loggers configure_logging routes: a test before this one may have left them in any
+# state (a uvicorn server started with access_log=False switches uvicorn.access off for the
+# whole process: no handler, no propagation).
+ROUTED = ("uvicorn", "uvicorn.error", "uvicorn.access", "aiokafka", "sqlalchemy", "alembic")
+
+
 @pytest.fixture
 def restore_logging() -> Iterator[None]:
+    """Each test starts from loggers as a fresh process has them, and leaves them as it found
+    them."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
+    saved = {}
+    for name in ROUTED:
+        lg = logging.getLogger(name)
+        saved[name] = (lg.handlers[:], lg.propagate, lg.level, lg.disabled)
+        lg.handlers, lg.propagate, lg.disabled = [], True, False
+        lg.setLevel(logging.NOTSET)
     yield
     root.handlers = handlers
     root.setLevel(level)
+    for name, (lg_handlers, propagate, lg_level, disabled) in saved.items():
+        lg = logging.getLogger(name)
+        lg.handlers, lg.propagate, lg.disabled = lg_handlers, propagate, disabled
+        lg.setLevel(lg_level)
 
 
 def _raw_numbers_absent(text: str) -> None:

@@ -29,6 +29,25 @@ def is_postgresql(bind: Bindable) -> bool:
     return dialect_name(bind) == "postgresql"
 
 
+async def begin_write(session: AsyncSession) -> None:
+    """Hold the database's write lock from now until this transaction ends, so that what it
+    reads next is what its writes will find.
+
+    SQLite: ``BEGIN IMMEDIATE``, unless this transaction has written (and so holds the lock)
+    already. Python's sqlite3 in its legacy transaction mode runs a SELECT outside any
+    transaction and begins one only before the first INSERT/UPDATE: a read-decide-write
+    would otherwise decide on rows another connection changes before the write. PostgreSQL:
+    nothing; there ``SELECT ... FOR UPDATE`` locks the rows it reads (in READ COMMITTED it
+    waits for a concurrent writer and reads the row as that one committed it).
+    """
+    if is_postgresql(session):
+        return
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    if not getattr(raw.driver_connection, "in_transaction", True):
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def insert(bind: Bindable, table: Table | Any) -> Any:
     """The dialect's ``INSERT`` for ``table`` (a Table or a mapped class): it has
     ``on_conflict_do_nothing`` / ``on_conflict_do_update`` and ``excluded`` on both backends."""
@@ -66,6 +85,7 @@ def upsert(
 
 
 __all__ = [
+    "begin_write",
     "dialect_name",
     "insert",
     "insert_ignoring_duplicates",

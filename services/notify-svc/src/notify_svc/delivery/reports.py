@@ -23,9 +23,10 @@ from ..models import DeliveryReport, Message, table
 from ..planning.outcomes import OUTCOME_COLUMNS, outcome_events
 from ..rules import Channel, State, apply_report, can_transition
 from ..sql import allow_async_commit, among, chunks
+from .changes import apply_changes, final_rows
 from .channels import StatusResult
 from .rules import REPORT_TIMEOUT
-from .service import apply_changes, final_rows, final_values
+from .service import final_values
 
 message_table = table(Message)
 REPORT_RECHECK = timedelta(seconds=5)
@@ -157,9 +158,10 @@ async def apply_reports(
         changes.append((message_id, values))
     if changes:
         sources = tuple(s.value for s in State if can_transition(s, State.DELIVERED))
-        await apply_changes(session, changes, from_states=sources)
-        finals = await final_rows(session, [c[0] for c in changes])
-        finals = [f for f in finals if f.state in (State.DELIVERED.value, State.UNDELIVERED.value)]
+        # Only what this transaction settled: a concurrent applier (the doubled report in
+        # another request, or the worker) published the rest.
+        changed = await apply_changes(session, changes, from_states=sources)
+        finals = await final_rows(session, [c[0] for c in changes if c[0] in changed])
         stats.changed = len(finals)
         for state in (State.DELIVERED, State.UNDELIVERED):
             n = sum(1 for f in finals if f.state == state.value)
@@ -312,9 +314,10 @@ async def record_check(
             recheck = now + timedelta(seconds=max(settings.report_grace_s, 3600.0))
             changes.append((c.id, {"next_attempt_at": recheck, "updated_at": now}))
     if changes:
-        await apply_changes(
+        changed = await apply_changes(
             session, changes, from_states=(State.UNKNOWN.value, State.ACCEPTED.value)
         )
+        finals = [f for f in finals if f in changed]
     if finals:
         rows = await final_rows(session, finals)
         await outbox.add_many(session, outcome_events(rows, now=now))

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Outbox
@@ -41,6 +41,7 @@ from ..rules import (
 )
 from ..sql import allow_async_commit, among, chunks, rows_changed
 from . import rules
+from .changes import apply_changes, final_rows
 from .channels import Outgoing, SendResult
 from .rules import SendOutcome
 
@@ -218,22 +219,31 @@ async def withhold_withdrawn_advice(
     )
     if not ids:
         return 0
+    # Only the rows this UPDATE moved (RETURNING): on SQLite the read above took no lock, and
+    # a sender may have claimed (or failed) one of them meanwhile.
+    withheld: list[Any] = []
     for chunk in chunks(ids, 1000):
-        await session.execute(
-            update(message_table)
-            .where(among(session, message_table.c.id, chunk), message_table.c.state.in_(DUE_STATES))
-            .values(
-                state=State.SUPPRESSED.value,
-                reason=SuppressReason.NO_ADVISORY_AGREEMENT.value,
-                finished_at=now,
-                updated_at=now,
+        withheld += (
+            await session.execute(
+                update(message_table)
+                .where(
+                    among(session, message_table.c.id, chunk),
+                    message_table.c.state.in_(DUE_STATES),
+                )
+                .values(
+                    state=State.SUPPRESSED.value,
+                    reason=SuppressReason.NO_ADVISORY_AGREEMENT.value,
+                    finished_at=now,
+                    updated_at=now,
+                )
+                .returning(*OUTCOME_COLUMNS)
             )
-        )
-    events = outcome_events(await final_rows(session, ids), now=now)
+        ).all()
+    events = outcome_events(withheld, now=now)
     if events:
         await outbox.add_many(session, events)
-    log.info("advice withheld at send time", extra={"messages": len(ids)})
-    return len(ids)
+    log.info("advice withheld at send time", extra={"messages": len(withheld)})
+    return len(withheld)
 
 
 def _claimed(row: Any) -> ClaimedMessage:
@@ -411,7 +421,8 @@ async def record_results(
             changes.append((item.id, values))
     # Only rows still submitting change: a report that overtook the answer has settled the
     # others already (with the provider's biz_id from the report).
-    await apply_changes(session, changes, from_states=(State.SUBMITTING.value,))
+    changed = await apply_changes(session, changes, from_states=(State.SUBMITTING.value,))
+    finals = [f for f in finals if f in changed]
     if finals:
         recorded.finals = await final_rows(session, finals)
         await outbox.add_many(session, outcome_events(recorded.finals, now=now))
@@ -446,59 +457,3 @@ def _metric_status(outcome: SendOutcome, confirms_delivery: bool) -> str:
     if outcome == SendOutcome.ACCEPTED and confirms_delivery:
         return "delivered"
     return outcome.value
-
-
-async def apply_changes(
-    session: AsyncSession,
-    changes: Sequence[tuple[str, dict[str, Any]]],
-    *,
-    from_states: tuple[str, ...],
-) -> None:
-    """Write per-message changes with as few statements as possible.
-
-    Messages with identical new values share one ``UPDATE ... WHERE id IN``; the rest go in
-    one executemany per shape. Only rows still in ``from_states`` change: a delivery report
-    that got there first is never overwritten.
-    """
-    same: dict[tuple[Any, ...], list[str]] = defaultdict(list)
-    for message_id, values in changes:
-        same[tuple(sorted(values.items()))].append(message_id)
-    singles: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for key, ids in same.items():
-        values = dict(key)
-        if len(ids) == 1:
-            shape = tuple(sorted(values))
-            singles[shape].append({"_mid": ids[0], **{f"_{k}": v for k, v in values.items()}})
-            continue
-        for chunk in chunks(ids, 1000):
-            await session.execute(
-                update(message_table)
-                .where(
-                    among(session, message_table.c.id, chunk),
-                    message_table.c.state.in_(from_states),
-                )
-                .values(**values)
-            )
-    for shape, params in singles.items():
-        stmt = (
-            update(message_table)
-            .where(
-                message_table.c.id == bindparam("_mid"),
-                or_(*(message_table.c.state == s for s in from_states)),
-            )
-            .values(**{k: bindparam(f"_{k}") for k in shape})
-        )
-        await session.execute(stmt, params)
-
-
-async def final_rows(session: AsyncSession, ids: Sequence[str]) -> list[Any]:
-    rows: list[Any] = []
-    for chunk in chunks(list(ids), 1000):
-        rows += (
-            await session.execute(
-                select(*OUTCOME_COLUMNS).where(
-                    among(session, message_table.c.id, chunk), message_table.c.state.in_(FINAL)
-                )
-            )
-        ).all()
-    return rows

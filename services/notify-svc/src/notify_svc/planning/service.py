@@ -247,6 +247,7 @@ async def _settle_pending(
     outbox: Outbox,
     now: datetime,
 ) -> Planned:
+    await dialect.begin_write(session)  # SQLite: FOR UPDATE locks nothing there
     message = await session.get(Message, message_id, with_for_update=True)
     if message is None or message.state != State.PENDING.value:
         return Planned(message_id, message.state if message else "", created=False)
@@ -264,6 +265,9 @@ async def replan_pending(
     session: AsyncSession, *, settings: Settings, outbox: Outbox, now: datetime, limit: int = 500
 ) -> int:
     """Plan the messages that waited for their recipient; give up after pending_timeout_h."""
+    # The rows read are the rows written (the ORM's UPDATE checks no state): on SQLite take
+    # the write lock before reading, or a concurrent replan would decide, and publish, too.
+    await dialect.begin_write(session)
     rows = list(
         (
             await session.execute(
