@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from typing import Any
 
@@ -170,6 +171,10 @@ class RoutingModel:
             if group_month:
                 self.set_group(cid, group_id, group_month)
         self.loaded = True
+        # Out of the collector's sight, as advisory's offers model (ADR 0010): what the
+        # process holds after a load (the app, its modules, the model) is long-lived, and a
+        # full collection walking it would run while calls wait.
+        gc.freeze()
 
 
 class RoutingFeed:
