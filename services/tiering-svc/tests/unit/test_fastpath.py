@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tiering_svc.routing.fastpath import parse_query
-from tiering_svc.routing.read_model import RoutingModel
+from tiering_svc.routing.read_model import PLAIN_QUERY, UNKNOWN_JSON, RoutingModel
+from tiering_svc.routing.rules import caller_query
 from tiering_svc.rules import Tier
 
 
@@ -83,3 +84,54 @@ def test_a_later_months_group_replaces_an_earlier_one_never_the_reverse() -> Non
     model.set_group("C1", "G2", "2026-12")
     model.set_group("C1", "G0", "2026-10")  # late
     assert model.answer(customer_id="C1")["group_id"] == "G2"
+
+
+def _asked(model: RoutingModel, query: str) -> bytes:
+    """What the general way answers a query: parse_qs, caller_query, the model's dicts."""
+    values = parse_qs(query)
+    phone, customer_id = caller_query(values.get("phone"), values.get("customer_id"))
+    return model.answer_json(phone=phone, customer_id=customer_id)
+
+
+_IDS = ["C1", "C2", "C3", "C 4", "C%5"]  # the last two are kept by neither spelling
+_PHONES = ["13900000001", "13900000002", "8613900000003", "+8613900000004", "1390"]
+_STEPS = st.one_of(
+    st.tuples(st.just("tier"), st.sampled_from(_IDS), st.sampled_from([t.value for t in Tier])),
+    st.tuples(st.just("phone"), st.sampled_from(_IDS), st.sampled_from(_PHONES)),
+    st.tuples(
+        st.just("group"),
+        st.sampled_from(_IDS),
+        st.tuples(st.sampled_from([None, "G1", 'G"2']), st.sampled_from(["2026-11", "2026-12"])),
+    ),
+)
+
+
+@given(st.lists(_STEPS, max_size=25))
+def test_every_kept_answer_is_what_the_general_way_answers(
+    steps: list[tuple[str, str, object]],
+) -> None:
+    """The fast path answers a query found in ``model.answers`` from there alone: whatever
+    changed before, each kept answer must be the general way's answer to that query, and a
+    known caller asked plainly must be found there."""
+    model = RoutingModel()
+    for kind, cid, value in steps:
+        if kind == "tier":
+            model.set_tier(cid, value)
+        elif kind == "phone":
+            model.set_phone(cid, value)
+        else:
+            model.set_group(cid, value[0], value[1])
+    for query, body in model.answers.items():
+        assert body == _asked(model, query.decode()), query
+    plain = [f"customer_id={cid}" for cid in ("C1", "C2", "C3") if cid in model.tier_by_customer]
+    plain += [f"phone={p}" for p in model.customer_by_phone if p in _PHONES[:2]]
+    for query in plain:
+        assert model.answers[query.encode()] == _asked(model, query), query
+    # Asked plainly, a caller not kept is unknown: what the fast path answers without asking
+    # the general way (an id and a phone perhaps unknown, one surely unknown of each).
+    asked = ["customer_id=C2", "customer_id=C9", "phone=13900000002", "phone=13900000009"]
+    for query in [*plain, *asked]:
+        assert PLAIN_QUERY(query.encode())
+        assert model.answers.get(query.encode(), UNKNOWN_JSON) == _asked(model, query), query
+    # Spelled otherwise, a caller is not kept: the general way answers it.
+    assert not any(b"+" in q or b"%" in q or b"=86" in q for q in model.answers)

@@ -16,11 +16,13 @@ import asyncio
 import contextlib
 import gc
 import logging
+import re
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from brokerage_common import Database
 from brokerage_common import events as ev
@@ -39,7 +41,9 @@ UNKNOWN = {
     "priority": False,
     "group_id": None,
 }
-_UNKNOWN_JSON = orjson.dumps(UNKNOWN)
+UNKNOWN_JSON = orjson.dumps(UNKNOWN)
+# Rows of the snapshot read at a time (``load``): each chunk holds the loop ~5 ms here.
+SNAPSHOT_CHUNK_ROWS = 1000
 _HEAD = b'{"customer_id":'
 _NO_GROUP = b"null}"
 
@@ -65,6 +69,21 @@ def _tail(tier: rules.Tier) -> bytes:
 _TAILS = {tier.value: _tail(tier) for tier in rules.Tier}
 _GROUP_TAILS = {tier: _TAILS[tier].removesuffix(_NO_GROUP) for tier in GROUP_TIERS}
 
+_TIER_NAMES = {tier.value: tier.value for tier in rules.Tier}
+
+# The values that a query names exactly as written: what parse_qs leaves as it is (no "%",
+# "+", "&", "="), what caller_query accepts, and for a phone one that normalize_caller leaves
+# alone (not 86 and eleven digits). A customer whose phone or id is anything else is still
+# answered, by the general way.
+_PHONE_AS_WRITTEN = r"(?!86[0-9]{11}\Z)[0-9]{5,15}"
+_ID_AS_WRITTEN = r"[0-9A-Za-z_-]{1,32}"
+_PLAIN_PHONE = re.compile(_PHONE_AS_WRITTEN).fullmatch
+_PLAIN_ID = re.compile(_ID_AS_WRITTEN).fullmatch
+_AS_WRITTEN = f"phone={_PHONE_AS_WRITTEN}|customer_id={_ID_AS_WRITTEN}"
+PLAIN_QUERY = re.compile(_AS_WRITTEN.encode()).fullmatch
+"""A query naming one caller as the call center writes it: ``answers`` holds every known
+caller so asked, so such a query that is not there asks about an unknown caller."""
+
 
 class RoutingModel:
     def __init__(self) -> None:
@@ -74,6 +93,12 @@ class RoutingModel:
         # The service group, the month (YYYY-MM) it was assigned for, and how an answer
         # ends with it (its JSON and "}"), encoded once here rather than per lookup.
         self.group_by_customer: dict[str, tuple[str | None, str, bytes]] = {}
+        # Every known caller's answer as sent, by the query that asks for it as the call
+        # center writes it: b"phone=13800001234" and b"customer_id=C000123". One lookup
+        # answers a ringing phone (the fast path); a query not here (another spelling, an
+        # unknown caller) is parsed and answered from the dicts above. Rebuilt whenever
+        # what an answer is made of changes; never reassigned (the fast path holds it).
+        self.answers: dict[bytes, bytes] = {}
         self.loaded = False
 
     def _caller(self, phone: str | None, customer_id: str | None) -> tuple[str, str] | None:
@@ -102,8 +127,10 @@ class RoutingModel:
         """``orjson.dumps(self.answer(...))``, built from the tier's precomputed bytes."""
         caller = self._caller(phone, customer_id)
         if caller is None:
-            return _UNKNOWN_JSON
-        cid, tier = caller
+            return UNKNOWN_JSON
+        return self._encode(*caller)
+
+    def _encode(self, cid: str, tier: str) -> bytes:
         group_tail = _GROUP_TAILS.get(tier)
         if group_tail is not None:
             group = self.group_by_customer.get(cid)
@@ -113,20 +140,56 @@ class RoutingModel:
         tail = _TAILS.get(tier) or _tail(rules.Tier(tier))
         return _HEAD + orjson.dumps(cid) + tail
 
+    def _keep(self, cid: str) -> None:
+        """(Re)build ``answers`` for a customer: by id while the model has its tier, by phone
+        while the phone is the customer's; each only for a plainly written value."""
+        tier = self.tier_by_customer.get(cid)
+        # A value that is not a tier is never kept: asked for, it raises as answer() does.
+        valid = tier is None or tier in _TAILS
+        if _PLAIN_ID(cid):
+            key = b"customer_id=" + cid.encode()
+            if tier is not None and valid:
+                self.answers[key] = self._encode(cid, tier)
+            else:
+                self.answers.pop(key, None)
+        phone = self.phone_by_customer.get(cid)
+        if phone is not None and self.customer_by_phone.get(phone) == cid and _PLAIN_PHONE(phone):
+            key = b"phone=" + phone.encode()
+            if valid:
+                self.answers[key] = self._encode(cid, tier or "standard")
+            else:
+                self.answers.pop(key, None)
+
     def set_tier(self, customer_id: str, tier: str) -> None:
         self.tier_by_customer[customer_id] = tier
+        self._keep(customer_id)
 
     def set_group(self, customer_id: str, group_id: str | None, month: str) -> None:
         """The customer's group for ``month`` (None: back to the branch queue); an earlier
         month's never replaces a later one."""
+        if self._put_group(customer_id, group_id, month):
+            self._keep(customer_id)
+
+    def _put_group(self, customer_id: str, group_id: str | None, month: str) -> bool:
         held = self.group_by_customer.get(customer_id)
-        if held is None or held[1] <= month:
-            self.group_by_customer[customer_id] = (group_id, month, orjson.dumps(group_id) + b"}")
+        if held is not None and held[1] > month:
+            return False
+        self.group_by_customer[customer_id] = (group_id, month, orjson.dumps(group_id) + b"}")
+        return True
+
+    def _group_is(self, cid: str, group_id: str | None, month: str) -> bool:
+        held = self.group_by_customer.get(cid)
+        return held is not None and held[0] == group_id and held[1] == month
 
     def set_phone(self, customer_id: str, phone: str) -> None:
+        self._move_phone(customer_id, phone)
+        self._keep(customer_id)
+
+    def _move_phone(self, customer_id: str, phone: str) -> None:
         old = self.phone_by_customer.get(customer_id)
         if old and old != phone and self.customer_by_phone.get(old) == customer_id:
             del self.customer_by_phone[old]
+            self.answers.pop(b"phone=" + old.encode(), None)
         self.phone_by_customer[customer_id] = phone
         self.customer_by_phone[phone] = customer_id
         self.tier_by_customer.setdefault(customer_id, "standard")
@@ -159,17 +222,39 @@ class RoutingModel:
         except (orjson.JSONDecodeError, AttributeError, ValueError):
             return
 
-    async def load(self, db: Database) -> None:
-        c = CUSTOMER_TIER.c
-        async with db.sessionmaker() as session:
-            columns = (c.customer_id, c.tier, c.phone, c.group_id, c.group_month)
-            rows = (await session.execute(select(*columns))).all()
+    def _load_rows(self, rows: Sequence[Row[Any]]) -> None:
         for cid, tier, phone, group_id, group_month in rows:
-            self.tier_by_customer[cid] = tier
+            if (
+                self.tier_by_customer.get(cid) == tier
+                and (
+                    not phone
+                    or (
+                        self.phone_by_customer.get(cid) == phone
+                        and self.customer_by_phone.get(phone) == cid
+                    )
+                )
+                and (not group_month or self._group_is(cid, group_id, group_month))
+            ):
+                continue  # as held: no answer to rebuild (the re-read every 60 s)
+            # One string per tier, not one per row read.
+            self.tier_by_customer[cid] = _TIER_NAMES.get(tier, tier)
             if phone:
-                self.set_phone(cid, phone)
+                self._move_phone(cid, phone)
             if group_month:
-                self.set_group(cid, group_id, group_month)
+                self._put_group(cid, group_id, group_month)
+            self._keep(cid)
+
+    async def load(self, db: Database) -> None:
+        """Read the snapshot in chunks: between two, the loop answers calls (the re-read
+        every 60 s of 200,000 rows at once held them for over a second)."""
+        c = CUSTOMER_TIER.c
+        columns = (c.customer_id, c.tier, c.phone, c.group_id, c.group_month)
+        async with db.sessionmaker() as session:
+            result = await session.stream(
+                select(*columns).execution_options(yield_per=SNAPSHOT_CHUNK_ROWS)
+            )
+            async for rows in result.partitions():
+                self._load_rows(rows)
         self.loaded = True
         # Out of the collector's sight, as advisory's offers model (ADR 0010): what the
         # process holds after a load (the app, its modules, the model) is long-lived, and a
