@@ -12,6 +12,7 @@ they say how fast this machine is today.
 from __future__ import annotations
 
 import argparse
+import random
 import subprocess
 import sys
 import tempfile
@@ -20,6 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import FastAPI
 from routing import LUA, call_center_token, drive, ensure_wrk
 from starlette.applications import Starlette
@@ -62,6 +64,36 @@ async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(_BODY))]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": _BODY})
+
+
+def _lookup_answers(n: int) -> dict[bytes, bytes]:
+    """The routing answers of bench/routing.py's customers, keyed by the query that asks for
+    each (``phone=137…`` and ``customer_id=C…``), as the bare app below looks them up."""
+    tiers = ["standard"] * 70 + ["silver"] * 20 + ["gold"] * 8 + ["platinum"] * 2
+    rng = random.Random(1)
+    answers: dict[bytes, bytes] = {}
+    for i in range(1, n + 1):
+        body = orjson.dumps({**ANSWER, "customer_id": f"C{i:07d}", "tier": rng.choice(tiers)})
+        answers[b"phone=137%08d" % i] = body
+        answers[b"customer_id=C%07d" % i] = body
+    return answers
+
+
+_ANSWERS: dict[bytes, bytes] = {}  # filled on the first request (wrk's warm-up)
+_UNKNOWN = b'{"customer_id":null,"tier":null,"queue":"general","priority":false,"group_id":null}'
+
+
+async def lookup_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """No framework, and the same lookup: the answer for the request's query out of a dict
+    of the 200,000 customers' answers, nothing checked."""
+    if scope["type"] != "http":
+        return
+    if not _ANSWERS:
+        _ANSWERS.update(_lookup_answers(200_000))
+    body = _ANSWERS.get(scope["query_string"], _UNKNOWN)
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def measure(app: str, *, seconds: int, connections: int) -> dict[str, float | str]:
@@ -112,6 +144,7 @@ def main() -> None:
         ("bare FastAPI", "fastapi_app"),
         ("bare Starlette", "starlette_app"),
         ("bare ASGI, no framework", "asgi_app"),
+        ("bare ASGI, no framework, the same lookup", "lookup_app"),
     )
     for name, app in apps:
         result = measure(app, seconds=args.seconds, connections=args.connections)
