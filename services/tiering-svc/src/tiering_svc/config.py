@@ -27,5 +27,7 @@ class Settings(CommonSettings):
     # while the other is in PostgreSQL (bench/ingest.py).
     consumer_lanes: int = 2
     consumer_batch_max: int = 10000
-    routing_resync_interval_s: float = 60.0
+    # The routing snapshot's re-read as a safety net; it is also re-read whenever the feed
+    # starts following (ADR 0006).
+    routing_resync_interval_s: float = 300.0
     daily_jobs_interval_s: float = 3600.0

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
 
 from brokerage_common import all_topic_specs, new_envelope
 from brokerage_common import events as ev
 from brokerage_common.broker import LocalBroker, free_port
 from brokerage_common.kafka import ensure_topics, make_producer
-from tiering_svc.models import metadata
+from tiering_svc.models import CUSTOMER_TIER, metadata
 from tiering_svc.routing.read_model import RoutingFeed, RoutingModel
 
 pytestmark = pytest.mark.bus
@@ -116,5 +117,37 @@ async def test_routing_feed_waits_for_its_topics_instead_of_following_nothing(
         await asyncio.wait_for(feed.following.wait(), timeout=15)
         await _publish(broker.bootstrap, [_change("standard", "gold")])
         await _until_tier(model, "gold", within_s=8)
+    finally:
+        await feed.stop()
+
+
+async def test_routing_feed_rereads_the_snapshot_when_it_starts_following(
+    own_broker: dict[str, LocalBroker], make_database: Any
+) -> None:
+    """What reached the database before the feed followed (a worker wrote it while the feed
+    was away) is answered once the feed follows, not at the next re-read (10 minutes here)."""
+    broker = own_broker["broker"]
+    db = await make_database(metadata)
+    model = RoutingModel()
+    feed = RoutingFeed(model, db=db, bootstrap=broker.bootstrap, resync_interval_s=600)
+    await feed.start()
+    try:
+        await asyncio.sleep(3.0)  # the first snapshot is read (empty); no topics: no feed
+        assert model.loaded
+        assert not feed.following.is_set()
+        async with db.sessionmaker() as session, session.begin():
+            await session.execute(
+                insert(CUSTOMER_TIER).values(
+                    customer_id=CUSTOMER,
+                    tier="gold",
+                    tier_since=DAY,
+                    phone="13900073001",
+                    updated_at=datetime.now(UTC),
+                )
+            )
+        await ensure_topics(broker.bootstrap, all_topic_specs())
+        await asyncio.wait_for(feed.following.wait(), timeout=15)
+        await _until_tier(model, "gold", within_s=5)
+        assert model.answers[b"phone=13900073001"] == model.answer_json(phone="13900073001")
     finally:
         await feed.stop()

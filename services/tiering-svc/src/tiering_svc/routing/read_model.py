@@ -2,11 +2,12 @@
 
 It starts from a snapshot of the tiering database, then follows ``tiering.tiers``
 (tier changes), ``profile.customers`` (phone numbers) and ``ops.cases`` (service group
-assignments) from the end of each partition. Every ``resync_interval_s`` it also
-re-reads the snapshot, which heals anything missed while the broker was away; and at
-once when a partition's log end falls below the feed's position (a broker restarted
-empty, a topic re-created), after which that partition is re-read from its start. Lookups
-only read dicts: when the database or the broker is down, the last known answer still
+assignments) from the end of each partition. It re-reads the snapshot whenever the feed
+starts following (at start, and again after the broker was away), which heals what was
+published meanwhile; at once when a partition's log end falls below the feed's position
+(a broker restarted empty, a topic re-created), after which that partition is re-read
+from its start; and every ``resync_interval_s`` (5 minutes) as a safety net. Lookups
+read one dict: when the database or the broker is down, the last known answer still
 comes back.
 """
 
@@ -271,7 +272,7 @@ class RoutingFeed:
         *,
         db: Database,
         bootstrap: Connection,
-        resync_interval_s: float = 60.0,
+        resync_interval_s: float = 300.0,
     ) -> None:
         self.model = model
         self.db = db
@@ -366,6 +367,11 @@ class RoutingFeed:
                     # the first fetch would be skipped without the feed ever saying it follows.
                     await consumer.position(tp)
                 self.following.set()
+                # What was published before this moment and not followed (at start, or while
+                # the broker was away: the feed resumes from the end) is in the database by
+                # now, since the workers write before they publish: re-read the snapshot now,
+                # not at the next interval.
+                self._reload.set()
                 while not self._stop.is_set():
                     batches = await consumer.getmany(timeout_ms=500, max_records=5000)
                     for records in batches.values():
