@@ -111,3 +111,40 @@ async def test_tiering_trades_from_the_fast_decoder_are_awarded_as_the_contracts
     ]
     assert [e.points for e in b] == [D("42.19"), D("0.06"), D("2199.56"), D("13.57")]
     assert await tiering.balance("C300006") == D("2255.38")
+
+
+async def test_tiering_one_keyed_read_gives_each_customers_tier_state_and_months(tiering, build):
+    # What the settlement batch reads in one statement (issue #18): the tier state of each
+    # customer, which customers are new, and the stored commission from the month given on.
+    from datetime import date
+
+    from tiering_svc.rules import Tier
+    from tiering_svc.tiers import service as tiers
+    from tiering_svc.tiers.rules import TierState
+
+    day = date(2026, 11, 20)
+    await tiering.snapshot("C310001", "100000.00", as_of=day)  # silver by assets
+    await tiering.settle(
+        build.trade("C310001", "10.00", settled_on=date(2025, 11, 3)),  # before the window
+        build.trade("C310001", "20.00", settled_on=date(2026, 10, 9)),
+        build.trade("C310001", "30.00", settled_on=day),
+        build.trade("C310002", "5.00", settled_on=day),
+    )
+    ids = ["C310001", "C310002", "C310003"]
+    async with tiering.db.sessionmaker() as session:
+        states, new, commissions = await tiers.load_holdings(
+            session, ids, first_seen={"C310003": day}, since_month="2025-12"
+        )
+        two_reads = await tiers.load_states(session, ids, first_seen={"C310003": day})
+        stored = await tiers.load_commissions(session, ids, "2025-12")
+    assert (states["C310001"].tier, states["C310001"].total_assets) == (Tier.SILVER, D("100000.00"))
+    assert states["C310001"].assets_as_of == day
+    assert (states["C310002"].tier, states["C310002"].tier_since) == (Tier.STANDARD, day)
+    assert new == {"C310003"}
+    assert states["C310003"] == TierState.first_seen("C310003", day)
+    assert commissions == {
+        ("C310001", "2026-10"): D("20.00"),
+        ("C310001", "2026-11"): D("30.00"),
+        ("C310002", "2026-11"): D("5.00"),
+    }
+    assert (states, new, commissions) == (*two_reads, stored)
