@@ -356,18 +356,6 @@ def rows_by_keys(
     return select(one).select_from(k).join(one, true())
 
 
-def keys_table(session: AsyncSession, column: ColumnElement[Any], keys: Sequence[Any]) -> Any:
-    """PostgreSQL only: ``unnest(keys)`` as a table ``k`` with one column ``v``, to join
-    LATERAL to several keyed subqueries in one statement (``rows_by_keys`` joins one).
-    The keys travel as ``_key_array`` sends them."""
-    assert is_postgres(session), "keys_table is PostgreSQL only"
-    return (
-        func.unnest(_key_array(column, f"{column.key}_keys", keys))
-        .table_valued("v")
-        .render_derived(name="k")
-    )
-
-
 def in_values(
     session: AsyncSession, column: ColumnElement[Any], values: Sequence[Any], name: str
 ) -> ColumnElement[bool]:

@@ -30,7 +30,7 @@ from ..ledger.service import add_to_months
 from ..models import POINTS_ENTRY
 from ..rules import MULTIPLIERS, Tier
 from ..tiers.rules import Policy, trailing_months
-from ..tiers.service import changed_states, load_holdings, save_states
+from ..tiers.service import changed_states, load_commissions, load_states, save_states
 from .rules import AwardPlan, SettledTrade, award_batch
 
 _REASON_OF_TIER = {tier: f"commission %s x {MULTIPLIERS[tier]} ({tier.value})" for tier in Tier}
@@ -88,10 +88,9 @@ async def _award(
     for t in trades:
         if t.customer_id not in first_seen:
             first_seen[t.customer_id] = t.settled_on
+    before, new = await load_states(session, first_seen, first_seen=first_seen)
     since = min(trailing_months(d)[-1] for d in {t.settled_on for t in trades})
-    before, new, commissions = await load_holdings(
-        session, first_seen, first_seen=first_seen, since_month=since
-    )
+    commissions = await load_commissions(session, before, since)
     plan = award_batch(trades, before, policy, commissions=commissions)
     on_conflict = _AlreadyInLedger if optimistic else RetryBatch
     try:

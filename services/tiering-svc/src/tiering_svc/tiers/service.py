@@ -12,13 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, literal_column, select, true, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Envelope, Outbox
 from brokerage_common import events as ev
-from brokerage_common.bulk import insert_rows, keys_table, rows_by_keys, upsert_rows
-from brokerage_common.dialect import is_postgresql, upsert
+from brokerage_common.bulk import insert_rows, rows_by_keys, upsert_rows
+from brokerage_common.dialect import upsert
 
 from ..config import Settings
 from ..exceptions import NotFound
@@ -171,59 +171,6 @@ async def load_commissions(
     )
     rows = (await session.execute(stmt)).all()
     return {(r.customer_id, r.month): r.commission for r in rows}
-
-
-async def load_holdings(
-    session: AsyncSession,
-    customer_ids: Iterable[str],
-    *,
-    first_seen: Mapping[str, date],
-    since_month: str,
-) -> tuple[dict[str, TierState], set[str], dict[tuple[str, str], Decimal]]:
-    """``load_states`` and ``load_commissions`` together: on PostgreSQL one statement keyed
-    by the customer ids (each id's tier row and its months from ``since_month`` on, as two
-    arrays), instead of two reads (issue #18)."""
-    ids = list(customer_ids)
-    if not is_postgresql(session):
-        read, unmet = await load_states(session, ids, first_seen=first_seen)
-        return read, unmet, await load_commissions(session, ids, since_month)
-    k = keys_table(session, CUSTOMER_TIER.c.customer_id, ids)
-    tier = (
-        select(*(CUSTOMER_TIER.c[c] for c in _READ_COLUMNS[1:]))
-        .where(CUSTOMER_TIER.c.customer_id == k.c.v)
-        .offset(literal_column("0"))  # an index lookup per key (bulk.rows_by_keys)
-        .lateral("t")
-    )
-    m = CUSTOMER_MONTH.c
-    months = (
-        select(
-            func.array_agg(m.month).label("months"),
-            func.array_agg(m.commission).label("commissions"),
-        )
-        .where(m.customer_id == k.c.v, m.month >= since_month)
-        .lateral("m")
-    )
-    stmt = (
-        select(k.c.v.label("customer_id"), tier, months)
-        .select_from(k)
-        .outerjoin(tier, true())
-        .join(months, true())
-    )
-    states: dict[str, TierState] = {}
-    commissions: dict[tuple[str, str], Decimal] = {}
-    for row in (await session.execute(stmt)).all():
-        cid = row.customer_id
-        if row.tier is not None:
-            states[cid] = _state_of(row)
-        if row.months:
-            for month, commission in zip(row.months, row.commissions, strict=True):
-                commissions[(cid, month)] = commission
-    new = {cid for cid in ids if cid not in states}
-    if new:
-        today = datetime.now(UTC).date()
-        for cid in new:
-            states[cid] = TierState.first_seen(cid, first_seen.get(cid, today))
-    return states, new, commissions
 
 
 async def save_states(
