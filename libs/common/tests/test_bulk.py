@@ -16,7 +16,6 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
-    event,
     func,
     select,
     text,
@@ -25,7 +24,6 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 
 from brokerage_common.bulk import (
     DuplicateKeyError,
-    Write,
     _pg_column,
     copy_lines,
     copy_template,
@@ -35,7 +33,6 @@ from brokerage_common.bulk import (
     rows_by_keys,
     upsert_columns,
     upsert_rows,
-    write_together,
 )
 
 metadata = MetaData()
@@ -46,13 +43,6 @@ ledger = Table(
     Column("key", String(64), nullable=False, unique=True),
     Column("customer_id", String(32), nullable=False),
     Column("points", Numeric(18, 2), nullable=False),
-)
-journal = Table(
-    "bulk_journal",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("note", String(64), nullable=False),
-    Column("day", Date, nullable=False),
 )
 on_pg = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL")
 
@@ -303,44 +293,3 @@ def test_copy_template_escapes_its_constants_once_and_leaves_placeholders_to_the
         "50%",
         "a\\tb\\\\c",
     ]
-
-
-async def test_write_together_writes_every_table_in_one_statement_on_postgresql(
-    make_database,
-) -> None:
-    db = await make_database(metadata)
-    async with db.sessionmaker() as session:
-        await insert_rows(session, ledger, [{"key": "k0", "customer_id": "C1", "points": D1}])
-        await session.commit()
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    async with db.sessionmaker() as session:
-        await write_together(
-            session,
-            [
-                Write(
-                    ledger,
-                    {"key": ["k0", "k1"], "customer_id": ["C1", "C2"], "points": [D1, D1]},
-                    conflict=["key"],
-                    add=["points"],
-                ),
-                Write(journal, {"note": []}),  # no rows: skipped
-                Write(journal, {"note": ["a", "b,c"], "day": [date(2026, 11, 20)] * 2}),
-            ],
-        )
-        await session.commit()
-    event.remove(db.engine.sync_engine, "before_cursor_execute", count)
-    async with db.sessionmaker() as session:
-        points = dict((await session.execute(select(ledger.c.key, ledger.c.points))).all())
-        notes = (await session.execute(select(journal.c.note, journal.c.day))).all()
-    assert points == {"k0": Decimal("2.50"), "k1": Decimal("1.25")}
-    assert sorted(notes) == [("a", date(2026, 11, 20)), ("b,c", date(2026, 11, 20))]
-    writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "WITH"))]
-    assert len(writes) == (1 if db.engine.dialect.name == "postgresql" else 2), writes
-
-
-D1 = Decimal("1.25")

@@ -13,7 +13,6 @@ On SQLite the same statement shape runs as an executemany.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -132,24 +131,18 @@ def _joined(sql_type: Any, values: Sequence[Any]) -> str | None:
 
 
 def _pg_columns(
-    table: Table, columns: Mapping[str, Sequence[Any]], prefix: str = ""
+    table: Table, columns: Mapping[str, Sequence[Any]]
 ) -> tuple[str, str, dict[str, Any]]:
-    """Quoted column names, the ``unnest(...)`` argument list and the parameters (named
-    ``{prefix}c0``, ``{prefix}c1``, ...)."""
+    """Quoted column names, the ``unnest(...)`` argument list and the parameters."""
     arrays, params = [], {}
     for i, (name, values) in enumerate(columns.items()):
-        param = f"{prefix}c{i}"
-        sql, params[param] = _pg_column(table, name, param, values)
+        sql, params[f"c{i}"] = _pg_column(table, name, f"c{i}", values)
         arrays.append(sql)
     return ", ".join(f'"{c}"' for c in columns), ", ".join(arrays), params
 
 
-def by_column(rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Rows (dicts with the same keys) as one list per column."""
+def _by_column(rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
     return {c: [r[c] for r in rows] for c in rows[0]}
-
-
-_by_column = by_column
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -237,71 +230,18 @@ async def upsert_columns(
         return await upsert_rows(
             session, table, rows, conflict=conflict, add=add, replace=replace, returning=returning
         )
-    sql, params = _pg_write(Write(table, columns, conflict, tuple(add), tuple(replace)))
+    names, arrays, params = _pg_columns(table, columns)
+    sets = [f'"{c}" = {table.name}."{c}" + EXCLUDED."{c}"' for c in add]
+    sets += [f'"{c}" = EXCLUDED."{c}"' for c in replace]
+    action = f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING"
+    # Identifiers come from the table definition, never from input; values are parameters.
+    keys = ", ".join(f'"{c}"' for c in conflict)
+    sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+    sql += f"ON CONFLICT ({keys}) {action}"
     if returning:
         sql += f' RETURNING "{returning}"'
     result = await session.execute(text(sql), params)
     return list(result.scalars()) if returning else []
-
-
-@dataclass(frozen=True, slots=True)
-class Write:
-    """One set-based INSERT of rows held by column, for ``write_together``: with ``conflict``
-    an upsert (``add`` / ``replace`` as in ``upsert_rows``; neither: do nothing)."""
-
-    table: Table
-    columns: Mapping[str, Sequence[Any]]
-    conflict: Sequence[str] = ()
-    add: Sequence[str] = ()
-    replace: Sequence[str] = ()
-
-
-def _pg_write(write: Write, prefix: str = "") -> tuple[str, dict[str, Any]]:
-    """The INSERT (or upsert) of ``write`` and its parameters."""
-    table = write.table
-    names, arrays, params = _pg_columns(table, write.columns, prefix)
-    # Identifiers come from the table definition, never from input; values are parameters.
-    sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
-    if write.conflict:
-        sets = [f'"{c}" = {table.name}."{c}" + EXCLUDED."{c}"' for c in write.add]
-        sets += [f'"{c}" = EXCLUDED."{c}"' for c in write.replace]
-        action = f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING"
-        keys = ", ".join(f'"{c}"' for c in write.conflict)
-        sql += f" ON CONFLICT ({keys}) {action}"
-    return sql, params
-
-
-async def write_together(session: AsyncSession, writes: Sequence[Write]) -> None:
-    """Several set-based inserts or upserts, on PostgreSQL as *one* statement (all but the
-    last as data-modifying ``WITH`` parts): one round trip instead of one per table. The
-    parts see none of each other's rows and their order is PostgreSQL's, so at most one of
-    them may update existing rows (take row locks), and none may depend on another's rows
-    (foreign keys are checked at the statement's end). On SQLite, one after another.
-    Writes without rows are skipped."""
-    writes = [w for w in writes if next(iter(w.columns.values()), ())]
-    if not writes:
-        return
-    if not is_postgres(session):
-        for w in writes:
-            if w.conflict:
-                await upsert_columns(
-                    session, w.table, w.columns, conflict=w.conflict, add=w.add, replace=w.replace
-                )
-            else:
-                rows = [
-                    dict(zip(w.columns, values, strict=True))
-                    for values in zip(*w.columns.values(), strict=True)
-                ]
-                await session.execute(w.table.insert(), rows)
-        return
-    parts, params = [], {}
-    for i, w in enumerate(writes):
-        sql, p = _pg_write(w, prefix=f"w{i}")
-        parts.append(sql)
-        params.update(p)
-    *first, last = parts
-    head = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(first))
-    await session.execute(text(f"WITH {head} {last}" if head else last), params)
 
 
 def _exact_sum(column: Any, excluded: Any) -> Any:

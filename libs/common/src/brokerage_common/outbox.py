@@ -69,22 +69,17 @@ class Outbox:
     async def add_many(self, session: AsyncSession, events: Iterable[BaseEvent]) -> int:
         """Stage many events in one statement (a batch's upgrades, say), with one envelope
         time for the batch."""
-        rows = self.rows(events)
-        await insert_rows(session, self.table, rows)
-        return len(rows)
-
-    def rows(self, events: Iterable[BaseEvent]) -> list[dict[str, Any]]:
-        """The outbox rows ``add_many`` would write for these events, for a caller that
-        writes them in one statement with its own rows (``bulk.write_together``). They
-        are staged, and published, only if that caller's transaction commits."""
         now = datetime.now(UTC)
         if self._plain_source:
-            return self._rows(list(events), now)
-        at, trace = now_cst(), current_traceparent()
-        return [
-            self._row(new_envelope(e, source=self.source, time=at, traceparent=trace), now)
-            for e in events
-        ]
+            rows = self._rows(list(events), now)
+        else:
+            at, trace = now_cst(), current_traceparent()
+            rows = [
+                self._row(new_envelope(e, source=self.source, time=at, traceparent=trace), now)
+                for e in events
+            ]
+        await insert_rows(session, self.table, rows)
+        return len(rows)
 
     def _rows(self, events: list[BaseEvent], now: datetime) -> list[dict[str, Any]]:
         """The rows ``_row(new_envelope(...))`` gives, byte for byte (test_outbox), written

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from brokerage_common import Envelope, Outbox
 from brokerage_common import events as ev
-from brokerage_common.bulk import Write, by_column, rows_by_keys, write_together
+from brokerage_common.bulk import insert_rows, rows_by_keys, upsert_rows
 from brokerage_common.dialect import upsert
 
 from ..config import Settings
@@ -181,19 +181,25 @@ async def save_states(
     if not states:
         return
     now = datetime.now(UTC)
-    state_rows = [
-        {
-            "customer_id": s.customer_id,
-            "tier": s.tier.value,
-            "tier_since": s.tier_since,
-            "bought_tier": s.bought_tier.value if s.bought_tier else None,
-            "bought_until": s.bought_until,
-            "total_assets": s.total_assets,
-            "assets_as_of": s.assets_as_of,
-            "updated_at": now,
-        }
-        for s in states
-    ]
+    await upsert_rows(
+        session,
+        CUSTOMER_TIER,
+        [
+            {
+                "customer_id": s.customer_id,
+                "tier": s.tier.value,
+                "tier_since": s.tier_since,
+                "bought_tier": s.bought_tier.value if s.bought_tier else None,
+                "bought_until": s.bought_until,
+                "total_assets": s.total_assets,
+                "assets_as_of": s.assets_as_of,
+                "updated_at": now,
+            }
+            for s in states
+        ],
+        conflict=["customer_id"],
+        replace=STATE_COLUMNS,
+    )
     history_rows: list[dict[str, Any]] = []
     tier_events: list[ev.TierChanged] = []
     for s in states:
@@ -218,13 +224,8 @@ async def save_states(
                     next_review=next_review_on(change.effective_on),
                 )
             )
-    # One round trip for the states, their history and their outbox rows (issue #18): only
-    # the states' upsert touches existing rows, and nothing refers to another's rows.
-    writes = [Write(CUSTOMER_TIER, by_column(state_rows), ["customer_id"], replace=STATE_COLUMNS)]
-    if history_rows:
-        writes.append(Write(TIER_HISTORY, by_column(history_rows)))
-        writes.append(Write(outbox.table, by_column(outbox.rows(tier_events))))
-    await write_together(session, writes)
+    await outbox.add_many(session, tier_events)
+    await insert_rows(session, TIER_HISTORY, history_rows)
 
 
 def changed_states(
