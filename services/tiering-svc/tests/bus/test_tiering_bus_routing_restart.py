@@ -125,11 +125,15 @@ async def test_routing_feed_rereads_the_snapshot_when_it_starts_following(
     own_broker: dict[str, LocalBroker], make_database: Any
 ) -> None:
     """What reached the database before the feed followed (a worker wrote it while the feed
-    was away) is answered once the feed follows, not at the next re-read (10 minutes here)."""
+    was away) is answered once the feed follows, not at the next re-read (10 minutes here);
+    the first snapshot does not wait for a broker without topics for longer than its
+    ``first_follow_wait_s``."""
     broker = own_broker["broker"]
     db = await make_database(metadata)
     model = RoutingModel()
-    feed = RoutingFeed(model, db=db, bootstrap=broker.bootstrap, resync_interval_s=600)
+    feed = RoutingFeed(
+        model, db=db, bootstrap=broker.bootstrap, resync_interval_s=600, first_follow_wait_s=2
+    )
     await feed.start()
     try:
         await asyncio.sleep(3.0)  # the first snapshot is read (empty); no topics: no feed
@@ -149,5 +153,37 @@ async def test_routing_feed_rereads_the_snapshot_when_it_starts_following(
         await asyncio.wait_for(feed.following.wait(), timeout=15)
         await _until_tier(model, "gold", within_s=5)
         assert model.answers[b"phone=13900073001"] == model.answer_json(phone="13900073001")
+    finally:
+        await feed.stop()
+
+
+async def test_routing_feed_reads_the_snapshot_once_at_start_when_the_broker_is_up(
+    own_broker: dict[str, LocalBroker], make_database: Any
+) -> None:
+    """At start the snapshot is read after the feed follows, once: not before it and again."""
+    broker = own_broker["broker"]
+    await ensure_topics(broker.bootstrap, all_topic_specs())
+    db = await make_database(metadata)
+    model = RoutingModel()
+    reads = 0
+    load = model.load
+
+    async def counted(database: Any) -> None:
+        nonlocal reads
+        reads += 1
+        await load(database)
+
+    model.load = counted  # type: ignore[method-assign]
+    feed = RoutingFeed(model, db=db, bootstrap=broker.bootstrap, resync_interval_s=600)
+    await feed.start()
+    try:
+        await asyncio.wait_for(feed.following.wait(), timeout=15)
+        for _ in range(100):
+            if model.loaded:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)
+        assert model.loaded
+        assert reads == 1
     finally:
         await feed.stop()

@@ -18,12 +18,12 @@ import contextlib
 import gc
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from sqlalchemy import Row, select
+from sqlalchemy import select
 
 from brokerage_common import Database
 from brokerage_common import events as ev
@@ -223,7 +223,7 @@ class RoutingModel:
         except (orjson.JSONDecodeError, AttributeError, ValueError):
             return
 
-    def _load_rows(self, rows: Sequence[Row[Any]]) -> None:
+    def _load_rows(self, rows: Iterable[Sequence[Any]]) -> None:
         for cid, tier, phone, group_id, group_month in rows:
             if (
                 self.tier_by_customer.get(cid) == tier
@@ -273,11 +273,17 @@ class RoutingFeed:
         db: Database,
         bootstrap: Connection,
         resync_interval_s: float = 300.0,
+        first_follow_wait_s: float = 5.0,
     ) -> None:
         self.model = model
         self.db = db
         self.bootstrap = bootstrap
         self.resync_interval_s = resync_interval_s
+        # At start the first snapshot waits this long for the feed to follow, so that one
+        # read after that moment covers everything before it; with the broker away it is
+        # read anyway (routing answers through a broker outage) and read again on following.
+        self.first_follow_wait_s = first_follow_wait_s
+        self._snapshot_read = False
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
         # Set while the feed reads every partition from a known position: whatever is
@@ -298,7 +304,10 @@ class RoutingFeed:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _resync(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.following.wait(), timeout=self.first_follow_wait_s)
         while not self._stop.is_set():
+            self._snapshot_read = True
             try:
                 await self.model.load(self.db)
             except Exception as exc:  # noqa: BLE001 - the database may be down; keep the old answers
@@ -367,11 +376,13 @@ class RoutingFeed:
                     # the first fetch would be skipped without the feed ever saying it follows.
                     await consumer.position(tp)
                 self.following.set()
-                # What was published before this moment and not followed (at start, or while
-                # the broker was away: the feed resumes from the end) is in the database by
-                # now, since the workers write before they publish: re-read the snapshot now,
-                # not at the next interval.
-                self._reload.set()
+                # What was published before this moment and not followed (while the broker
+                # was away the feed resumes from the end) is in the database by now, since
+                # the workers write before they publish: a snapshot read before this moment
+                # is read again now, not at the next interval (the first, at start, is read
+                # after it).
+                if self._snapshot_read:
+                    self._reload.set()
                 while not self._stop.is_set():
                     batches = await consumer.getmany(timeout_ms=500, max_records=5000)
                     for records in batches.values():
