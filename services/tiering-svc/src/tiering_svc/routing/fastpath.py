@@ -24,12 +24,7 @@ from brokerage_common.errors import code_for_status, error_body
 
 from .fastmetrics import LoopCounter, LoopHistogram
 from .read_model import PLAIN_QUERY, UNKNOWN_JSON, RoutingModel
-from .rules import (
-    NOT_A_ROUTING_CALLER,
-    BadRoutingQuery,
-    caller_query,
-    may_route,
-)
+from .rules import NOT_A_ROUTING_CALLER, BadRoutingQuery, caller_query, may_route
 
 _JSON = [(b"content-type", b"application/json")]
 
