@@ -30,7 +30,7 @@ async def test_ignoring_duplicates_and_upsert(
         up = dialect.upsert(session, thing, keys=["key"], update=["n"])
         await session.execute(up, [{"key": "b", "n": 5}, {"key": "c", "n": 7}])
         await session.commit()
-        rows = dict((await session.execute(select(thing.c.key, thing.c.n))).tuples().all())
+        rows = {key: n for key, n in (await session.execute(select(thing.c.key, thing.c.n))).all()}
     assert rows == {"a": 1, "b": 5, "c": 7}
     await db.dispose()
 
