@@ -147,17 +147,19 @@ class RoutingModel:
         tier = self.tier_by_customer.get(cid)
         # A value that is not a tier is never kept: asked for, it raises as answer() does.
         valid = tier is None or tier in _TAILS
+        # One answer for both keys (by phone, a customer with no tier yet is standard).
+        body = self._encode(cid, tier or "standard") if valid else b""
         if _PLAIN_ID(cid):
             key = b"customer_id=" + cid.encode()
             if tier is not None and valid:
-                self.answers[key] = self._encode(cid, tier)
+                self.answers[key] = body
             else:
                 self.answers.pop(key, None)
         phone = self.phone_by_customer.get(cid)
         if phone is not None and self.customer_by_phone.get(phone) == cid and _PLAIN_PHONE(phone):
             key = b"phone=" + phone.encode()
             if valid:
-                self.answers[key] = self._encode(cid, tier or "standard")
+                self.answers[key] = body
             else:
                 self.answers.pop(key, None)
 
