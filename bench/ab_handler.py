@@ -15,11 +15,9 @@ the other engineers' load moves far less than events per second, and the ledger 
 from __future__ import annotations
 
 import argparse
-import ast
 import asyncio
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -67,19 +65,10 @@ async def _one(events: int) -> dict[str, object]:
 
 
 def run_side(events: int, pythonpath: str | None) -> dict[str, object]:
-    env = dict(os.environ)
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
-    out = subprocess.run(
-        [sys.executable, __file__, "--one", "--events", str(events)],
-        env=env,
-        cwd=ROOT / "bench",
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    result: dict[str, object] = ast.literal_eval(out.strip().splitlines()[-1])
-    return result
+    from ab_ingest import last_result
+
+    command = [__file__, "--one", "--events", str(events)]
+    return last_result(command, cwd=ROOT / "bench", pythonpath=pythonpath)
 
 
 def main() -> None:

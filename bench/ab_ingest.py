@@ -17,26 +17,28 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("libs/common/src", "services/tiering-svc/src", "tools/simulator/src")
 
 
-def run_ingest(events: int, workers: int, pythonpath: str | None) -> dict[str, object]:
+def last_result(command: list[str], *, cwd: Path, pythonpath: str | None = None) -> dict[str, Any]:
+    """Run a benchmark side in its own process (with ``pythonpath`` first on its path: an
+    earlier commit's sources) and read the dict it prints last."""
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
-    command = [sys.executable, str(ROOT / "bench" / "ingest.py"), "--events", str(events)]
     out = subprocess.run(
-        [*command, "--workers", str(workers)],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
+        [sys.executable, *command], env=env, cwd=cwd, check=True, capture_output=True, text=True
     ).stdout
-    result: dict[str, object] = ast.literal_eval(out.strip().splitlines()[-1])
+    result: dict[str, Any] = ast.literal_eval(out.strip().splitlines()[-1])
     return result
+
+
+def run_ingest(events: int, workers: int, pythonpath: str | None) -> dict[str, object]:
+    command = [str(ROOT / "bench" / "ingest.py"), "--events", str(events)]
+    return last_result([*command, "--workers", str(workers)], cwd=ROOT, pythonpath=pythonpath)
 
 
 def main() -> None:

@@ -32,10 +32,7 @@ service writes tier rows first, as redemptions lock them); SQLite has no such pa
 from __future__ import annotations
 
 import argparse
-import ast
 import asyncio
-import os
-import subprocess
 import sys
 import time
 import uuid
@@ -219,16 +216,9 @@ async def _one(events: int, side: str) -> dict[str, object]:
 
 
 def run_side(events: int, side: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--one", side, "--events", str(events)],
-        env=dict(os.environ),
-        cwd=ROOT / "bench",
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    result: dict[str, Any] = ast.literal_eval(out.strip().splitlines()[-1])
-    return result
+    from ab_ingest import last_result
+
+    return last_result([__file__, "--one", side, "--events", str(events)], cwd=ROOT / "bench")
 
 
 # ----------------------------------------------------------------------------- the check
